@@ -1,0 +1,80 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { TIMESTAMP } from './column-types';
+
+export type SyncRunState = 'queued' | 'running' | 'succeeded' | 'partial' | 'failed';
+export type SyncRunKind = 'force_project' | 'project' | 'projects' | 'directories';
+export const ACTIVE_STATES: SyncRunState[] = ['queued', 'running'];
+
+/**
+ * At most one queued/running run per target, across every instance sharing the database:
+ * the partial unique index is what makes a second force sync join the first.
+ */
+export const ACTIVE_RUN_UNIQUE = 'uq_sync_runs_active_target';
+
+export interface SyncFailure { elevation: string; reason: string }
+
+@Entity('sync_runs')
+@Index(ACTIVE_RUN_UNIQUE, ['targetKey'], { unique: true, where: "state IN ('queued', 'running')" })
+export class SyncRun {
+  @PrimaryGeneratedColumn({ type: 'integer', primaryKeyConstraintName: 'pk_sync_runs' })
+  id!: number;
+
+  @Column({ type: 'varchar', length: 32 })
+  kind!: SyncRunKind;
+
+  /** What was asked for, for people: e.g. "Demo Odoo/DOS22309". */
+  @Column({ type: 'varchar', length: 1024 })
+  target!: string;
+
+  /** What identifies the work, for coalescing: kind + LogiKal GUID or path. */
+  @Column({ type: 'varchar', length: 1100 })
+  targetKey!: string;
+
+  @Index('ix_sync_runs_project_id')
+  @Column({ type: 'integer', nullable: true })
+  projectId!: number | null;
+
+  @Index('ix_sync_runs_state')
+  @Column({ type: 'varchar', length: 16 })
+  state!: SyncRunState;
+
+  @Column({ type: 'integer', default: 0 })
+  phasesSynced!: number;
+
+  @Column({ type: 'integer', default: 0 })
+  elevationsSynced!: number;
+
+  @Column({ type: 'integer', default: 0 })
+  elevationsTotal!: number;
+
+  @Column({ type: 'integer', default: 0 })
+  partsListsSynced!: number;
+
+  @Column({ type: 'integer', default: 0 })
+  partsListsFailed!: number;
+
+  @Column({ type: 'integer', default: 0 })
+  partsListsUnchanged!: number;
+
+  @Column({ type: 'integer', default: 0 })
+  thumbnailsSynced!: number;
+
+  @Column({ type: 'text', nullable: true })
+  message!: string | null;
+
+  @Column({ type: 'simple-json', nullable: true })
+  failures!: SyncFailure[] | null;
+
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  requestedBy!: string | null;
+
+  @Column({ type: TIMESTAMP })
+  startedAt!: Date;
+
+  @Column({ type: TIMESTAMP, nullable: true })
+  finishedAt!: Date | null;
+
+  /** Bumped while the run makes progress; a stale one after a crash is failed on the next start. */
+  @Column({ type: TIMESTAMP, nullable: true })
+  heartbeatAt!: Date | null;
+}

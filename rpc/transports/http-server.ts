@@ -1,0 +1,120 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { AppServices } from '../../server/app-services';
+import { getLogger } from '../../server/logging';
+import type { Dispatcher } from '../dispatcher';
+import { JsonRpcTransport } from './jsonrpc.transport';
+import { protocolError } from '../wire-errors';
+
+const log = getLogger('http');
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export class BodyTooLargeError extends Error {}
+
+/** Reads a request body, refusing (before any parsing) anything over the cap. */
+export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) return reject(new BodyTooLargeError());
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.pause();
+        reject(new BodyTooLargeError());
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+/** The Bearer key of a request, if any. */
+export function bearerKey(req: IncomingMessage): string | undefined {
+  const h = req.headers.authorization;
+  if (!h) return undefined;
+  const m = /^bearer\s+(\S+)\s*$/i.exec(h);
+  return m ? m[1] : undefined;
+}
+
+export interface RouteContext { requestId: string; services: AppServices; dispatcher: Dispatcher }
+
+/** A transport mounted on a path. */
+export interface Route {
+  method: 'GET' | 'POST';
+  /** Exact path, or a prefix ending in '/'. */
+  path: string;
+  handle(req: IncomingMessage, res: ServerResponse, ctx: RouteContext): Promise<void>;
+}
+
+/**
+ * The bridge's one HTTP listener: POST /jsonrpc, GET /health, and whatever other transports are
+ * mounted (XML-RPC, JSON-2). Routing and body limits live here; protocol logic in each transport.
+ */
+export function createHttpServer(services: AppServices, dispatcher: Dispatcher, extraRoutes: Route[] = []): Server {
+  const jsonrpc = new JsonRpcTransport(dispatcher);
+  const routes: Route[] = [
+    {
+      method: 'POST', path: '/jsonrpc',
+      async handle(req, res, ctx) {
+        let body: Buffer;
+        try {
+          body = await readBody(req);
+        } catch (err) {
+          if (err instanceof BodyTooLargeError) {
+            sendJson(res, 413, { jsonrpc: '2.0', id: null, error: protocolError(-32600, `Request body exceeds ${MAX_BODY_BYTES} bytes`) }, { Connection: 'close' });
+            return;
+          }
+          throw err;
+        }
+        const out = await jsonrpc.handle(body.toString('utf8'), { requestId: ctx.requestId, presentedKey: bearerKey(req), services: ctx.services });
+        if (out === undefined) { res.writeHead(204).end(); return; }
+        sendJson(res, 200, out);
+      },
+    },
+    {
+      method: 'GET', path: '/health',
+      async handle(_req, res, ctx) {
+        const h = await ctx.services.system.health();
+        sendJson(res, h.ok ? 200 : 503, h);
+      },
+    },
+    ...extraRoutes,
+  ];
+
+  const server = createServer((req, res) => {
+    const requestId = randomUUID().slice(0, 8);
+    res.setHeader('X-Request-Id', requestId);
+    const path = (req.url ?? '/').split('?')[0];
+    const route = routes.find((r) => (r.path.endsWith('/') ? path.startsWith(r.path) : path === r.path) && r.method === req.method)
+      ?? routes.find((r) => (r.path.endsWith('/') ? path.startsWith(r.path) : path === r.path));
+    if (!route) {
+      sendJson(res, 404, { error: 'not found', path });
+      return;
+    }
+    if (route.method !== req.method) {
+      sendJson(res, 405, { error: `use ${route.method}` }, { Allow: route.method });
+      return;
+    }
+    route.handle(req, res, { requestId, services, dispatcher }).catch((err) => {
+      log.error('unhandled transport error', { requestId, path, error: err });
+      if (!res.headersSent) sendJson(res, 500, { jsonrpc: '2.0', id: null, error: protocolError(-32603, `Internal error (request ${requestId})`) });
+      else res.destroy();
+    });
+  });
+  // Slow clients must not hold sockets forever.
+  server.requestTimeout = 120_000;
+  server.headersTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+  return server;
+}

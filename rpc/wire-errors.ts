@@ -1,0 +1,44 @@
+import { BridgeError, type OdooErrorName } from '../server/errors';
+import { getLogger } from '../server/logging';
+
+const log = getLogger('rpc');
+
+/** Odoo's serialize_exception shape: what Odoo code reads (data.message, data.name). */
+export interface OdooErrorData {
+  name: OdooErrorName | string;
+  message: string;
+  arguments: unknown[];
+  context: Record<string, never>;
+  debug: '';
+}
+
+export interface WireError {
+  code: number;
+  message: string;
+  data: OdooErrorData;
+  /** HTTP status for transports that use one; not sent on JSON-RPC. */
+  httpStatus: number;
+}
+
+export function odooData(name: string, message: string): OdooErrorData {
+  return { name, message, arguments: [message], context: {}, debug: '' };
+}
+
+/**
+ * The one place any thrown value becomes a wire error. Known errors keep their message; anything
+ * else is logged with the request id and answered generically, so no stack, SQL or secret leaves.
+ */
+export function toWireError(err: unknown, requestId: string): WireError {
+  if (err instanceof BridgeError) {
+    return { code: err.code, message: err.message, data: odooData(err.odooName, err.message), httpStatus: err.httpStatus };
+  }
+  log.error('internal error', { requestId, error: err });
+  const message = `Internal error (request ${requestId})`;
+  return { code: -32603, message, data: odooData('builtins.Exception', message), httpStatus: 500 };
+}
+
+/** JSON-RPC protocol errors that jayson produces (or we produce before jayson runs) get the same data shape. */
+export function protocolError(code: number, message: string): { code: number; message: string; data: OdooErrorData } {
+  const name = code === -32601 ? 'werkzeug.exceptions.NotFound' : 'builtins.ValueError';
+  return { code, message, data: odooData(name, message) };
+}

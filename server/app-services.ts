@@ -1,0 +1,12 @@
+import type { DataSource } from 'typeorm';
+import type { BridgeConfig } from './config';
+import type { ApiKeyService } from './auth/api-key.service';
+import type { SystemService } from './system.service';
+
+/** Everything an RPC handler may call. Built once in bootstrap.ts. */
+export interface AppServices {
+  config: BridgeConfig;
+  ds: DataSource;
+  apiKeys: ApiKeyService;
+  system: SystemService;
+}

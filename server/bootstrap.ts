@@ -1,0 +1,75 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { DataSource } from 'typeorm';
+import type { BridgeConfig } from './config';
+import { secretsOf } from './config';
+import { getLogger, registerSecret } from './logging';
+import { openDatabase, migrate, hasPendingMigrations } from './db/database';
+import { ApiKeyService } from './auth/api-key.service';
+import { SystemService } from './system.service';
+import type { AppServices } from './app-services';
+import { ServiceUnavailableError } from './errors';
+import { MethodTable } from '../rpc/method-table';
+import { Dispatcher } from '../rpc/dispatcher';
+import { createHttpServer } from '../rpc/transports/http-server';
+import { systemMethods } from '../rpc/system.rpc';
+
+const log = getLogger('app');
+
+export interface App {
+  config: BridgeConfig;
+  services: AppServices;
+  dispatcher: Dispatcher;
+  http: Server;
+  /** http://host:port once listening. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Opens the database, applies or checks migrations, builds every service. No listening yet. */
+export async function buildServices(config: BridgeConfig): Promise<{ services: AppServices; dispatcher: Dispatcher; ds: DataSource }> {
+  for (const s of secretsOf(config)) registerSecret(s);
+  const ds = await openDatabase(config);
+  try {
+    if (config.migrateOnStart) await migrate(ds);
+    else if (await hasPendingMigrations(ds)) {
+      throw new ServiceUnavailableError('Database migrations are pending: run `npm run migrate` (or set MIGRATE_ON_START=true)');
+    }
+    const apiKeys = new ApiKeyService(ds);
+    if (config.bootstrapKey) await apiKeys.ensureBootstrapKey(config.bootstrapKey);
+    const table = new MethodTable([systemMethods]);
+    const system = new SystemService(ds, config, () =>
+      table.list().map((m) => ({ name: m.name, scope: m.scope, params: m.params.map((p) => p.name), doc: m.doc })));
+    const services: AppServices = { config, ds, apiKeys, system };
+    return { services, dispatcher: new Dispatcher(table), ds };
+  } catch (err) {
+    await ds.destroy().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Builds everything and starts listening. */
+export async function startApp(config: BridgeConfig): Promise<App> {
+  const { services, dispatcher, ds } = await buildServices(config);
+  const http = createHttpServer(services, dispatcher);
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.port, config.host, () => resolve());
+  });
+  const addr = http.address() as AddressInfo;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${addr.port}`;
+  log.info(`listening on ${url} (database: ${config.database.type})`);
+  let closed = false;
+  return {
+    config, services, dispatcher, http, url,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+      await ds.destroy();
+    },
+  };
+}

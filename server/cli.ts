@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { ConfigError, loadConfig, setConfig, type BridgeConfig } from './config';
+import { configureLogging } from './logging';
+import { bridgeVersion } from './system.service';
+
+/**
+ * Reads the config before anything touching the database is loaded: a bad value stops start-up
+ * with one line naming the variable.
+ */
+function config(): BridgeConfig {
+  try {
+    const c = loadConfig();
+    setConfig(c);
+    configureLogging({ level: c.logLevel, production: c.production });
+    return c;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`logikal-bridge: configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+function fail(err: unknown): never {
+  const msg = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`logikal-bridge: ${msg}\n`);
+  process.exit(1);
+}
+
+const program = new Command('logikal-bridge')
+  .description('Mirrors Orgadata LogiKal into a database and serves it to Odoo over JSON-RPC')
+  .version(bridgeVersion());
+
+program.command('serve').description('serve JSON-RPC on HOST:PORT (default 127.0.0.1:8070)').action(async () => {
+  const c = config();
+  const { startApp } = await import('./bootstrap.js');
+  const app = await startApp(c).catch(fail);
+  const { startScheduler } = await import('./scheduler.js');
+  const stopScheduler = startScheduler(app);
+  const stop = async () => {
+    stopScheduler();
+    await app.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+});
+
+program.command('migrate').description('apply pending database migrations (the deploy step)').action(async () => {
+  const c = config();
+  const { openDatabase, migrate } = await import('./db/database.js');
+  try {
+    const ds = await openDatabase(c);
+    const { applied } = await migrate(ds);
+    await ds.destroy();
+    process.stdout.write(applied.length ? `applied ${applied.length} migration(s):\n${applied.map((a) => `  ${a}\n`).join('')}` : 'database is up to date\n');
+  } catch (err) {
+    fail(new Error(`migration failed: ${err instanceof Error ? err.message : String(err)}`));
+  }
+});
+
+const apikey = program.command('apikey').description('manage API keys');
+apikey.command('create').requiredOption('--name <name>', 'who the key is for').option('--scopes <list>', 'read,sync,admin', 'read')
+  .description('create a key and print it once').action(async (opts: { name: string; scopes: string }) => {
+    const c = config();
+    const { withApiKeys } = await import('./cli-support.js');
+    await withApiKeys(c, async (keys, parseScopes) => {
+      const { key, record } = await keys.create(opts.name, parseScopes(opts.scopes));
+      process.stdout.write(`${key}\n`);
+      process.stderr.write(`created key "${record.name}" (id ${record.id}, scopes ${record.scopes.join(',')}); it is not shown again\n`);
+    }).catch(fail);
+  });
+apikey.command('list').description('list keys (never their secrets)').action(async () => {
+  const c = config();
+  const { withApiKeys } = await import('./cli-support.js');
+  await withApiKeys(c, async (keys) => {
+    for (const k of await keys.list()) {
+      process.stdout.write(`${k.id}\t${k.name}\t${k.keyPrefix}…\t${k.scopes.join(',')}\t${k.revokedAt ? 'revoked' : 'active'}\n`);
+    }
+  }).catch(fail);
+});
+apikey.command('revoke <nameOrId>').description('revoke a key').action(async (nameOrId: string) => {
+  const c = config();
+  const { withApiKeys } = await import('./cli-support.js');
+  await withApiKeys(c, async (keys) => {
+    const k = await keys.revoke(nameOrId);
+    process.stdout.write(`revoked "${k.name}"\n`);
+  }).catch(fail);
+});
+
+program.command('emulator').description('run the bundled LogiKal MBIOE emulator')
+  .option('--fixture <file>', 'fixture JSON (default: fixtures/demo.json)')
+  .option('--port <port>', 'port', '8090')
+  .option('--host <host>', 'address', '127.0.0.1')
+  .option('--latency-scale <s>', 'multiply the real server\'s measured latencies', '1')
+  .option('--prefix <prefix>', 'API prefix (real servers: /MbioeService.svc/api/v3)', '/api/v3')
+  .option('--username <u>', 'accepted username', 'odoo')
+  .option('--password <p>', 'accepted password', 'logikal-demo')
+  .option('--max-sessions <n>', 'licence cap on concurrent sessions')
+  .action(async (o: Record<string, string | undefined>) => {
+    configureLogging({ level: 'info', production: false });
+    const { startEmulator } = await import('./emulator/index.js');
+    const emu = await startEmulator({
+      fixture: o.fixture, port: Number(o.port), host: o.host, latencyScale: Number(o.latencyScale), prefix: o.prefix,
+      username: o.username, password: o.password, maxSessions: o.maxSessions ? Number(o.maxSessions) : undefined,
+    }).catch(fail);
+    process.stdout.write(`LogiKal emulator at ${emu.url}\n  LOGIKAL_URL=${emu.url} LOGIKAL_USERNAME=${o.username} LOGIKAL_PASSWORD=…\n`);
+    const stop = async () => { await emu.stop(); process.exit(0); };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+
+program.parseAsync(process.argv).catch(fail);

@@ -1,0 +1,64 @@
+import type { DataSource } from 'typeorm';
+import type { BridgeConfig } from './config';
+import { databaseAnswers, hasPendingMigrations } from './db/database';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from './paths';
+
+export interface HealthReport {
+  ok: boolean;
+  database: 'ok' | 'down';
+  migrations: 'current' | 'pending' | 'unknown';
+  logikal_configured: boolean;
+  version: string;
+  uptime_seconds: number;
+}
+
+export interface MethodInfo { name: string; scope: string | null; params: string[]; doc: string }
+
+const startedAt = Date.now();
+
+export function bridgeVersion(): string {
+  try {
+    return JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')).version as string;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export class SystemService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly config: BridgeConfig,
+    private readonly methodList: () => MethodInfo[],
+  ) {}
+
+  version(): { name: string; version: string; api_version: number; server_version: string } {
+    const v = bridgeVersion();
+    return { name: 'logikal-bridge', version: v, api_version: 1, server_version: v };
+  }
+
+  async health(): Promise<HealthReport> {
+    const dbOk = await databaseAnswers(this.ds);
+    let migrations: HealthReport['migrations'] = 'unknown';
+    if (dbOk) {
+      try {
+        migrations = (await hasPendingMigrations(this.ds)) ? 'pending' : 'current';
+      } catch {
+        migrations = 'unknown';
+      }
+    }
+    return {
+      ok: dbOk && migrations === 'current',
+      database: dbOk ? 'ok' : 'down',
+      migrations,
+      logikal_configured: !!this.config.logikal.url,
+      version: bridgeVersion(),
+      uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
+    };
+  }
+
+  methods(): MethodInfo[] {
+    return this.methodList();
+  }
+}
