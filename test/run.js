@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// Runs the whole suite: DB-independent tests once, every DB-touching test on the embedded SQLite
+// and again on PostgreSQL (TEST_DATABASE_URL, default a local logikal_bridge_test, created if missing).
+'use strict';
+const { spawnSync } = require('node:child_process');
+const { mkdtempSync, readdirSync, existsSync, rmSync } = require('node:fs');
+const { join } = require('node:path');
+const { tmpdir } = require('node:os');
+
+const root = join(__dirname, '..');
+const dist = process.env.TEST_DIST ? join(process.env.TEST_DIST, 'test') : join(root, 'dist', 'test');
+const ONCE = new Set(['parts', 'emulator', 'logikal', 'unit']);
+const only = process.argv.slice(2); // optional: area names to run
+
+const areas = readdirSync(dist, { withFileTypes: true })
+  .filter((d) => d.isDirectory() && d.name !== 'helpers' && (only.length === 0 || only.includes(d.name)))
+  .map((d) => d.name);
+
+const pgUrl = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/logikal_bridge_test';
+
+function files(areaList) {
+  return areaList.flatMap((a) => readdirSync(join(dist, a)).filter((f) => f.endsWith('.test.js')).map((f) => join(dist, a, f)));
+}
+
+const totals = { passed: 0, failed: 0, skipped: 0 };
+function run(label, list, env) {
+  if (list.length === 0) return;
+  const dataDir = mkdtempSync(join(tmpdir(), 'lkb-test-'));
+  process.stdout.write(`\n=== ${label}: ${list.length} test files ===\n`);
+  const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', ...list], {
+    cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env, DATA_DIR: dataDir, LOG_LEVEL: process.env.LOG_LEVEL || 'warn' },
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const out = r.stdout.toString();
+  process.stdout.write(out);
+  const n = (re) => Number((out.match(re) || [])[1] || 0);
+  totals.passed += n(/ℹ pass (\d+)/);
+  totals.failed += n(/ℹ fail (\d+)/) + (r.status !== 0 && !/ℹ fail [1-9]/.test(out) ? 1 : 0);
+  totals.skipped += n(/ℹ skipped (\d+)/);
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+const once = areas.filter((a) => ONCE.has(a));
+const twice = areas.filter((a) => !ONCE.has(a));
+const baseEnv = { ...process.env };
+delete baseEnv.DATABASE_URL;
+run('database-independent', files(once), { ...baseEnv, DATABASE_URL: '' });
+run('embedded SQLite', files(twice), { DATABASE_URL: '' });
+run('PostgreSQL', files(twice), { DATABASE_URL: pgUrl });
+
+process.stdout.write(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
+process.exit(totals.failed > 0 || totals.passed === 0 ? 1 : 0);
