@@ -1,0 +1,58 @@
+import Database from 'better-sqlite3';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/** A fresh directory for one test's parser temp files; the test asserts it ends up empty. */
+export function freshDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `lk-${prefix}-`));
+}
+
+export function listDir(dir: string): string[] {
+  return fs.readdirSync(dir);
+}
+
+/** Removes a test's temp dir once it has been checked. */
+export function removeDir(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** Opens a copy of a generated file with better-sqlite3, lets `fn` change it, returns the new main file. */
+export function mutate(bytes: Buffer, fn: (db: Database.Database) => void): Buffer {
+  const dir = freshDir('mutate');
+  try {
+    const file = path.join(dir, 'm.db');
+    fs.writeFileSync(file, bytes);
+    const db = new Database(file);
+    try {
+      fn(db);
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      db.close();
+    }
+    return fs.readFileSync(file);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs `fn` on a read-only copy (inspection only). */
+export function inspect<T>(bytes: Buffer, fn: (db: Database.Database) => T): T {
+  const dir = freshDir('inspect');
+  try {
+    const file = path.join(dir, 'i.db');
+    fs.writeFileSync(file, bytes);
+    const db = new Database(file, { readonly: true });
+    try {
+      return fn(db);
+    } finally {
+      db.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function ms(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
