@@ -82,6 +82,10 @@ export class Elevation {
   @Column({ type: TIMESTAMP, nullable: true })
   partsListSyncedAt!: Date | null;
 
+  /** LogiKal's change key (versionId|changedDate) the stored parts list was downloaded at: the smart sync compares it. */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  partsListSourceKey!: string | null;
+
   // Fields parsed from the parts list's Elevations row.
   @Column({ type: 'text', nullable: true })
   autoDescription!: string | null;

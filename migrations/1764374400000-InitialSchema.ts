@@ -62,7 +62,7 @@ export class InitialSchema1764374400000 implements MigrationInterface {
         text('automatic_description'), text('system_description'), text('model_description'), text('user_description'),
         time('logikal_changed_at'),
         { name: 'thumbnail', type: bin, isNullable: true }, str('thumbnail_sha256', 64),
-        { name: 'parts_list', type: bin, isNullable: true }, str('parts_list_sha256', 64), int('parts_list_size'), time('parts_list_synced_at'),
+        { name: 'parts_list', type: bin, isNullable: true }, str('parts_list_sha256', 64), int('parts_list_size'), time('parts_list_synced_at'), str('parts_list_source_key', 64),
         text('auto_description'), text('auto_description_short'),
         num('width_out'), str('width_unit', 16), num('height_out'), str('height_unit', 16),
         num('weight_out'), str('weight_unit', 16), num('area_output'), str('area_unit', 16),

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { BridgeConfig } from './config';
 import type { ApiKeyService } from './auth/api-key.service';
 import type { SystemService } from './system.service';
+import type { SyncService } from './sync/sync.service';
 
 /** Everything an RPC handler may call. Built once in bootstrap.ts. */
 export interface AppServices {
@@ -9,4 +10,5 @@ export interface AppServices {
   ds: DataSource;
   apiKeys: ApiKeyService;
   system: SystemService;
+  sync: SyncService;
 }

@@ -13,6 +13,8 @@ import { MethodTable } from '../rpc/method-table';
 import { Dispatcher } from '../rpc/dispatcher';
 import { createHttpServer } from '../rpc/transports/http-server';
 import { systemMethods } from '../rpc/system.rpc';
+import { syncMethods } from '../rpc/sync.rpc';
+import { SyncService } from './sync/sync.service';
 
 const log = getLogger('app');
 
@@ -37,10 +39,12 @@ export async function buildServices(config: BridgeConfig): Promise<{ services: A
     }
     const apiKeys = new ApiKeyService(ds);
     if (config.bootstrapKey) await apiKeys.ensureBootstrapKey(config.bootstrapKey);
-    const table = new MethodTable([systemMethods]);
+    const table = new MethodTable([systemMethods, syncMethods]);
     const system = new SystemService(ds, config, () =>
       table.list().map((m) => ({ name: m.name, scope: m.scope, params: m.params.map((p) => p.name), doc: m.doc })));
-    const services: AppServices = { config, ds, apiKeys, system };
+    const sync = new SyncService(ds, config);
+    await sync.startup();
+    const services: AppServices = { config, ds, apiKeys, system, sync };
     return { services, dispatcher: new Dispatcher(table), ds };
   } catch (err) {
     await ds.destroy().catch(() => undefined);
@@ -69,6 +73,7 @@ export async function startApp(config: BridgeConfig): Promise<App> {
         http.close(() => resolve());
         http.closeAllConnections();
       });
+      await services.sync.drain();
       await ds.destroy();
     },
   };

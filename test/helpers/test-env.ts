@@ -32,21 +32,22 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     const dir = mkdtempSync(join(base.dataDir, 'db-'));
     return { env: { DATABASE_URL: '', DATA_DIR: dir }, drop: async () => rmSync(dir, { recursive: true, force: true }) };
   }
+  const baseUrl = base.database.url;
   const name = `lbt_${process.pid}_${++counter}_${randomBytes(3).toString('hex')}`;
-  const admin = new Client({ connectionString: adminUrl(base.database.url) });
+  const admin = new Client({ connectionString: adminUrl(baseUrl) });
   await admin.connect();
   try {
     await admin.query(`CREATE DATABASE ${name}`);
   } finally {
     await admin.end();
   }
-  const u = new URL(base.database.url);
+  const u = new URL(baseUrl);
   u.pathname = `/${name}`;
   const dir = mkdtempSync(join(base.dataDir, 'pg-'));
   return {
     env: { DATABASE_URL: u.toString(), DATA_DIR: dir },
     drop: async () => {
-      const c = new Client({ connectionString: adminUrl(base.database.url) });
+      const c = new Client({ connectionString: adminUrl(baseUrl) });
       await c.connect();
       try {
         await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

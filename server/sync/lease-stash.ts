@@ -1,0 +1,53 @@
+import type { LogikalClient, SessionLease } from '../logikal';
+
+/**
+ * Sessions logged in ahead of need. Login is the long pole (~4.5 s on the real server) and needs
+ * no knowledge of the path, so a force sync starts logins while its first session is still listing
+ * the project. Every task of the run takes its session from here: a ready one, the next one still
+ * logging in, or a fresh one from the pool — so a logged-in session never idles while a task waits.
+ */
+export class LeaseStash {
+  private readonly ready: SessionLease[] = [];
+  private readonly waiters: Array<(lease: SessionLease | undefined) => void> = [];
+  private pending = 0;
+  private closed = false;
+
+  constructor(private readonly client: LogikalClient) {}
+
+  /** Starts `n` logins in the background; a failed one just means a task logs in itself. */
+  prefetch(n: number): void {
+    for (let i = 0; i < n; i++) {
+      this.pending++;
+      this.client.acquire().then(
+        (lease) => this.arrive(lease),
+        () => this.arrive(undefined),
+      );
+    }
+  }
+
+  private arrive(lease: SessionLease | undefined): void {
+    this.pending--;
+    if (lease && this.closed) { void lease.release(); return; }
+    const waiter = this.waiters.shift();
+    if (waiter) waiter(lease);
+    else if (lease) this.ready.push(lease);
+  }
+
+  /** A logged-in session; ownership passes to the caller. */
+  async lease(): Promise<SessionLease> {
+    const ready = this.ready.shift();
+    if (ready) return ready;
+    if (this.pending > this.waiters.length) {
+      const got = await new Promise<SessionLease | undefined>((resolve) => this.waiters.push(resolve));
+      if (got) return got;
+    }
+    return this.client.acquire();
+  }
+
+  /** Logs out whatever was not used; logins still in flight are logged out as they arrive. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const w of this.waiters.splice(0)) w(undefined);
+    await Promise.all(this.ready.splice(0).map((l) => l.release()));
+  }
+}

@@ -1,0 +1,167 @@
+import { createHash } from 'node:crypto';
+import { In, IsNull, Not, type DataSource, type EntityManager } from 'typeorm';
+import { Directory, Elevation, ElevationGlass, Phase, Project } from '../../entities';
+import type { LogikalElevation, LogikalPhase, LogikalProject } from '../logikal';
+import type { ParsedPartsList } from '../parts/parts-list-parser';
+
+/** One stored elevation as the smart sync sees it; changedAt in Unix seconds like LogiKal's. */
+export interface KnownElevation {
+  logikalId: string; phaseLogikalId: string; versionId: string | null; changedAt: number | null;
+  thumbnailSha256: string | null; partsListSha256: string | null; partsListSourceKey: string | null; parseStatus: string;
+}
+
+export function sha256(buf: Buffer): string {
+  return createHash('sha256').update(buf).digest('hex');
+}
+
+function unixToDate(v: number | null | undefined): Date | null {
+  if (v === null || v === undefined || !Number.isFinite(v) || v <= 0) return null;
+  // LogiKal sends Unix seconds; tolerate milliseconds as Odoo's addon did.
+  return new Date(v > 1e11 ? v : v * 1000);
+}
+
+function parentPath(path: string): string | null {
+  const i = path.lastIndexOf('/');
+  return i > 0 ? path.slice(0, i) : null;
+}
+
+/**
+ * All writes of a sync go through here. Upserts are keyed on the natural keys (directory path,
+ * project GUID, (phase GUID, project), (elevation GUID, phase)) so retries and concurrent runs of
+ * neighbouring work never duplicate rows.
+ */
+export class MirrorWriter {
+  constructor(private readonly ds: DataSource) {}
+
+  /** Upserts a directory and its ancestors; returns the directory's id. */
+  async directory(path: string, name?: string, m: EntityManager = this.ds.manager): Promise<number> {
+    const parent = parentPath(path);
+    const parentId = parent ? await this.directory(parent, undefined, m) : null;
+    const repo = m.getRepository(Directory);
+    const existing = await repo.findOneBy({ path });
+    const leaf = name ?? path.slice(path.lastIndexOf('/') + 1);
+    if (existing) {
+      await repo.update({ id: existing.id }, { parentId, active: true, lastSyncedAt: new Date(), ...(name ? { name } : {}) });
+      return existing.id;
+    }
+    await repo.upsert({ path, name: leaf, parentId, active: true, lastSyncedAt: new Date() }, ['path']);
+    return (await repo.findOneByOrFail({ path })).id;
+  }
+
+  /** Marks directories under `parentPath` (or at the root) that a complete listing no longer has. */
+  async retireDirectories(parentDirPath: string | null, presentPaths: string[]): Promise<number> {
+    const repo = this.ds.getRepository(Directory);
+    const parentId = parentDirPath === null ? null : (await repo.findOneBy({ path: parentDirPath }))?.id;
+    if (parentId === undefined) return 0;
+    const children = await repo.find({ where: { parentId: parentId === null ? IsNull() : parentId, active: true } });
+    const gone = children.filter((c) => !presentPaths.includes(c.path));
+    if (gone.length) await repo.update({ id: In(gone.map((g) => g.id)) }, { active: false });
+    return gone.length;
+  }
+
+  async project(p: LogikalProject, directoryId: number, m: EntityManager = this.ds.manager): Promise<Project> {
+    const repo = m.getRepository(Project);
+    await repo.upsert({
+      logikalId: p.id.toLowerCase(), name: p.name, directoryId, jobNumber: p.jobNumber, offerNumber: p.offerNumber,
+      personInCharge: p.personInCharge, estimated: !!p.estimated, logikalCreatedAt: unixToDate(p.createdDate),
+      logikalChangedAt: unixToDate(p.changedDate), active: !p.isDeleted,
+    }, ['logikalId']);
+    return repo.findOneByOrFail({ logikalId: p.id.toLowerCase() });
+  }
+
+  async markProjectSynced(projectId: number): Promise<void> {
+    await this.ds.getRepository(Project).update({ id: projectId }, { lastSyncedAt: new Date() });
+  }
+
+  /** Projects of a directory missing from its complete listing. */
+  async retireProjects(directoryId: number, presentGuids: string[]): Promise<number> {
+    const repo = this.ds.getRepository(Project);
+    const res = await repo.update({ directoryId, active: true, logikalId: Not(In(presentGuids.map((g) => g.toLowerCase()))) }, { active: false });
+    return res.affected ?? 0;
+  }
+
+  async phase(projectId: number, ph: LogikalPhase): Promise<Phase> {
+    const repo = this.ds.getRepository(Phase);
+    const logikalId = ph.id.toLowerCase();
+    await repo.upsert({ logikalId, projectId, name: ph.name, description: ph.description, active: true, lastSyncedAt: new Date() }, ['logikalId', 'projectId']);
+    return repo.findOneByOrFail({ logikalId, projectId });
+  }
+
+  /** Phases of a project missing from its complete listing: marked inactive, never dropped. */
+  async retirePhases(projectId: number, keepIds: number[]): Promise<number> {
+    const res = await this.ds.getRepository(Phase).update({ projectId, active: true, id: Not(In(keepIds.length ? keepIds : [-1])) }, { active: false });
+    return res.affected ?? 0;
+  }
+
+  /** Elevation metadata (+ thumbnail when given) from a phase listing; parts-list fields untouched. */
+  async elevation(phase: Phase, e: LogikalElevation, thumbnail: Buffer | null): Promise<Elevation> {
+    const repo = this.ds.getRepository(Elevation);
+    const logikalId = e.id.toLowerCase();
+    await repo.upsert({
+      logikalId, phaseId: phase.id, projectId: phase.projectId, versionId: e.versionId?.toLowerCase() ?? null, name: e.name,
+      amount: e.amount, width: e.width, height: e.height,
+      automaticDescription: e.automaticDescription, systemDescription: e.systemDescription,
+      modelDescription: e.modelDescription, userDescription: e.userDescription,
+      logikalChangedAt: unixToDate(e.changedDate), active: !e.isInRecycleBin, lastSyncedAt: new Date(),
+      ...(thumbnail ? { thumbnail, thumbnailSha256: sha256(thumbnail) } : {}),
+    }, ['logikalId', 'phaseId']);
+    return repo.findOneByOrFail({ logikalId, phaseId: phase.id });
+  }
+
+  async retireElevations(phaseId: number, keepIds: number[]): Promise<number> {
+    const res = await this.ds.getRepository(Elevation).update({ phaseId, active: true, id: Not(In(keepIds.length ? keepIds : [-1])) }, { active: false });
+    return res.affected ?? 0;
+  }
+
+  /**
+   * What the mirror holds for a project (found by GUID, or by name inside the directory) before a
+   * run changes it: the smart sync's change test compares against this.
+   */
+  async knownElevations(projectRef: string, directoryPath: string): Promise<KnownElevation[]> {
+    const isGuid = /^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(projectRef);
+    const qb = this.ds.getRepository(Project).createQueryBuilder('p');
+    if (isGuid) qb.where('p.logikalId = :g', { g: projectRef.toLowerCase() });
+    else qb.innerJoin(Directory, 'd', 'd.id = p.directoryId').where('p.name = :n AND d.path = :dp', { n: projectRef, dp: directoryPath });
+    const project = await qb.getOne();
+    if (!project) return [];
+    const rows = await this.ds.getRepository(Elevation).createQueryBuilder('e')
+      .innerJoin(Phase, 'ph', 'ph.id = e.phaseId')
+      .select(['e.logikalId AS "logikalId"', 'ph.logikalId AS "phaseLogikalId"', 'e.versionId AS "versionId"',
+        'e.logikalChangedAt AS "changedAt"', 'e.thumbnailSha256 AS "thumbnailSha256"', 'e.partsListSha256 AS "partsListSha256"',
+        'e.partsListSourceKey AS "partsListSourceKey"', 'e.parseStatus AS "parseStatus"'])
+      .where('e.projectId = :id', { id: project.id })
+      .getRawMany<Record<string, unknown>>();
+    return rows.map((r) => ({
+      logikalId: String(r.logikalId), phaseLogikalId: String(r.phaseLogikalId), versionId: (r.versionId as string | null) ?? null,
+      changedAt: r.changedAt ? Math.round(new Date(r.changedAt as string).getTime() / 1000) : null,
+      thumbnailSha256: (r.thumbnailSha256 as string | null) ?? null, partsListSha256: (r.partsListSha256 as string | null) ?? null,
+      partsListSourceKey: (r.partsListSourceKey as string | null) ?? null, parseStatus: String(r.parseStatus),
+    }));
+  }
+
+  /**
+   * Stores a downloaded, parsed parts list: file, hash, parsed fields and glass rows in ONE
+   * transaction, so a crash leaves either the old parse or the new one, never a mix.
+   */
+  async storePartsList(elevationId: number, bytes: Buffer, hash: string, parsed: ParsedPartsList, sourceKey: string): Promise<void> {
+    await this.ds.transaction(async (m) => {
+      const el = parsed.elevation;
+      await m.getRepository(Elevation).update({ id: elevationId }, {
+        partsList: bytes, partsListSha256: hash, partsListSize: bytes.length, partsListSyncedAt: new Date(), partsListSourceKey: sourceKey,
+        autoDescription: el.autoDescription, autoDescriptionShort: el.autoDescriptionShort,
+        widthOut: el.widthOut, widthUnit: el.widthUnit, heightOut: el.heightOut, heightUnit: el.heightUnit,
+        weightOut: el.weightOut, weightUnit: el.weightUnit, areaOutput: el.areaOutput, areaUnit: el.areaUnit,
+        systemCode: el.systemCode, systemName: el.systemName, systemLongName: el.systemLongName, colorBaseLong: el.colorBaseLong,
+        partsCount: parsed.partsCount, parseStatus: 'success', parseError: null,
+      });
+      const glass = m.getRepository(ElevationGlass);
+      await glass.delete({ elevationId });
+      if (parsed.glass.length) await glass.insert(parsed.glass.map((g) => ({ elevationId, ...g })));
+    });
+  }
+
+  /** Same file as stored: only the sync time moves. */
+  async touchPartsList(elevationId: number, sourceKey: string): Promise<void> {
+    await this.ds.getRepository(Elevation).update({ id: elevationId }, { partsListSyncedAt: new Date(), partsListSourceKey: sourceKey });
+  }
+}

@@ -1,0 +1,110 @@
+import { In, LessThan, type DataSource, type Repository } from 'typeorm';
+import { ACTIVE_STATES, SyncRun, type SyncFailure, type SyncRunKind, type SyncRunState } from '../../entities';
+import type { SyncResult } from './types';
+
+/** A run with no heartbeat for this long is presumed dead (its process crashed or was killed). */
+export const STALE_AFTER_MS = 2 * 60_000;
+
+export type Counters = Pick<SyncRun,
+  'phasesSynced' | 'elevationsSynced' | 'elevationsTotal' | 'partsListsSynced' | 'partsListsFailed' | 'partsListsUnchanged' | 'thumbnailsSynced'>;
+
+export function emptyCounters(): Counters {
+  return { phasesSynced: 0, elevationsSynced: 0, elevationsTotal: 0, partsListsSynced: 0, partsListsFailed: 0, partsListsUnchanged: 0, thumbnailsSynced: 0 };
+}
+
+/** SyncRun rows: the record every sync leaves, and the cross-instance guard against duplicate runs. */
+export class RunStore {
+  private readonly repo: Repository<SyncRun>;
+
+  constructor(ds: DataSource) {
+    this.repo = ds.getRepository(SyncRun);
+  }
+
+  /**
+   * Starts a run, or joins the one already queued/running for the same target. The partial unique
+   * index on target_key makes this safe across instances sharing the database.
+   */
+  async begin(kind: SyncRunKind, target: string, targetKey: string, requestedBy: string | null): Promise<{ run: SyncRun; created: boolean }> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const now = new Date();
+      try {
+        const run = await this.repo.save(this.repo.create({
+          kind, target, targetKey, state: 'running', requestedBy, startedAt: now, heartbeatAt: now,
+          message: null, failures: [], finishedAt: null, projectId: null, ...emptyCounters(),
+        }));
+        return { run, created: true };
+      } catch (err) {
+        const active = await this.repo.findOneBy({ targetKey, state: In(ACTIVE_STATES) });
+        if (!active) throw err;
+        if (active.heartbeatAt && Date.now() - active.heartbeatAt.getTime() > STALE_AFTER_MS) {
+          await this.finish(active.id, 'failed', 'Abandoned: the bridge process running it stopped', active.failures ?? []);
+          continue;
+        }
+        return { run: active, created: false };
+      }
+    }
+    throw new Error('could not start or join a sync run');
+  }
+
+  async setProject(runId: number, projectId: number): Promise<void> {
+    await this.repo.update({ id: runId }, { projectId });
+  }
+
+  async progress(runId: number, counters: Counters): Promise<void> {
+    await this.repo.update({ id: runId }, { ...counters, heartbeatAt: new Date() });
+  }
+
+  async finish(runId: number, state: SyncRunState, message: string, failures: SyncFailure[], counters?: Counters): Promise<void> {
+    const now = new Date();
+    await this.repo.update({ id: runId }, { ...(counters ?? {}), state, message, failures, finishedAt: now, heartbeatAt: now });
+  }
+
+  get(runId: number): Promise<SyncRun | null> {
+    return this.repo.findOneBy({ id: runId });
+  }
+
+  list(filter: { projectId?: number; limit: number }): Promise<SyncRun[]> {
+    return this.repo.find({
+      where: filter.projectId === undefined ? {} : { projectId: filter.projectId },
+      order: { id: 'DESC' },
+      take: filter.limit,
+    });
+  }
+
+  /** On start-up: runs whose process died are failed, not left "running" forever. */
+  async failAbandoned(): Promise<number> {
+    const cutoff = new Date(Date.now() - STALE_AFTER_MS);
+    const stale = await this.repo.findBy({ state: In(ACTIVE_STATES), heartbeatAt: LessThan(cutoff) });
+    for (const r of stale) await this.finish(r.id, 'failed', 'Abandoned: the bridge process running it stopped', r.failures ?? []);
+    return stale.length;
+  }
+}
+
+function iso(d: Date | null): string | null {
+  return d ? d.toISOString() : null;
+}
+
+/** A run row as the RPC result shape. */
+export function toResult(run: SyncRun, projectId: string, directoryId: string): SyncResult {
+  const end = run.finishedAt ?? new Date();
+  return {
+    success: run.state === 'succeeded',
+    state: run.state,
+    message: run.message ?? (run.state === 'running' ? 'Sync running' : ''),
+    run_id: run.id,
+    kind: run.kind,
+    project_id: projectId,
+    directory_id: directoryId,
+    phases_synced: run.phasesSynced,
+    elevations_synced: run.elevationsSynced,
+    elevations_total: run.elevationsTotal,
+    parts_lists_synced: run.partsListsSynced,
+    parts_lists_failed: run.partsListsFailed,
+    parts_lists_unchanged: run.partsListsUnchanged,
+    thumbnails_synced: run.thumbnailsSynced,
+    duration_seconds: Math.round((end.getTime() - run.startedAt.getTime()) / 100) / 10,
+    started_at: iso(run.startedAt)!,
+    finished_at: iso(run.finishedAt),
+    failures: run.failures ?? [],
+  };
+}

@@ -1,0 +1,183 @@
+import { join } from 'node:path';
+import type { DataSource } from 'typeorm';
+import { Directory, Project, type SyncRun, type SyncRunKind } from '../../entities';
+import type { BridgeConfig } from '../config';
+import { NotFoundError, UserError } from '../errors';
+import { LogikalClient } from '../logikal';
+import { getLogger } from '../logging';
+import { PartsListParser } from '../parts/parts-list-parser';
+import { MirrorWriter } from './mirror-writer';
+import { ProjectSync } from './project-sync';
+import { RunStore, toResult } from './run-store';
+import { Semaphore } from './semaphore';
+import { TreeSync } from './tree-sync';
+import type { ProgressListener, ProjectSyncRequest, SyncMode, SyncResult } from './types';
+
+const log = getLogger('sync');
+
+const TERMINAL = new Set(['succeeded', 'partial', 'failed']);
+
+interface RunTarget { directory?: string; project?: string }
+
+function target(run: SyncRun): RunTarget {
+  try {
+    return JSON.parse(run.target) as RunTarget;
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Every sync is a SyncRun row executed in this process, independent of the caller's connection;
+ * a caller waits at most its wait budget and then polls sync.status.
+ */
+export class SyncService {
+  readonly runs: RunStore;
+  private readonly writer: MirrorWriter;
+  private readonly parser: PartsListParser;
+  private readonly parseLimit = new Semaphore(2);
+  private readonly active = new Map<number, Promise<void>>();
+  private client: LogikalClient | null = null;
+
+  constructor(private readonly ds: DataSource, private readonly config: BridgeConfig, client?: LogikalClient) {
+    this.runs = new RunStore(ds);
+    this.writer = new MirrorWriter(ds);
+    this.parser = new PartsListParser({ tempDir: join(config.dataDir, 'tmp') });
+    this.client = client ?? null;
+  }
+
+  /** The process-wide Logikal client; one pool of sessions for every run. */
+  logikal(): LogikalClient {
+    if (this.client) return this.client;
+    const { url, username, password, maxSessions } = this.config.logikal;
+    if (!url || !username || !password) {
+      throw new UserError('Logikal is not configured: set LOGIKAL_URL, LOGIKAL_USERNAME and LOGIKAL_PASSWORD');
+    }
+    this.client = new LogikalClient({ baseUrl: url, username, password, maxSessions });
+    return this.client;
+  }
+
+  async startup(): Promise<void> {
+    const n = await this.runs.failAbandoned();
+    if (n) log.warn(`marked ${n} abandoned sync run(s) as failed`);
+  }
+
+  /** Lets running syncs finish (tests, graceful shutdown). */
+  async drain(): Promise<void> {
+    while (this.active.size) await Promise.allSettled([...this.active.values()]);
+  }
+
+  async syncProject(mode: SyncMode, req: ProjectSyncRequest, onProgress?: ProgressListener): Promise<SyncResult> {
+    const client = this.logikal();
+    const concurrency = Math.max(1, Math.min(req.concurrency ?? this.config.logikal.maxSessions, this.config.logikal.maxSessions));
+    const stored = await this.findStored(req.projectId, req.directoryId);
+    const key = `project:${stored ? stored.logikalId : `${req.directoryId.toLowerCase()}\u0001${req.projectId.toLowerCase()}`}`;
+    const kind: SyncRunKind = mode === 'force' ? 'force_project' : 'project';
+    const { run, created } = await this.runs.begin(kind, JSON.stringify({ directory: req.directoryId, project: req.projectId }), key, req.requestedBy ?? null);
+    if (created) {
+      const job = new ProjectSync(
+        { client, writer: this.writer, runs: this.runs, parser: this.parser, parseLimit: this.parseLimit, log },
+        { runId: run.id, mode, projectRef: req.projectId, directory: req.directoryId, concurrency, onProgress },
+      );
+      this.track(run.id, job.execute());
+    } else {
+      log.info(`joined running sync run ${run.id} for ${req.directoryId}/${req.projectId}`);
+    }
+    return this.awaitRun(run.id, req.waitSeconds);
+  }
+
+  /** Odoo's buttons: sync a project the mirror already knows, by its database id. */
+  async startStoredProject(projectDbId: number, mode: SyncMode, requestedBy: string): Promise<{ run_id: number; state: string }> {
+    const p = await this.ds.getRepository(Project).findOneBy({ id: projectDbId });
+    if (!p) throw new NotFoundError(`logikal.project(${projectDbId}) does not exist`);
+    const dir = p.directoryId ? await this.ds.getRepository(Directory).findOneBy({ id: p.directoryId }) : null;
+    if (!dir) throw new UserError(`Project "${p.name}" has no directory in the mirror; run sync.projects first`);
+    const r = await this.syncProject(mode, { projectId: p.logikalId, directoryId: dir.path, waitSeconds: 0, requestedBy });
+    return { run_id: r.run_id, state: r.state };
+  }
+
+  async syncDirectories(waitSeconds: number, requestedBy?: string): Promise<SyncResult> {
+    return this.treeRun('directories', {}, 'directories', waitSeconds, requestedBy, (tree, id) => tree.directories(id));
+  }
+
+  async syncProjects(directoryId: string, waitSeconds: number, requestedBy?: string): Promise<SyncResult> {
+    return this.treeRun('projects', { directory: directoryId }, `projects:${directoryId.toLowerCase()}`, waitSeconds, requestedBy,
+      (tree, id) => tree.projects(id, directoryId));
+  }
+
+  private async treeRun(kind: SyncRunKind, t: RunTarget, key: string, waitSeconds: number, requestedBy: string | undefined,
+    work: (tree: TreeSync, runId: number) => Promise<void>): Promise<SyncResult> {
+    const tree = new TreeSync(this.logikal(), this.writer, this.runs, log);
+    const { run, created } = await this.runs.begin(kind, JSON.stringify(t), key, requestedBy ?? null);
+    if (created) this.track(run.id, work(tree, run.id));
+    return this.awaitRun(run.id, waitSeconds);
+  }
+
+  async status(runId: number): Promise<SyncResult> {
+    const run = await this.runs.get(runId);
+    if (!run) throw new NotFoundError(`Sync run ${runId} does not exist`);
+    return this.result(run);
+  }
+
+  async list(filter: { projectId?: string; limit: number }): Promise<SyncResult[]> {
+    let projectDbId: number | undefined;
+    if (filter.projectId !== undefined) {
+      const p = await this.ds.getRepository(Project).findOne({ where: [{ name: filter.projectId }, { logikalId: filter.projectId.toLowerCase() }] });
+      if (!p) return [];
+      projectDbId = p.id;
+    }
+    return (await this.runs.list({ projectId: projectDbId, limit: filter.limit })).map((r) => this.result(r));
+  }
+
+  private result(run: SyncRun): SyncResult {
+    const t = target(run);
+    return toResult(run, t.project ?? '', t.directory ?? '');
+  }
+
+  private track(runId: number, p: Promise<void>): void {
+    const done = p
+      .catch((err: unknown) => {
+        // Recorded on the run already; kept so a waiting caller gets a not-found error, not a result.
+        if (err instanceof NotFoundError) this.notFound.set(runId, err);
+      })
+      .finally(() => this.active.delete(runId));
+    this.active.set(runId, done);
+  }
+
+  private readonly notFound = new Map<number, NotFoundError>();
+
+  /** The run's result once terminal or after waitSeconds, whichever is first. */
+  private async awaitRun(runId: number, waitSeconds: number): Promise<SyncResult> {
+    const deadline = Date.now() + waitSeconds * 1000;
+    const local = this.active.get(runId);
+    if (local && waitSeconds > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([local, new Promise((r) => { timer = setTimeout(r, waitSeconds * 1000); })]);
+      clearTimeout(timer);
+    } else if (waitSeconds > 0) {
+      // Running in another instance (or already done): poll the shared row.
+      for (;;) {
+        const run = await this.runs.get(runId);
+        if (!run || TERMINAL.has(run.state) || Date.now() >= deadline) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    const run = await this.runs.get(runId);
+    if (!run) throw new NotFoundError(`Sync run ${runId} does not exist`);
+    const missing = this.notFound.get(runId);
+    if (run.state === 'failed' && missing) {
+      this.notFound.delete(runId);
+      throw missing;
+    }
+    return this.result(run);
+  }
+
+  private async findStored(ref: string, directory: string): Promise<Project | null> {
+    const isGuid = /^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(ref);
+    if (isGuid) return this.ds.getRepository(Project).findOneBy({ logikalId: ref.toLowerCase() });
+    return this.ds.getRepository(Project).createQueryBuilder('p')
+      .innerJoin(Directory, 'd', 'd.id = p.directoryId')
+      .where('p.name = :n AND d.path = :dp', { n: ref, dp: directory })
+      .getOne();
+  }
+}
