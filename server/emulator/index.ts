@@ -1,0 +1,319 @@
+/**
+ * LogiKal MBIOE REST API v3 emulator (plain node:http). Decisions where the swagger is silent or
+ * contradicts what was observed (logikal-api.md §9), all [G] unless noted:
+ * - Navigation rules, 404 vs 409: see state-machine.ts. Check order per call: route → fault →
+ *   401 (token) → 405 (state) → 400 (body/params) → 404/409 (identifier).
+ * - Licence cap: a login beyond maxSessions → 403 "The licence limit of N concurrent sessions has
+ *   been reached." (swagger's 403 = missing permission is the closest documented code).
+ * - Login latency is spent *after* the session exists, so a client that gives up mid-login leaks
+ *   a seat, as it presumably would on the real server. Injected faults never leak one: a 5xx or a
+ *   hang happens before any effect; a cut-off login is rolled back.
+ * - DELETE /auth: an injected 5xx/hang happens before removal (the session stays, the client must
+ *   retry, counted in faultsByEndpoint["DELETE /auth"]); a cut-off happens after removal (a retry
+ *   gets 401, which the client must read as "already gone").
+ * - Idle expiry is measured from the last authenticated call; expired tokens get the same 401.
+ * - Tokens: lowercase UUIDs; `Authorization: Bearer <t>` or the bare token are both accepted.
+ * - Paths: `//` collapsed, trailing `/` ignored, case-insensitive like WCF; only the configured
+ *   prefix is served. Thumbnails: raw PNG bytes, application/octet-stream, whatever format/size
+ *   was asked for (clients must sniff). GET /projects at root → [] (root holds no projects).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { join } from 'node:path';
+import { getLogger } from '../logging';
+import { fixturesDir } from '../paths';
+import { handleControl } from './control';
+import { FaultPlan, type FaultOptions } from './faults';
+import { checkElevation, elevationData, loadFixture, type EmulatorFixture, type FixtureElevation } from './fixture';
+import { FixtureIndex } from './fixture-index';
+import { ApiError, bearerToken, errorReply, MSG, normalisePath, parseJsonObject, readBody, sendCutOff, sendReply } from './http-util';
+import { DEFAULT_LATENCY, latencyMs, sleep, type LatencyProfile } from './latency';
+import { PartsListCache } from './parts-lists';
+import { matchRoute, type CallContext, type EmulatorCore, type HandlerResult } from './routes';
+import { SessionStore } from './sessions';
+import { StatsCollector, type EmulatorStats } from './stats';
+
+export type { EmulatorStats } from './stats';
+export type { FaultOptions, ScriptedFault } from './faults';
+export type { LatencyProfile } from './latency';
+export { DEFAULT_LATENCY } from './latency';
+export type { EmulatorFixture } from './fixture';
+
+export interface EmulatorOptions {
+  /** Fixture file path or object (default fixtures/demo.json). Objects are deep-copied. */
+  fixture?: string | EmulatorFixture;
+  /** Folder holding the fixture's thumbnail files (default fixtures/thumbnails). */
+  thumbnailsDir?: string;
+  host?: string;
+  /** 0 = a free port. */
+  port?: number;
+  /** Mount point; real servers use '/MbioeService.svc/api/v3'. Default '/api/v3'. */
+  prefix?: string;
+  username?: string;
+  password?: string;
+  /** Multiplies every latency; 0 = answer at once (tests). Default 1 = the real server's timings. */
+  latencyScale?: number;
+  latency?: Partial<LatencyProfile>;
+  allowSiblingSelect?: boolean;
+  getDirectoriesResetsToDirectory?: boolean;
+  /** 0 = sessions never expire. */
+  idleExpirySeconds?: number;
+  /** Licence cap on concurrent sessions (default 64). */
+  maxSessions?: number;
+  faults?: FaultOptions;
+}
+
+/** The knobs that can change while the emulator runs. */
+export interface RuntimeOptions {
+  allowSiblingSelect?: boolean;
+  getDirectoriesResetsToDirectory?: boolean;
+  idleExpirySeconds?: number;
+  maxSessions?: number;
+  latencyScale?: number;
+}
+
+const log = getLogger('emulator');
+
+function normalisePrefix(prefix: string): string {
+  const p = normalisePath('/' + prefix.trim());
+  return p === '/' ? '' : p;
+}
+
+export class LogikalEmulator {
+  /** Base URL including the prefix, e.g. http://127.0.0.1:41234/api/v3 */
+  url = '';
+  private readonly server: Server;
+  private readonly core: EmulatorCore;
+  private readonly prefix: string;
+  private readonly latency: LatencyProfile;
+  private latencyScale: number;
+  private readonly sockets = new Set<Socket>();
+  private readonly inflight = new Set<AbortController>();
+  private readonly statsCollector = new StatsCollector();
+  private stopping: Promise<void> | undefined;
+  private idleExpirySeconds: number;
+
+  constructor(private readonly opts: EmulatorOptions = {}) {
+    const fixture = loadFixture(opts.fixture ?? join(fixturesDir(), 'demo.json'));
+    const maxSessions = opts.maxSessions ?? 64;
+    if (!Number.isInteger(maxSessions) || maxSessions < 1) throw new RangeError('maxSessions must be a positive integer');
+    this.prefix = normalisePrefix(opts.prefix ?? '/api/v3');
+    this.latency = { ...DEFAULT_LATENCY, ...opts.latency };
+    this.latencyScale = opts.latencyScale ?? 1;
+    this.idleExpirySeconds = opts.idleExpirySeconds ?? 0;
+    if (!(this.latencyScale >= 0)) throw new RangeError('latencyScale must be >= 0');
+    this.core = {
+      index: new FixtureIndex(fixture),
+      sessions: new SessionStore({ maxSessions, idleExpirySeconds: this.idleExpirySeconds }, this.statsCollector),
+      stats: this.statsCollector,
+      partsLists: new PartsListCache(() => this.statsCollector.bump('partsListsGenerated')),
+      faults: new FaultPlan(opts.faults ?? {}),
+      nav: {
+        allowSiblingSelect: opts.allowSiblingSelect ?? false,
+        getDirectoriesResetsToDirectory: opts.getDirectoriesResetsToDirectory ?? false,
+      },
+      username: opts.username ?? 'odoo',
+      password: opts.password ?? 'logikal-demo',
+      maxSessions,
+      thumbnailsDir: opts.thumbnailsDir ?? join(fixturesDir(), 'thumbnails'),
+    };
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  async listen(): Promise<this> {
+    const host = this.opts.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.opts.port ?? 0, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = this.server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : 0;
+    const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+    this.url = `http://${shown}:${port}${this.prefix}`;
+    log.debug('emulator listening', { url: this.url });
+    return this;
+  }
+
+  stats(): EmulatorStats {
+    this.core.sessions.sweep();
+    return this.statsCollector.snapshot();
+  }
+
+  /** Zeroes the counters; open sessions stay open (and set the new peak). */
+  resetStats(): void {
+    this.core.sessions.sweep();
+    this.statsCollector.reset();
+  }
+
+  get faults(): FaultOptions {
+    return structuredClone(this.core.faults.options) as FaultOptions;
+  }
+
+  /** Replaces all fault settings (and restarts the PRNG from their seed). Throws RangeError if invalid. */
+  setFaults(f: FaultOptions): void {
+    this.core.faults = new FaultPlan(structuredClone(f ?? {}));
+  }
+
+  get runtimeOptions(): Required<RuntimeOptions> {
+    return { ...this.core.nav, maxSessions: this.core.maxSessions, latencyScale: this.latencyScale, idleExpirySeconds: this.idleExpirySeconds };
+  }
+
+  configure(o: RuntimeOptions): void {
+    if (o.latencyScale !== undefined) {
+      if (!(o.latencyScale >= 0)) throw new RangeError('latencyScale must be >= 0');
+      this.latencyScale = o.latencyScale;
+    }
+    if (o.allowSiblingSelect !== undefined) this.core.nav.allowSiblingSelect = !!o.allowSiblingSelect;
+    if (o.getDirectoriesResetsToDirectory !== undefined) this.core.nav.getDirectoriesResetsToDirectory = !!o.getDirectoriesResetsToDirectory;
+    if (o.maxSessions !== undefined) {
+      if (!Number.isInteger(o.maxSessions) || o.maxSessions < 1) throw new RangeError('maxSessions must be a positive integer');
+      this.core.maxSessions = o.maxSessions;
+    }
+    if (o.idleExpirySeconds !== undefined) {
+      if (!(o.idleExpirySeconds >= 0)) throw new RangeError('idleExpirySeconds must be >= 0');
+      this.idleExpirySeconds = o.idleExpirySeconds;
+    }
+    this.core.sessions.setLimits({ maxSessions: this.core.maxSessions, idleExpirySeconds: this.idleExpirySeconds });
+  }
+
+  /** A deep copy of the current (possibly mutated) fixture. */
+  get fixture(): EmulatorFixture {
+    return structuredClone(this.core.index.fixture);
+  }
+
+  /** New versionId, later changedDate (elevation and project), new parts-list bytes. Returns the new ElevationData. */
+  touchElevation(id: string): Record<string, unknown> {
+    const e = this.core.index.touchElevation(id, nowSeconds());
+    this.core.partsLists.forget(e.id);
+    return elevationData(e);
+  }
+
+  /** Deletes an elevation (or only flags isInRecycleBin). Sessions already inside it keep working. */
+  removeElevation(id: string, opts: { toRecycleBin?: boolean } = {}): void {
+    this.core.index.removeElevation(id, opts.toRecycleBin ?? false, nowSeconds());
+  }
+
+  addElevation(projectId: string, phaseId: string, elevation: FixtureElevation): void {
+    this.core.index.addElevation(projectId, phaseId, checkElevation(structuredClone(elevation)), nowSeconds());
+  }
+
+  touchProject(id: string): void {
+    this.core.index.touchProject(id, nowSeconds());
+  }
+
+  removeProject(id: string): void {
+    this.core.index.removeProject(id);
+  }
+
+  /** Forgets every session, as a server restart would; they count as expired. Returns how many. */
+  dropAllSessions(): number {
+    return this.core.sessions.dropAll();
+  }
+
+  /** Closes the listener and every socket at once, including hung "timeout" replies. */
+  stop(): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.stopping = new Promise<void>((resolve) => {
+      for (const ac of this.inflight) ac.abort();
+      this.core.sessions.stop();
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+      for (const s of this.sockets) s.destroy();
+    });
+    return this.stopping;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const ac = new AbortController();
+    this.inflight.add(ac);
+    res.on('close', () => {
+      ac.abort();
+      this.inflight.delete(ac);
+    });
+    const started = Date.now();
+    try {
+      await this.dispatch(req, res, ac.signal);
+    } catch (err) {
+      log.error('emulator handler failed', { err });
+      sendReply(res, errorReply(500, MSG.serverError));
+    } finally {
+      log.debug('emulator call', { method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Date.now() - started });
+    }
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
+    if (this.stopping) return void res.destroy();
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const path = normalisePath(url.pathname);
+    const lower = path.toLowerCase();
+    const pre = this.prefix.toLowerCase();
+    if (pre && lower !== pre && !lower.startsWith(pre + '/')) return sendReply(res, errorReply(404, MSG.unknownEndpoint));
+    const rel = path.slice(this.prefix.length) || '/';
+
+    let cachedBody: Promise<Record<string, unknown>> | undefined;
+    const body = (): Promise<Record<string, unknown>> => (cachedBody ??= readBody(req).then(parseJsonObject));
+
+    if (/^\/__emulator(\/|$)/i.test(rel)) return sendReply(res, await handleControl(this, method, rel, body));
+
+    const match = matchRoute(method, rel);
+    if (match === undefined || match === 'wrong-method') {
+      this.statsCollector.call('UNKNOWN');
+      if (!(await sleep(latencyMs(this.latency, this.latencyScale, 'other'), signal))) return;
+      return sendReply(res, match ? errorReply(405, MSG.methodNotAllowed) : errorReply(404, MSG.unknownEndpoint));
+    }
+    const { route, params } = match;
+    const key = `${route.method} ${route.template}`;
+    this.statsCollector.call(key);
+    const fault = this.core.faults.decide(key);
+    const wait = (bytes = 0): Promise<boolean> => sleep(latencyMs(this.latency, this.latencyScale, route.latency, bytes), signal);
+
+    // Injected 5xx and hangs happen before the call has any effect (no session created or removed).
+    if (fault.kind === 'serverError') {
+      this.statsCollector.fault('serverError', key);
+      if (await wait()) sendReply(res, errorReply(fault.status, MSG.serverError));
+      return;
+    }
+    if (fault.kind === 'timeout') {
+      this.statsCollector.fault('timeout', key);
+      await sleep(fault.hangMs, signal);
+      res.destroy();
+      return;
+    }
+
+    const session = route.auth ? this.core.sessions.use(bearerToken(req)) : undefined;
+    const query = new Map<string, string>();
+    for (const [k, v] of url.searchParams) if (!query.has(k.toLowerCase())) query.set(k.toLowerCase(), v);
+    const ctx: CallContext = { core: this.core, params, query, session, body };
+    let result: HandlerResult;
+    try {
+      if (route.auth && !session) throw new ApiError(401, MSG.invalidSession);
+      result = await route.handle(ctx);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      result = { reply: errorReply(err.status, err.message) };
+    }
+    if (!(await wait(result.bytes ?? 0))) return;
+    if (fault.kind === 'cutOff') {
+      this.statsCollector.fault('cutOff', key);
+      result.onCutOff?.();
+      return sendCutOff(res, result.reply);
+    }
+    sendReply(res, result.reply);
+  }
+}
+
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+export async function startEmulator(opts: EmulatorOptions = {}): Promise<LogikalEmulator> {
+  return new LogikalEmulator(opts).listen();
+}

@@ -1,0 +1,83 @@
+export type FaultKind = 'serverError' | 'timeout' | 'cutOff' | 'corruptPartsList';
+
+export interface EmulatorStats {
+  /** Successful POST /auth (a session was created and the reply was not a fault). */
+  logins: number;
+  /** Sessions ended by DELETE /auth. */
+  logouts: number;
+  openSessions: number;
+  /** Highest openSessions since start or resetStats(). */
+  peakSessions: number;
+  /** Logins refused because maxSessions sessions were open. */
+  refusedLogins: number;
+  /** Logins rejected for bad credentials or a malformed body. */
+  failedLogins: number;
+  /** Sessions dropped by the idle-expiry rule. */
+  expiredSessions: number;
+  /** Key: "METHOD /swagger/path" (e.g. "GET /elevations/{elevationId}/thumbnail"); unknown routes: "UNKNOWN". */
+  callsByEndpoint: Record<string, number>;
+  /** Every injected fault of any kind (5xx, hang, cut-off, corrupt parts list). */
+  errorsInjected: number;
+  faultsInjected: Record<FaultKind, number>;
+  /** Injected faults per endpoint key; "DELETE /auth" here = logouts the client had to retry. */
+  faultsByEndpoint: Record<string, number>;
+  /** Parts lists actually generated (cache misses). */
+  partsListsGenerated: number;
+}
+
+export class StatsCollector {
+  private s: EmulatorStats = StatsCollector.empty();
+
+  static empty(): EmulatorStats {
+    return {
+      logins: 0,
+      logouts: 0,
+      openSessions: 0,
+      peakSessions: 0,
+      refusedLogins: 0,
+      failedLogins: 0,
+      expiredSessions: 0,
+      callsByEndpoint: {},
+      errorsInjected: 0,
+      faultsInjected: { serverError: 0, timeout: 0, cutOff: 0, corruptPartsList: 0 },
+      faultsByEndpoint: {},
+      partsListsGenerated: 0,
+    };
+  }
+
+  snapshot(): EmulatorStats {
+    return structuredClone(this.s);
+  }
+
+  /** Counters back to zero; openSessions (a fact, not a counter) is kept and becomes the new peak. */
+  reset(): void {
+    const open = this.s.openSessions;
+    this.s = StatsCollector.empty();
+    this.s.openSessions = open;
+    this.s.peakSessions = open;
+  }
+
+  bump(key: 'logins' | 'logouts' | 'refusedLogins' | 'failedLogins' | 'expiredSessions' | 'partsListsGenerated'): void {
+    this.s[key]++;
+  }
+
+  /** A login undone by the emulator itself (its reply was cut off): not a login the client saw. */
+  loginRolledBack(): void {
+    this.s.logins--;
+  }
+
+  call(endpoint: string): void {
+    this.s.callsByEndpoint[endpoint] = (this.s.callsByEndpoint[endpoint] ?? 0) + 1;
+  }
+
+  fault(kind: FaultKind, endpoint: string): void {
+    this.s.errorsInjected++;
+    this.s.faultsInjected[kind]++;
+    this.s.faultsByEndpoint[endpoint] = (this.s.faultsByEndpoint[endpoint] ?? 0) + 1;
+  }
+
+  setOpenSessions(n: number): void {
+    this.s.openSessions = n;
+    if (n > this.s.peakSessions) this.s.peakSessions = n;
+  }
+}
