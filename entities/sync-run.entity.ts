@@ -2,7 +2,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { TIMESTAMP } from './column-types';
 
 export type SyncRunState = 'queued' | 'running' | 'succeeded' | 'partial' | 'failed';
-export type SyncRunKind = 'force_project' | 'project' | 'projects' | 'directories';
+export type SyncRunKind = 'force_project' | 'project' | 'projects' | 'directories' | 'nightly';
 export const ACTIVE_STATES: SyncRunState[] = ['queued', 'running'];
 
 /**

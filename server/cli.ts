@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { ConfigError, loadConfig, setConfig, type BridgeConfig } from './config';
 import { configureLogging } from './logging';
 import { bridgeVersion } from './system.service';
+import { registerSchemaCommands } from './cli-schema';
 
 /**
  * Reads the config before anything touching the database is loaded: a bad value stops start-up
@@ -111,5 +112,25 @@ program.command('emulator').description('run the bundled LogiKal MBIOE emulator'
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+
+program.command('sync <project>').description('force-sync one project (name or GUID) now; prints the result as JSON')
+  .requiredOption('--directory <path>', 'Logikal directory path, e.g. "Demo Odoo"')
+  .option('--smart', 'download only elevations that changed since the last sync')
+  .option('--concurrency <n>', 'parallel Logikal sessions (default LOGIKAL_MAX_SESSIONS)')
+  .action(async (project: string, opts: { directory: string; smart?: boolean; concurrency?: string }) => {
+    const c = config();
+    const { runSyncCommand } = await import('./cli-sync.js');
+    process.exitCode = await runSyncCommand(c, project, opts).catch(fail);
+  });
+
+program.command('demo').description('bundled emulator + embedded SQLite + a real force sync of DOS22309 over JSON-RPC')
+  .option('--latency-scale <s>', 'emulator latency relative to the real server', '0.05')
+  .option('--keep', 'keep the bridge and emulator running afterwards')
+  .action(async (o: { latencyScale: string; keep?: boolean }) => {
+    const { runDemo } = await import('./demo.js');
+    await runDemo({ latencyScale: Number(o.latencyScale), keep: !!o.keep }).catch(fail);
+  });
+
+registerSchemaCommands(program);
 
 program.parseAsync(process.argv).catch(fail);

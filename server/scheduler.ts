@@ -1,6 +1,17 @@
+import cron from 'node-cron';
 import type { App } from './bootstrap';
+import { getLogger } from './logging';
 
-/** Nightly resync; filled in with the sync engine. Returns a stop function. */
-export function startScheduler(_app: App): () => void {
-  return () => undefined;
+const log = getLogger('cron');
+
+/**
+ * The nightly smart resync at SYNC_CRON. Several instances may fire at once: SyncService.nightly()
+ * lets exactly one of them run it (a run row keyed by the date). Returns a stop function.
+ */
+export function startScheduler(app: App): () => void {
+  const task = cron.schedule(app.config.syncCron, () => {
+    app.services.sync.nightly().catch((err) => log.error('nightly sync failed', { error: err }));
+  }, { timezone: 'UTC' });
+  log.info(`nightly smart sync scheduled at "${app.config.syncCron}" (UTC)`);
+  return () => { void task.stop(); };
 }

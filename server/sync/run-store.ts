@@ -46,6 +46,11 @@ export class RunStore {
     throw new Error('could not start or join a sync run');
   }
 
+  /** Whether any run (in any state) has this key: the nightly job's once-per-day guard. */
+  async existsForKey(targetKey: string): Promise<boolean> {
+    return (await this.repo.countBy({ targetKey })) > 0;
+  }
+
   async setProject(runId: number, projectId: number): Promise<void> {
     await this.repo.update({ id: runId }, { projectId });
   }

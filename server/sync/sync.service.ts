@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
-import { Directory, Project, type SyncRun, type SyncRunKind } from '../../entities';
+import { Directory, Project, type SyncFailure, type SyncRun, type SyncRunKind } from '../../entities';
 import type { BridgeConfig } from '../config';
 import { NotFoundError, UserError } from '../errors';
 import { LogikalClient } from '../logikal';
@@ -8,7 +8,8 @@ import { getLogger } from '../logging';
 import { PartsListParser } from '../parts/parts-list-parser';
 import { MirrorWriter } from './mirror-writer';
 import { ProjectSync } from './project-sync';
-import { RunStore, toResult } from './run-store';
+import { emptyCounters, RunStore, toResult } from './run-store';
+import { describeFailure } from './failure-reason';
 import { Semaphore } from './semaphore';
 import { TreeSync } from './tree-sync';
 import type { ProgressListener, ProjectSyncRequest, SyncMode, SyncResult } from './types';
@@ -111,6 +112,39 @@ export class SyncService {
     const { run, created } = await this.runs.begin(kind, JSON.stringify(t), key, requestedBy ?? null);
     if (created) this.track(run.id, work(tree, run.id));
     return this.awaitRun(run.id, waitSeconds);
+  }
+
+  /**
+   * Smart-syncs every active mirrored project, one after another. A run row keyed by the UTC date
+   * makes this happen once per night however many instances fire the cron.
+   */
+  async nightly(now = new Date()): Promise<SyncResult | null> {
+    const day = now.toISOString().slice(0, 10);
+    const key = `nightly:${day}`;
+    if (await this.runs.existsForKey(key)) return null;
+    const { run, created } = await this.runs.begin('nightly', JSON.stringify({ day }), key, 'cron');
+    if (!created) return null;
+    const work = (async () => {
+      const projects = await this.ds.getRepository(Project).find({ where: { active: true }, order: { id: 'ASC' } });
+      const failures: SyncFailure[] = [];
+      let ok = 0;
+      for (const p of projects) {
+        try {
+          const dir = p.directoryId ? await this.ds.getRepository(Directory).findOneBy({ id: p.directoryId }) : null;
+          if (!dir) throw new UserError('no directory in the mirror');
+          const r = await this.syncProject('smart', { projectId: p.logikalId, directoryId: dir.path, waitSeconds: 86400, requestedBy: 'cron' });
+          if (r.success) ok++;
+          else failures.push({ elevation: `project ${p.name}`, reason: r.message });
+        } catch (err) {
+          failures.push({ elevation: `project ${p.name}`, reason: describeFailure(err) });
+        }
+        await this.runs.progress(run.id, { ...emptyCounters(), elevationsSynced: ok });
+      }
+      await this.runs.finish(run.id, failures.length ? 'partial' : 'succeeded', `${ok} of ${projects.length} projects synced`, failures);
+    })();
+    this.track(run.id, work);
+    await work.catch(async (err) => this.runs.finish(run.id, 'failed', `Nightly sync failed: ${describeFailure(err)}`, []));
+    return this.status(run.id);
   }
 
   async status(runId: number): Promise<SyncResult> {
