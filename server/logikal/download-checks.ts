@@ -1,0 +1,93 @@
+import { LogikalProtocolError } from './logikal-errors';
+
+/** MW used 10 MiB for parts lists; real files are 0.7–1.7 MB. */
+export const MAX_DECODED_BYTES = 10 * 1024 * 1024;
+
+export const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+export const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const JPEG_MAGIC = Buffer.from([0xff, 0xd8, 0xff]);
+
+/** Size the base64 text decodes to (exact for canonical padded base64). */
+export function decodedBase64Length(b64: string): number {
+  let pad = 0;
+  if (b64.endsWith('==')) pad = 2;
+  else if (b64.endsWith('=')) pad = 1;
+  return (b64.length / 4) * 3 - pad;
+}
+
+const B64_BODY = /^[A-Za-z0-9+/]*$/;
+
+/**
+ * Strict base64 → Buffer. Node's Buffer.from(s, 'base64') silently skips invalid characters and
+ * whitespace and accepts missing padding, so a truncated or mangled download would decode "fine";
+ * everything is checked first, and the size cap is applied before allocating the decoded buffer.
+ */
+export function decodeBase64Strict(b64: string, maxBytes: number = MAX_DECODED_BYTES, what = 'payload'): Buffer {
+  if (typeof b64 !== 'string') throw new LogikalProtocolError(`${what}: expected a base64 string`);
+  if (b64.length === 0) throw new LogikalProtocolError(`${what}: empty base64 payload`);
+  if (b64.length % 4 !== 0) throw new LogikalProtocolError(`${what}: base64 length ${b64.length} is not a multiple of 4 (truncated?)`);
+  let end = b64.length;
+  if (b64.charCodeAt(end - 1) === 0x3d) end--;
+  if (b64.charCodeAt(end - 1) === 0x3d) end--;
+  const body = b64.slice(0, end);
+  if (!B64_BODY.test(body)) {
+    const bad = body.search(/[^A-Za-z0-9+/]/);
+    const code = body.charCodeAt(bad);
+    const shown = code === 0x3d ? "'=' before the end" : `character code ${code}`;
+    throw new LogikalProtocolError(`${what}: invalid base64 (${shown} at offset ${bad})`);
+  }
+  const size = decodedBase64Length(b64);
+  if (size > maxBytes) throw new LogikalProtocolError(`${what}: decoded size ${size} bytes exceeds the cap of ${maxBytes} bytes`);
+  const out = Buffer.from(b64, 'base64');
+  if (out.length !== size) throw new LogikalProtocolError(`${what}: base64 decoded to ${out.length} bytes, expected ${size}`);
+  return out;
+}
+
+export function hasSqliteMagic(buf: Buffer): boolean {
+  return buf.length >= SQLITE_MAGIC.length && buf.subarray(0, SQLITE_MAGIC.length).equals(SQLITE_MAGIC);
+}
+
+export function assertSqliteFile(buf: Buffer, what = 'parts list'): void {
+  if (buf.length === 0) throw new LogikalProtocolError(`${what}: file is empty`);
+  if (!hasSqliteMagic(buf)) throw new LogikalProtocolError(`${what}: not a SQLite database (magic header missing)`);
+  // 100-byte header: a file shorter than one header cannot be a database.
+  if (buf.length < 100) throw new LogikalProtocolError(`${what}: truncated SQLite file (${buf.length} bytes)`);
+}
+
+/** Decodes a parts-list `data` string: strict base64, size cap, SQLite magic. */
+export function decodePartsList(b64: unknown, maxBytes: number = MAX_DECODED_BYTES): Buffer {
+  if (b64 === undefined || b64 === null || b64 === '') throw new LogikalProtocolError('parts list: response has no data');
+  if (typeof b64 !== 'string') throw new LogikalProtocolError(`parts list: data is ${Array.isArray(b64) ? 'an array' : typeof b64}, expected a base64 string`);
+  const buf = decodeBase64Strict(b64, maxBytes, 'parts list');
+  assertSqliteFile(buf);
+  return buf;
+}
+
+/**
+ * PNG signature plus a well-formed chunk walk ending in IEND; a cut-off transfer loses IEND.
+ * Chunk CRCs are not verified (not worth the cost for thumbnails).
+ */
+export function assertPng(buf: Buffer, maxBytes: number = MAX_DECODED_BYTES, what = 'thumbnail'): void {
+  if (buf.length > maxBytes) throw new LogikalProtocolError(`${what}: ${buf.length} bytes exceeds the cap of ${maxBytes} bytes`);
+  if (buf.length < PNG_SIGNATURE.length || !buf.subarray(0, 8).equals(PNG_SIGNATURE)) {
+    throw new LogikalProtocolError(`${what}: not a PNG (signature missing)`);
+  }
+  let off = 8;
+  let first = true;
+  while (off + 12 <= buf.length) {
+    const len = buf.readUInt32BE(off);
+    const type = buf.toString('latin1', off + 4, off + 8);
+    if (first && type !== 'IHDR') throw new LogikalProtocolError(`${what}: PNG does not start with IHDR`);
+    first = false;
+    if (off + 12 + len > buf.length) break;
+    if (type === 'IEND') return;
+    off += 12 + len;
+  }
+  throw new LogikalProtocolError(`${what}: PNG is truncated (no IEND chunk)`);
+}
+
+export function assertJpeg(buf: Buffer, maxBytes: number = MAX_DECODED_BYTES, what = 'thumbnail'): void {
+  if (buf.length > maxBytes) throw new LogikalProtocolError(`${what}: ${buf.length} bytes exceeds the cap of ${maxBytes} bytes`);
+  if (buf.length < 4 || !buf.subarray(0, 3).equals(JPEG_MAGIC)) throw new LogikalProtocolError(`${what}: not a JPEG (magic missing)`);
+  if (!(buf[buf.length - 2] === 0xff && buf[buf.length - 1] === 0xd9)) throw new LogikalProtocolError(`${what}: JPEG is truncated (no EOI marker)`);
+}

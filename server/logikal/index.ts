@@ -1,0 +1,10 @@
+export * from './logikal-errors';
+export * from './logikal-types';
+export * from './download-checks';
+export { LogikalClient } from './logikal-client';
+export type { LogikalClientOptions, UnitOptions, ClientStats } from './logikal-client';
+export { LogikalSession } from './logikal-session';
+export type { SessionLevel, SessionPosition } from './logikal-session';
+export { SessionPool } from './session-pool';
+export type { PoolStats, SessionLease, SessionPoolOptions } from './session-pool';
+export { joinUrl, backoffDelay, parseRetryAfter } from './logikal-http';

@@ -1,0 +1,142 @@
+import { getLogger, registerSecret } from '../logging';
+import { LogikalError, LogikalSessionLostError, LogikalWrongStateError } from './logikal-errors';
+import { backoffDelay, LogikalHttp, parseJsonBody, sleep } from './logikal-http';
+import type { TransportOptions } from './logikal-http';
+import { LogikalSession } from './logikal-session';
+import { toVersion } from './logikal-types';
+import type { LogikalPath, LogikalVersion } from './logikal-types';
+import { SessionPool } from './session-pool';
+import type { PoolStats, SessionLease } from './session-pool';
+
+const log = getLogger('logikal');
+
+export interface LogikalClientOptions {
+  /** Ends in /api/v3, e.g. http://host/MbioeService.svc/api/v3 (a trailing slash is fine). */
+  baseUrl: string;
+  username: string;
+  password: string;
+  /** Concurrent Logikal sessions for this client (the app makes one client per process). */
+  maxSessions: number;
+  /** Per JSON call. Default 30000. */
+  callTimeoutMs?: number;
+  /** Parts lists and thumbnails. Default 60000. */
+  downloadTimeoutMs?: number;
+  /** In-place retries of GETs, and unit replays after transient failures. Default 3. */
+  retries?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Login attempts while the licence cap refuses us. Default 8. */
+  licenceAttempts?: number;
+}
+
+export interface UnitOptions {
+  /** A session from {@link LogikalClient.acquire} to use first (logged in ahead of need). Ownership passes to the call. */
+  lease?: SessionLease;
+}
+
+export type ClientStats = PoolStats;
+
+/**
+ * The Logikal MBIOE REST v3 client. Every unit of work runs in its own fresh session which is
+ * always logged out afterwards; concurrency is bounded by the session pool.
+ */
+export class LogikalClient {
+  private readonly transport: TransportOptions;
+  private readonly pool: SessionPool;
+
+  constructor(opts: LogikalClientOptions) {
+    let url: URL;
+    try { url = new URL(opts.baseUrl); } catch { throw new LogikalError('Logikal base URL is not a valid URL', { local: true }); }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new LogikalError('Logikal base URL must be http(s)', { local: true });
+    if (url.search || url.hash || url.username || url.password) throw new LogikalError('Logikal base URL must not carry credentials, a query or a fragment', { local: true });
+    if (!opts.username || !opts.password) throw new LogikalError('Logikal username and password are required', { local: true });
+    registerSecret(opts.password);
+    const nonNeg = (v: number | undefined, def: number): number => (v === undefined || !Number.isFinite(v) || v < 0 ? def : v);
+    this.transport = {
+      baseUrl: opts.baseUrl.replace(/\/+$/, ''),
+      callTimeoutMs: nonNeg(opts.callTimeoutMs, 30_000) || 30_000,
+      downloadTimeoutMs: nonNeg(opts.downloadTimeoutMs, 60_000) || 60_000,
+      retries: Math.floor(nonNeg(opts.retries, 3)),
+      backoffBaseMs: nonNeg(opts.backoffBaseMs, 250),
+      backoffMaxMs: nonNeg(opts.backoffMaxMs, 5_000),
+    };
+    this.pool = new SessionPool({
+      maxSessions: opts.maxSessions,
+      createSession: () => new LogikalSession({ transport: this.transport, username: opts.username, password: opts.password }),
+      backoffBaseMs: this.transport.backoffBaseMs,
+      backoffMaxMs: this.transport.backoffMaxMs,
+      licenceAttempts: opts.licenceAttempts,
+    });
+  }
+
+  /** GET /version needs no session (and costs no licence seat). */
+  async version(): Promise<LogikalVersion> {
+    const http = new LogikalHttp(this.transport);
+    const res = await http.call({ method: 'GET', segments: ['version'], retry: true });
+    return toVersion(parseJsonBody(res, 'GET /version'));
+  }
+
+  /**
+   * A logged-in session leased from the pool, for logging in ahead of need (login is the long
+   * pole, ~4.5 s on the real server). The caller must release() it or hand it to withPath/withSession.
+   * Holding leases while waiting for another one from the same client can deadlock at maxSessions.
+   */
+  acquire(): Promise<SessionLease> {
+    return this.pool.acquire();
+  }
+
+  /** Runs fn in a fresh session (at root); always logs out afterwards, also on failure. */
+  async withSession<T>(fn: (s: LogikalSession) => Promise<T>, options: UnitOptions = {}): Promise<T> {
+    const lease = options.lease ?? await this.pool.acquire();
+    try {
+      return await fn(lease.session);
+    } finally {
+      await lease.release();
+    }
+  }
+
+  /**
+   * Runs fn in a fresh session walked to `path`. Selects are never retried in place; the unit is
+   * replayed from the root on a new session instead:
+   * - once more after the session was lost (401) or lost its context (a server 405);
+   * - up to `retries` times after transient failures (5xx, timeout, connection), with backoff.
+   * fn may therefore run more than once and must be safe to repeat.
+   */
+  async withPath<T>(path: LogikalPath, fn: (s: LogikalSession) => Promise<T>, options: UnitOptions = {}): Promise<T> {
+    let contextReplays = 0;
+    let transientReplays = 0;
+    for (let attempt = 0; ; attempt++) {
+      const lease = attempt === 0 && options.lease ? options.lease : await this.pool.acquire();
+      let waitMs = 0;
+      try {
+        await lease.session.walk(path);
+        return await fn(lease.session);
+      } catch (err) {
+        const kind = replayKind(err);
+        if (kind === 'context' && contextReplays < 1) {
+          contextReplays++;
+        } else if (kind === 'transient' && transientReplays < this.transport.retries) {
+          waitMs = backoffDelay(transientReplays, this.transport.backoffBaseMs, this.transport.backoffMaxMs);
+          transientReplays++;
+        } else {
+          throw err;
+        }
+        const e = err as LogikalError;
+        log.debug('logikal unit replay on a fresh session', { reason: e.name, operation: e.operation, attempt: attempt + 1 });
+      } finally {
+        await lease.release();
+      }
+      await sleep(waitMs);
+    }
+  }
+
+  stats(): ClientStats {
+    return this.pool.stats();
+  }
+}
+
+function replayKind(err: unknown): 'context' | 'transient' | undefined {
+  if (!(err instanceof LogikalError) || err.local) return undefined;
+  if (err instanceof LogikalSessionLostError || err instanceof LogikalWrongStateError) return 'context';
+  return err.transient ? 'transient' : undefined;
+}

@@ -1,0 +1,187 @@
+import { UpstreamError } from '../errors';
+
+/**
+ * Every failure of the Logikal client is one of these. They extend UpstreamError so the RPC layer
+ * answers them with a safe message without knowing about Logikal.
+ *
+ * Classification is by HTTP status plus the structured error body ({ message, code, errors[] }),
+ * never by searching the stringified error: a GUID, a directory name or a URL can contain "502"
+ * or "licence", which is exactly how the predecessor mis-classified errors.
+ *
+ * Messages must stay safe: no token, no password, no query strings. {@link scrubSecrets} is applied
+ * to any server-provided text before it goes into a message.
+ */
+export interface LogikalErrorInfo {
+  /** "METHOD /path" of the call (path without query string). */
+  operation?: string;
+  /** HTTP status, if a response arrived. */
+  status?: number;
+  /** `code` from the Logikal error body, if any. */
+  logikalCode?: number;
+  /** True when the client refused locally without calling the server. */
+  local?: boolean;
+  /** Retry-After in ms (already capped), for 429/503. */
+  retryAfterMs?: number;
+}
+
+export class LogikalError extends UpstreamError {
+  /** A later attempt (same call for GETs, fresh session otherwise) may succeed. */
+  readonly transient: boolean = false;
+  readonly operation: string | undefined;
+  readonly status: number | undefined;
+  readonly logikalCode: number | undefined;
+  readonly local: boolean;
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, info: LogikalErrorInfo = {}) {
+    super(message, { operation: info.operation, status: info.status, logikalCode: info.logikalCode });
+    this.operation = info.operation;
+    this.status = info.status;
+    this.logikalCode = info.logikalCode;
+    this.local = info.local ?? false;
+    this.retryAfterMs = info.retryAfterMs;
+  }
+}
+
+/** 401 on POST /auth: wrong username or password. Never retried (account lockout risk). */
+export class LogikalAuthFailedError extends LogikalError {}
+
+/** 401 on any other call: the token is unknown or expired. The unit is replayed with a new login. */
+export class LogikalSessionLostError extends LogikalError {}
+
+/** 405: the call does not fit the session's state (also thrown locally before calling). */
+export class LogikalWrongStateError extends LogikalError {}
+
+/** 409 "… isn't valid in the current mapping": select of something that is not a child of the current context. */
+export class LogikalNotInMappingError extends LogikalError {}
+
+/** 409 otherwise: locked / in use by another user / resource state. Postpone, do not mark anything gone. */
+export class LogikalLockedError extends LogikalError {}
+
+/** 404: the resource to select was not found. */
+export class LogikalNotFoundError extends LogikalError {}
+
+/** Login refused because the concurrent-session (licence seat) cap is reached. */
+export class LogikalLicenceExhaustedError extends LogikalError {
+  override readonly transient = true;
+}
+
+/** 5xx from Logikal. */
+export class LogikalServerError extends LogikalError {
+  override readonly transient = true;
+}
+
+/** No complete answer within the per-call timeout. */
+export class LogikalTimeoutError extends LogikalError {
+  override readonly transient = true;
+}
+
+/** Connection refused / reset / cut off before a complete response. */
+export class LogikalConnectionError extends LogikalError {
+  override readonly transient = true;
+}
+
+/** The answer arrived but is unusable: bad JSON, bad base64, wrong magic bytes, oversize. */
+export class LogikalProtocolError extends LogikalError {}
+
+/** The caller passed something we refuse to send (e.g. an id that is not a GUID). */
+export class LogikalInvalidArgumentError extends LogikalError {}
+
+/** The structured error body of Logikal (swagger ErrorResponseSchema). */
+export interface LogikalErrorBody {
+  message?: string;
+  code?: number;
+  errors?: string[];
+}
+
+/** Reads the error envelope; anything that is not that shape yields {}. */
+export function parseErrorBody(body: unknown): LogikalErrorBody {
+  let value = body;
+  if (Buffer.isBuffer(value)) value = value.toString('utf8');
+  if (typeof value === 'string') {
+    try { value = JSON.parse(value); } catch { return {}; }
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return {};
+  const o = value as Record<string, unknown>;
+  const out: LogikalErrorBody = {};
+  if (typeof o.message === 'string') out.message = o.message;
+  if (typeof o.code === 'number' && Number.isFinite(o.code)) out.code = o.code;
+  if (Array.isArray(o.errors)) out.errors = o.errors.filter((e): e is string => typeof e === 'string');
+  return out;
+}
+
+/** The one human-readable reason the server gave: errors[0], else message. */
+export function primaryReason(body: LogikalErrorBody): string | undefined {
+  const first = body.errors?.[0];
+  if (first !== undefined && first.trim() !== '') return first;
+  return body.message !== undefined && body.message.trim() !== '' ? body.message : undefined;
+}
+
+/**
+ * The observed 409 text is `The requested resource '<id>' cannot be set, because it isn't valid in
+ * the current mapping.` The swagger's generic 409 ("locked, in use by another user …") has the same
+ * status and no distinct code, so the text is the only discriminator. We look only at the primary
+ * reason field and anchor the whole template: the identifier inside the quotes is user data (a
+ * directory name) and must not be able to turn a lock into a mapping error or vice versa.
+ */
+const MAPPING_TEMPLATE = /^The requested resource '[\s\S]*' cannot be set, because it isn't valid in the current mapping\.?$/;
+
+export function isMappingReason(reason: string | undefined): boolean {
+  return reason !== undefined && MAPPING_TEMPLATE.test(reason.trim());
+}
+
+/**
+ * Licence refusal on login is undocumented. The emulator answers 403
+ * `The licence limit of N concurrent sessions has been reached.`; a real server might use 429/503.
+ * Only the primary reason field is inspected, and only on POST /auth.
+ */
+const LICENCE_REASON = /\blicen[cs]e\b|\bconcurrent sessions?\b|\bsession limit\b|\bseats?\b/i;
+
+export function isLicenceReason(reason: string | undefined): boolean {
+  return reason !== undefined && LICENCE_REASON.test(reason);
+}
+
+/** Replaces each secret by [REDACTED] and bounds the length; used on all server text in messages. */
+export function scrubSecrets(text: string, secrets: readonly (string | undefined)[], max = 300): string {
+  let out = text;
+  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('[REDACTED]');
+  // Tokens we never saw (e.g. a server echoing a Bearer header) still must not leak.
+  out = out.replace(/Bearer\s+\S+/gi, 'Bearer [REDACTED]');
+  return out.length > max ? out.slice(0, max) + '…' : out;
+}
+
+/**
+ * Maps a non-2xx answer to the hierarchy. `isLogin` is true for POST /auth (401 and licence rules
+ * differ there).
+ */
+export function classifyHttpError(opts: {
+  status: number;
+  body: unknown;
+  operation: string;
+  isLogin: boolean;
+  secrets: readonly (string | undefined)[];
+  retryAfterMs?: number;
+}): LogikalError {
+  const { status, operation, isLogin } = opts;
+  const parsed = parseErrorBody(opts.body);
+  const reason = primaryReason(parsed);
+  const safeReason = reason === undefined ? '' : ': ' + scrubSecrets(reason, opts.secrets);
+  const info: LogikalErrorInfo = { operation, status, logikalCode: parsed.code, retryAfterMs: opts.retryAfterMs };
+  const msg = `Logikal ${operation} failed with ${status}${safeReason}`;
+
+  if (isLogin) {
+    if (status === 401) return new LogikalAuthFailedError(`Logikal login refused (401): invalid username or password`, info);
+    if ((status === 403 || status === 429 || status === 503) && isLicenceReason(reason)) {
+      return new LogikalLicenceExhaustedError(msg, info);
+    }
+    // A 429 without a reason is still "too many": backing off is the right answer either way.
+    if (status === 429) return new LogikalLicenceExhaustedError(msg, info);
+  }
+  switch (status) {
+    case 401: return new LogikalSessionLostError(msg, info);
+    case 404: return new LogikalNotFoundError(msg, info);
+    case 405: return new LogikalWrongStateError(msg, info);
+    case 409: return isMappingReason(reason) ? new LogikalNotInMappingError(msg, info) : new LogikalLockedError(msg, info);
+  }
+  if (status >= 500) return new LogikalServerError(msg, info);
+  return new LogikalError(msg, info);
+}

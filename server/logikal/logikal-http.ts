@@ -1,0 +1,244 @@
+import axios from 'axios';
+import type { AxiosInstance, AxiosResponse, CreateAxiosDefaults } from 'axios';
+import { wrapper } from 'axios-cookiejar-support';
+import { CookieJar } from 'tough-cookie';
+import type { Readable } from 'node:stream';
+import { getLogger } from '../logging';
+import {
+  LogikalConnectionError, LogikalError, LogikalLicenceExhaustedError, LogikalProtocolError, LogikalTimeoutError,
+  classifyHttpError,
+} from './logikal-errors';
+
+const log = getLogger('logikal');
+
+export interface TransportOptions {
+  baseUrl: string;
+  callTimeoutMs: number;
+  downloadTimeoutMs: number;
+  /** In-place retries for GETs (and for POST /auth on 5xx/timeout); 0 = none. */
+  retries: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'DELETE';
+
+export interface CallSpec {
+  method: HttpMethod;
+  /** Path segments after the base URL; each one is percent-encoded. */
+  segments: readonly string[];
+  query?: Record<string, string>;
+  body?: unknown;
+  accept?: string;
+  timeoutMs?: number;
+  /** Retry in place on transient failures (only ever set for idempotent calls). */
+  retry?: boolean;
+  isLogin?: boolean;
+  /** Cap on the response body in bytes. */
+  maxBytes?: number;
+}
+
+export interface CallResult {
+  status: number;
+  contentType: string;
+  body: Buffer;
+}
+
+/** JSON envelopes are small; parts lists are ≤10 MiB decoded → ~14 MiB base64 plus envelope. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+/** Base URL + encoded segments, never producing `//` (the real server tolerates it; we don't rely on that). */
+export function joinUrl(baseUrl: string, segments: readonly string[], query?: Record<string, string>): string {
+  const base = baseUrl.replace(/\/+$/, '');
+  const path = segments.map((s) => {
+    if (s === '' || s === '.' || s === '..') throw new LogikalError(`invalid URL path segment`, { local: true });
+    return encodeURIComponent(s);
+  }).join('/');
+  const qs = query ? new URLSearchParams(query).toString() : '';
+  return `${base}/${path}${qs ? '?' + qs : ''}`;
+}
+
+/** Capped exponential backoff with "equal jitter": [d/2, d) where d = min(max, base·2^attempt). */
+export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const d = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30));
+  return Math.round(d / 2 + random() * (d / 2));
+}
+
+/** Retry-After as seconds or HTTP date; a hostile or broken header never parks us longer than capMs. */
+export function parseRetryAfter(header: unknown, capMs: number, now: number = Date.now()): number | undefined {
+  if (typeof header !== 'string' || header.trim() === '') return undefined;
+  const v = header.trim();
+  let ms: number;
+  if (/^\d+$/.test(v)) ms = Number(v) * 1000;
+  else {
+    const t = Date.parse(v);
+    if (Number.isNaN(t)) return undefined;
+    ms = t - now;
+  }
+  if (!Number.isFinite(ms) || ms < 0) return 0;
+  return Math.min(ms, capMs);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
+
+/** Sentinel reason for our own timer aborting a call. */
+class CallTimeout extends Error {}
+
+/**
+ * One HTTP channel = one Logikal session: its own cookie jar (load balancers pin a session by
+ * cookie) and its own token. Never shared between sessions.
+ */
+export class LogikalHttp {
+  /** Set after login; sent as `Authorization: Bearer`. */
+  token: string | undefined;
+  readonly jar: CookieJar = new CookieJar();
+  private readonly http: AxiosInstance;
+
+  constructor(private readonly opts: TransportOptions, private readonly extraSecrets: () => readonly string[] = () => []) {
+    // axios-cookiejar-support is ESM and sees axios' ESM typings; ours are the CJS ones, hence the casts.
+    const config = {
+      jar: this.jar,
+      // Statuses are classified by us; bodies are read as streams so the size cap applies while reading.
+      validateStatus: () => true,
+      responseType: 'stream',
+      transformResponse: [(d: unknown) => d],
+      maxContentLength: -1,
+      maxBodyLength: 1024 * 1024,
+      // A redirect could carry the Bearer header elsewhere; Logikal never redirects.
+      maxRedirects: 0,
+      decompress: true,
+    };
+    this.http = (wrapper as unknown as (a: AxiosInstance) => AxiosInstance)(axios.create(config as CreateAxiosDefaults));
+  }
+
+  get options(): TransportOptions { return this.opts; }
+
+  private secrets(): string[] {
+    return [this.token ?? '', ...this.extraSecrets()];
+  }
+
+  /** Calls with in-place retries when `spec.retry` is set; errors are always LogikalErrors. */
+  async call(spec: CallSpec): Promise<CallResult> {
+    const retries = spec.retry ? Math.max(0, this.opts.retries) : 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once(spec);
+      } catch (err) {
+        const e = err instanceof LogikalError ? err : new LogikalError('unexpected client failure', { operation: operationOf(spec) });
+        // Licence refusals are the pool's business (it lowers concurrency and backs off).
+        if (!e.transient || attempt >= retries || e instanceof LogikalLicenceExhaustedError) throw e;
+        const backoff = backoffDelay(attempt, this.opts.backoffBaseMs, this.opts.backoffMaxMs);
+        const wait = Math.max(backoff, e.retryAfterMs ?? 0);
+        log.debug('logikal call retry', { operation: e.operation, attempt: attempt + 1, waitMs: wait, error: e.name });
+        await sleep(wait);
+      }
+    }
+  }
+
+  private async once(spec: CallSpec): Promise<CallResult> {
+    const operation = operationOf(spec);
+    const url = joinUrl(this.opts.baseUrl, spec.segments, spec.query);
+    const timeoutMs = spec.timeoutMs ?? this.opts.callTimeoutMs;
+    const maxBytes = spec.maxBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    const headers: Record<string, string> = { Accept: spec.accept ?? 'application/json' };
+    if (spec.body !== undefined) headers['Content-Type'] = 'application/json';
+    if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    // Our own wall-clock timer: axios' `timeout` is a socket idle timeout and does not cover the body.
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(new CallTimeout()), timeoutMs);
+    const started = Date.now();
+    let status: number | undefined;
+    try {
+      let res: AxiosResponse<Readable>;
+      try {
+        res = await this.http.request<Readable>({
+          method: spec.method, url, headers, timeout: timeoutMs, signal: ac.signal,
+          data: spec.body === undefined ? undefined : JSON.stringify(spec.body),
+        });
+      } catch (err) {
+        throw this.transportError(err, operation, ac.signal.aborted, timeoutMs);
+      }
+      status = res.status;
+      const body = await readCapped(res.data, maxBytes, ac.signal, res.headers['content-length'], operation)
+        .catch((err: unknown) => { throw this.transportError(err, operation, ac.signal.aborted, timeoutMs); });
+      const contentType = String(res.headers['content-type'] ?? '');
+      if (status < 200 || status >= 300) {
+        throw classifyHttpError({
+          status, body, operation, isLogin: spec.isLogin === true, secrets: this.secrets(),
+          retryAfterMs: parseRetryAfter(res.headers['retry-after'], this.opts.backoffMaxMs),
+        });
+      }
+      return { status, contentType, body };
+    } finally {
+      clearTimeout(timer);
+      log.debug('logikal call', { method: spec.method, path: operation.slice(spec.method.length + 1), status: status ?? 'none', ms: Date.now() - started });
+    }
+  }
+
+  private transportError(err: unknown, operation: string, aborted: boolean, timeoutMs: number): LogikalError {
+    if (err instanceof LogikalError) return err;
+    if (aborted) return new LogikalTimeoutError(`Logikal ${operation} timed out after ${timeoutMs} ms`, { operation });
+    const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : '';
+    if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
+      return new LogikalTimeoutError(`Logikal ${operation} timed out after ${timeoutMs} ms`, { operation });
+    }
+    // Anything else below HTTP (reset, refused, cut off mid-body) is a connection failure; the
+    // message names only the code, never axios' message (which may quote the URL).
+    return new LogikalConnectionError(`Logikal ${operation} connection failed${code ? ` (${code})` : ''}`, { operation });
+  }
+}
+
+function operationOf(spec: CallSpec): string {
+  return `${spec.method} /${spec.segments.join('/')}`;
+}
+
+/** Reads a response stream fully, refusing more than maxBytes (checked against Content-Length first). */
+function readCapped(stream: Readable, maxBytes: number, signal: AbortSignal, contentLength: unknown, operation: string): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const declared = Number(contentLength);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      stream.destroy();
+      reject(new LogikalProtocolError(`Logikal ${operation}: response of ${declared} bytes exceeds the cap of ${maxBytes} bytes`, { operation }));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let done = false;
+    const finish = (err?: unknown): void => {
+      if (done) return;
+      done = true;
+      signal.removeEventListener('abort', onAbort);
+      if (err !== undefined) reject(err);
+      else resolve(Buffer.concat(chunks, total));
+    };
+    const onAbort = (): void => { stream.destroy(); finish(new CallTimeout()); };
+    if (signal.aborted) { onAbort(); return; }
+    signal.addEventListener('abort', onAbort);
+    stream.on('data', (chunk: Buffer | string) => {
+      const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      total += b.length;
+      if (total > maxBytes) {
+        stream.destroy();
+        finish(new LogikalProtocolError(`Logikal ${operation}: response exceeds the cap of ${maxBytes} bytes`, { operation }));
+        return;
+      }
+      chunks.push(b);
+    });
+    stream.on('end', () => finish());
+    stream.on('error', (err) => finish(err));
+    stream.on('close', () => finish(Object.assign(new Error('premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' })));
+  });
+}
+
+/** Parses a JSON body; a 2xx that is not JSON is a protocol error. Empty body → undefined. */
+export function parseJsonBody(res: CallResult, operation: string): unknown {
+  const text = res.body.toString('utf8').replace(/^\uFEFF/, '');
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new LogikalProtocolError(`Logikal ${operation} returned a body that is not JSON (${res.body.length} bytes)`, { operation, status: res.status });
+  }
+}

@@ -1,0 +1,366 @@
+import { forgetSecret, getLogger, registerSecret } from '../logging';
+import { assertJpeg, assertPng, decodePartsList, MAX_DECODED_BYTES, PNG_SIGNATURE } from './download-checks';
+import {
+  LogikalError, LogikalInvalidArgumentError, LogikalNotInMappingError, LogikalProtocolError,
+  LogikalSessionLostError, LogikalWrongStateError,
+} from './logikal-errors';
+import { backoffDelay, LogikalHttp, parseJsonBody, sleep } from './logikal-http';
+import type { CallSpec, TransportOptions } from './logikal-http';
+import {
+  assertGuid, readList, readObject, sameGuid, THUMBNAIL_DEFAULTS, toDirectory, toElevation, toPhase, toProject,
+  toSessionData, unwrapData,
+} from './logikal-types';
+import type {
+  LogikalDirectory, LogikalElevation, LogikalPath, LogikalPhase, LogikalProject, LogikalQuotationPrice,
+  ThumbnailOptions,
+} from './logikal-types';
+
+const log = getLogger('logikal');
+
+export type SessionLevel = 'root' | 'directory' | 'project' | 'phase' | 'elevation';
+
+export interface SessionPosition {
+  level: SessionLevel;
+  /** Full path of the selected directory (null at root). */
+  directory: string | null;
+  projectId: string | null;
+  phaseId: string | null;
+  elevationId: string | null;
+}
+
+type Step = { kind: 'directory'; value: string } | { kind: 'project' | 'phase' | 'elevation'; value: string };
+
+const EXPECTS: Record<'directory' | 'project' | 'phase' | 'elevation', string> = {
+  directory: 'This operation expects the session to be in a directory.',
+  project: 'This operation expects the session to be in a project.',
+  phase: 'This operation expects the session to be in a phase.',
+  elevation: 'This operation expects the session to be in an elevation.',
+};
+
+/** base64 of the 10 MiB cap plus room for the envelope. */
+const PARTS_LIST_MAX_WIRE_BYTES = Math.ceil(MAX_DECODED_BYTES / 3) * 4 + 64 * 1024;
+
+const DEPTH: Record<SessionLevel, number> = { root: 0, directory: 0, project: 1, phase: 2, elevation: 3 };
+
+let serialCounter = 0;
+
+/**
+ * One Logikal login. Logikal sessions are stateful and one-way (root → directory → project →
+ * phase → elevation): the session tracks where it is and refuses locally every move the strict
+ * server would refuse (going up or sideways), so a bug costs an exception, not a confused server
+ * session. After a select fails in a way that leaves the server state unknown (timeout, 5xx,
+ * unexpected 405) the session refuses further work: the unit must be replayed on a fresh session.
+ */
+export class LogikalSession {
+  readonly serial: number = ++serialCounter;
+  private readonly http: LogikalHttp;
+  private trail: Step[] = [];
+  private pos: SessionPosition = { level: 'root', directory: null, projectId: null, phaseId: null, elevationId: null };
+  private phase: 'new' | 'open' | 'closed' = 'new';
+  private positionUnknown = false;
+  private lost = false;
+  private logoutPromise: Promise<boolean> | undefined;
+
+  constructor(private readonly opts: { transport: TransportOptions; username: string; password: string }) {
+    this.http = new LogikalHttp(opts.transport, () => [opts.password]);
+  }
+
+  get position(): Readonly<SessionPosition> { return { ...this.pos }; }
+  get isOpen(): boolean { return this.phase === 'open'; }
+  /** True once a call answered 401 (token unknown/expired). */
+  get isLost(): boolean { return this.lost; }
+
+  /** POST /auth. Transient failures are retried in place; 401 and licence refusals are not. */
+  async login(): Promise<void> {
+    if (this.phase !== 'new') throw new LogikalError('session already logged in or closed', { local: true });
+    const res = await this.http.call({
+      method: 'POST', segments: ['auth'], isLogin: true, retry: true,
+      body: { username: this.opts.username, password: this.opts.password, erp: true },
+    });
+    const session = toSessionData(parseJsonBody(res, 'POST /auth'));
+    registerSecret(session.token);
+    this.http.token = session.token;
+    this.phase = 'open';
+  }
+
+  /**
+   * DELETE /auth; idempotent and never throws. Retried a few times on 5xx/timeouts because a
+   * leaked session may hold a licence seat. Resolves true when the server confirmed (or the token
+   * was already gone: 401).
+   */
+  logout(): Promise<boolean> {
+    if (this.logoutPromise) return this.logoutPromise;
+    if (this.phase !== 'open') {
+      this.phase = 'closed';
+      this.logoutPromise = Promise.resolve(true);
+      return this.logoutPromise;
+    }
+    this.logoutPromise = this.doLogout();
+    return this.logoutPromise;
+  }
+
+  private async doLogout(): Promise<boolean> {
+    const t = this.opts.transport;
+    const attempts = 1 + Math.max(2, t.retries);
+    const token = this.http.token;
+    try {
+      for (let attempt = 0; attempt < attempts; attempt++) {
+        try {
+          await this.http.call({ method: 'DELETE', segments: ['auth'], timeoutMs: Math.min(t.callTimeoutMs, 10_000) });
+          return true;
+        } catch (err) {
+          if (err instanceof LogikalSessionLostError) return true;
+          const e = err as LogikalError;
+          if (!(err instanceof LogikalError) || !e.transient || attempt === attempts - 1) {
+            log.warn('logikal logout failed; the server session may stay open until it expires', { session: this.serial, error: e.name, status: e.status });
+            return false;
+          }
+          await sleep(Math.max(backoffDelay(attempt, t.backoffBaseMs, t.backoffMaxMs), e.retryAfterMs ?? 0));
+        }
+      }
+      return false;
+    } finally {
+      this.phase = 'closed';
+      this.http.token = undefined;
+      forgetSecret(token);
+    }
+  }
+
+  // ---- listing and fetching --------------------------------------------------------------------
+
+  /** GET /directories: children of the current directory (root folders at root). */
+  async listDirectories(): Promise<LogikalDirectory[]> {
+    this.requireLevel(['root', 'directory'], 'directory');
+    const body = await this.json({ method: 'GET', segments: ['directories'], retry: true });
+    return readList(body, 'directories').map(toDirectory);
+  }
+
+  async listProjects(): Promise<LogikalProject[]> {
+    this.requireLevel(['root', 'directory'], 'directory');
+    const body = await this.json({ method: 'GET', segments: ['projects'], retry: true });
+    return readList(body, 'projects').map(toProject);
+  }
+
+  async getSelectedProject(): Promise<LogikalProject> {
+    this.requireLevel(['project'], 'project');
+    const body = await this.json({ method: 'GET', segments: ['projects', 'selected'], retry: true });
+    const o = readObject(body, 'projects/selected');
+    if (!o) throw new LogikalProtocolError('projects/selected: response has no data', { operation: 'GET /projects/selected' });
+    return toProject(o, 0);
+  }
+
+  async listPhases(): Promise<LogikalPhase[]> {
+    this.requireLevel(['project'], 'project');
+    const body = await this.json({ method: 'GET', segments: ['phases'], retry: true });
+    return readList(body, 'phases').map(toPhase);
+  }
+
+  /** GET /elevations, in the order the server gives (not sorted; do not assume any order). */
+  async listElevations(): Promise<LogikalElevation[]> {
+    this.requireLevel(['phase'], 'phase');
+    const body = await this.json({ method: 'GET', segments: ['elevations'], retry: true });
+    return readList(body, 'elevations').map(toElevation);
+  }
+
+  /** GET /elevations/{id}/thumbnail in phase state; bytes are sniffed, not trusted by Content-Type. */
+  async getThumbnail(elevationId: string, options: ThumbnailOptions = {}): Promise<Buffer> {
+    assertGuid(elevationId, 'elevationId');
+    this.requireLevel(['phase'], 'phase');
+    const o = { ...THUMBNAIL_DEFAULTS, ...options };
+    for (const [k, v] of [['width', o.width], ['height', o.height]] as const) {
+      if (!Number.isInteger(v) || v < 1 || v > 4096) throw new LogikalInvalidArgumentError(`thumbnail ${k} must be an integer 1..4096`, { local: true });
+    }
+    if (!['PNG', 'JPG', 'EMF'].includes(o.format)) throw new LogikalInvalidArgumentError('thumbnail format must be PNG, JPG or EMF', { local: true });
+    if (!['Interior', 'Exterior'].includes(o.view)) throw new LogikalInvalidArgumentError('thumbnail view must be Interior or Exterior', { local: true });
+    const res = await this.call({
+      method: 'GET', segments: ['elevations', elevationId, 'thumbnail'], retry: true, accept: 'image/*',
+      maxBytes: MAX_DECODED_BYTES, timeoutMs: this.opts.transport.downloadTimeoutMs,
+      query: {
+        width: String(o.width), height: String(o.height), format: o.format, view: o.view,
+        withdimensions: String(o.withdimensions), withdescription: String(o.withdescription),
+      },
+    });
+    // Sniffed: neither the requested format nor the Content-Type is trusted.
+    if (res.body.subarray(0, 4).equals(PNG_SIGNATURE.subarray(0, 4))) assertPng(res.body);
+    else if (res.body[0] === 0xff && res.body[1] === 0xd8) assertJpeg(res.body);
+    else if (o.format !== 'EMF' || res.body.length === 0) {
+      throw new LogikalProtocolError(`thumbnail: answer is neither PNG nor JPEG (${res.body.length} bytes)`, { operation: 'GET /elevations/{id}/thumbnail', status: res.status });
+    }
+    return res.body;
+  }
+
+  /** GET /elevations/selected/parts-list → the decoded, checked SQLite file. */
+  async getPartsList(): Promise<Buffer> {
+    this.requireLevel(['elevation'], 'elevation');
+    const body = await this.json({
+      method: 'GET', segments: ['elevations', 'selected', 'parts-list'], retry: true,
+      timeoutMs: this.opts.transport.downloadTimeoutMs, maxBytes: PARTS_LIST_MAX_WIRE_BYTES,
+    });
+    try {
+      return decodePartsList(unwrapData(body));
+    } catch (err) {
+      if (err instanceof LogikalProtocolError) {
+        throw new LogikalProtocolError(err.message, { operation: 'GET /elevations/selected/parts-list', status: 200 });
+      }
+      throw err;
+    }
+  }
+
+  async getQuotationPrice(): Promise<LogikalQuotationPrice> {
+    this.requireLevel(['elevation'], 'elevation');
+    const body = await this.json({ method: 'GET', segments: ['elevations', 'selected', 'quotation-price'], retry: true });
+    const o = readObject(body, 'quotation-price');
+    const v = o?.quotationPrice;
+    return { quotationPrice: typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null };
+  }
+
+  // ---- navigation --------------------------------------------------------------------------------
+
+  /** POST /directories/select by full path; only a child of the current directory (or root) is allowed. */
+  async selectDirectory(path: string): Promise<void> {
+    if (typeof path !== 'string' || path === '' || path.length > 2048) {
+      throw new LogikalInvalidArgumentError('directory path must be a non-empty string', { local: true });
+    }
+    this.requireUsable();
+    const cur = this.pos;
+    // The server resolves a path against the children of the current directory only, so each
+    // select descends exactly one level. (Directory names are folder names: they cannot hold '/'.)
+    const parent = cur.level === 'root' ? '' : cur.level === 'directory' && cur.directory !== null ? cur.directory + '/' : undefined;
+    const child = parent !== undefined && path.startsWith(parent) ? path.slice(parent.length) : '';
+    // Up, sideways or skipping a level: what the real server answered for a directory select from phase state (observed).
+    if (child === '' || child.includes('/')) throw notInMapping(path, 'POST /directories/select');
+    await this.select('directories', path);
+    this.pos = { level: 'directory', directory: path, projectId: null, phaseId: null, elevationId: null };
+    this.trail.push({ kind: 'directory', value: path });
+  }
+
+  async selectProject(projectId: string): Promise<void> {
+    assertGuid(projectId, 'projectId');
+    this.requireSelectFrom('directory', projectId, 'POST /projects/select');
+    await this.select('projects', projectId);
+    this.pos = { ...this.pos, level: 'project', projectId };
+    this.trail.push({ kind: 'project', value: projectId });
+  }
+
+  /** The default phase is selected with the null GUID. */
+  async selectPhase(phaseId: string): Promise<void> {
+    assertGuid(phaseId, 'phaseId');
+    this.requireSelectFrom('project', phaseId, 'POST /phases/select');
+    await this.select('phases', phaseId);
+    this.pos = { ...this.pos, level: 'phase', phaseId };
+    this.trail.push({ kind: 'phase', value: phaseId });
+  }
+
+  async selectElevation(elevationId: string): Promise<void> {
+    assertGuid(elevationId, 'elevationId');
+    this.requireSelectFrom('phase', elevationId, 'POST /elevations/select');
+    await this.select('elevations', elevationId);
+    this.pos = { ...this.pos, level: 'elevation', elevationId };
+    this.trail.push({ kind: 'elevation', value: elevationId });
+  }
+
+  /**
+   * Selects each cumulative directory prefix (`A`, `A/B`, …), then project, phase, elevation.
+   * Continues from the current position when it is a prefix of the target; otherwise refuses locally.
+   * `directory` is a path split on '/', or the same as an array of names.
+   */
+  async walk(path: LogikalPath): Promise<void> {
+    const steps = targetSteps(path);
+    const trail = this.trail;
+    let i = 0;
+    for (; i < trail.length; i++) {
+      const have = trail[i]!;
+      const want = steps[i];
+      const same = want !== undefined && want.kind === have.kind &&
+        (have.kind === 'directory' ? want.value === have.value : sameGuid(want.value, have.value));
+      if (!same) break;
+    }
+    // The current position is not on the way to the target: reaching it would mean going up or sideways.
+    if (i < trail.length) throw notInMapping(steps[i]?.value ?? '', 'walk');
+    for (const step of steps.slice(i)) {
+      if (step.kind === 'directory') await this.selectDirectory(step.value);
+      else if (step.kind === 'project') await this.selectProject(step.value);
+      else if (step.kind === 'phase') await this.selectPhase(step.value);
+      else await this.selectElevation(step.value);
+    }
+  }
+
+  // ---- internals ---------------------------------------------------------------------------------
+
+  private requireUsable(): void {
+    if (this.phase !== 'open') throw new LogikalSessionLostError('session is not logged in', { local: true });
+    if (this.lost) throw new LogikalSessionLostError('session token is no longer valid', { local: true });
+    if (this.positionUnknown) {
+      throw new LogikalWrongStateError('session position unknown after a failed select; use a fresh session', { local: true });
+    }
+  }
+
+  /**
+   * Mirrors the strict server: a select issued above its required state is a 405; one issued at a
+   * deeper state would move up or sideways, which the server answers with the 409 mapping error.
+   */
+  private requireSelectFrom(required: 'directory' | 'project' | 'phase', identifier: string, operation: string): void {
+    this.requireUsable();
+    const have = DEPTH[this.pos.level];
+    if (have < DEPTH[required]) throw new LogikalWrongStateError(EXPECTS[required], { operation, local: true });
+    if (have > DEPTH[required]) throw notInMapping(identifier, operation);
+  }
+
+  private requireLevel(levels: SessionLevel[], expects: keyof typeof EXPECTS): void {
+    this.requireUsable();
+    if (!levels.includes(this.pos.level)) throw new LogikalWrongStateError(EXPECTS[expects], { local: true });
+  }
+
+  /** A select is never retried in place: after a failure the server state is unknown. */
+  private async select(kind: 'directories' | 'projects' | 'phases' | 'elevations', identifier: string): Promise<void> {
+    try {
+      await this.call({ method: 'POST', segments: [kind, 'select'], body: { identifier }, retry: false });
+    } catch (err) {
+      // Definite refusals (404, 409) leave the state as it was; anything else leaves it unknown.
+      if (err instanceof LogikalError && !(err.status === 404 || err.status === 409)) this.positionUnknown = true;
+      throw err;
+    }
+  }
+
+  private async call(spec: CallSpec) {
+    this.requireUsable();
+    try {
+      return await this.http.call(spec);
+    } catch (err) {
+      if (err instanceof LogikalSessionLostError) this.lost = true;
+      else if (err instanceof LogikalWrongStateError) this.positionUnknown = true;
+      throw err;
+    }
+  }
+
+  private async json(spec: CallSpec): Promise<unknown> {
+    const res = await this.call(spec);
+    return parseJsonBody(res, `${spec.method} /${spec.segments.join('/')}`);
+  }
+}
+
+function notInMapping(identifier: string, operation: string): LogikalNotInMappingError {
+  return new LogikalNotInMappingError(
+    `The requested resource '${identifier}' cannot be set, because it isn't valid in the current mapping.`,
+    { operation, local: true },
+  );
+}
+
+function targetSteps(path: LogikalPath): Step[] {
+  const segs = Array.isArray(path.directory) ? path.directory : path.directory === '' ? [] : path.directory.split('/');
+  if (segs.some((s) => typeof s !== 'string' || s === '' || s.includes('/'))) {
+    throw new LogikalInvalidArgumentError('directory path has an empty segment (or a segment with "/")', { local: true });
+  }
+  const steps: Step[] = [];
+  let acc = '';
+  for (const s of segs) {
+    acc = acc === '' ? s : `${acc}/${s}`;
+    steps.push({ kind: 'directory', value: acc });
+  }
+  if (path.phaseId !== undefined && path.projectId === undefined) throw new LogikalInvalidArgumentError('phaseId needs projectId', { local: true });
+  if (path.elevationId !== undefined && path.phaseId === undefined) throw new LogikalInvalidArgumentError('elevationId needs phaseId', { local: true });
+  if (path.projectId !== undefined) steps.push({ kind: 'project', value: assertGuid(path.projectId, 'projectId') });
+  if (path.phaseId !== undefined) steps.push({ kind: 'phase', value: assertGuid(path.phaseId, 'phaseId') });
+  if (path.elevationId !== undefined) steps.push({ kind: 'elevation', value: assertGuid(path.elevationId, 'elevationId') });
+  return steps;
+}

@@ -1,0 +1,154 @@
+import { getLogger } from '../logging';
+import { LogikalLicenceExhaustedError } from './logikal-errors';
+import { backoffDelay, sleep } from './logikal-http';
+import type { LogikalSession } from './logikal-session';
+
+const log = getLogger('logikal');
+
+export interface PoolStats {
+  /** Successful logins. */
+  logins: number;
+  /** Sessions closed (logout confirmed, or token already gone). */
+  logouts: number;
+  /** Logouts that failed after retries (server session may linger until it expires). */
+  failedLogouts: number;
+  /** Logged-in sessions right now. */
+  open: number;
+  /** Most sessions logged in at once. */
+  peak: number;
+  /** Callers queued for a slot. */
+  waiting: number;
+  /** Logins refused for the licence/session cap. */
+  refusedLogins: number;
+  /** Current concurrency limit (lowered after licence refusals, restored gradually). */
+  effectiveLimit: number;
+}
+
+/** A logged-in session owned by one caller until release(); release logs out and never throws. */
+export interface SessionLease {
+  readonly session: LogikalSession;
+  release(): Promise<void>;
+}
+
+export interface SessionPoolOptions {
+  maxSessions: number;
+  createSession: () => LogikalSession;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** Login attempts while the licence cap refuses us. Default 8. */
+  licenceAttempts?: number;
+  /** Quiet time after a refusal (and between steps) before the limit grows by one. Default 6 × backoffMaxMs (30 s). */
+  regrowAfterMs?: number;
+}
+
+/**
+ * Bounds concurrent Logikal sessions for the whole process (one pool per LogikalClient). Slots are
+ * handed out FIFO; a slot is taken before login and freed after logout, so "in flight" logins count
+ * against the cap too. Sessions are never reused: each lease is a fresh login.
+ *
+ * Licence refusals: the slot is given back, the effective limit drops to what is actually logged in
+ * (someone else holds seats), the caller backs off (capped, jittered) and requeues at the front.
+ * The limit grows back by one per quiet period, so a permanently smaller seat count costs a bounded
+ * number of refusals instead of a hot loop.
+ */
+export class SessionPool {
+  private inUse = 0;
+  private openCount = 0;
+  private effectiveLimit: number;
+  private readonly waiters: Array<() => void> = [];
+  private lastRefusalAt = 0;
+  private lastGrowAt = 0;
+  private counters = { logins: 0, logouts: 0, failedLogouts: 0, peak: 0, refusedLogins: 0 };
+
+  constructor(private readonly opts: SessionPoolOptions) {
+    if (!Number.isInteger(opts.maxSessions) || opts.maxSessions < 1) throw new RangeError('maxSessions must be an integer ≥ 1');
+    this.effectiveLimit = opts.maxSessions;
+  }
+
+  stats(): PoolStats {
+    return {
+      ...this.counters, open: this.openCount, waiting: this.waiters.length, effectiveLimit: this.effectiveLimit,
+    };
+  }
+
+  /** Waits for a slot, logs in (backing off on licence refusals) and returns the lease. */
+  async acquire(): Promise<SessionLease> {
+    const attempts = Math.max(1, this.opts.licenceAttempts ?? 8);
+    for (let attempt = 0; ; attempt++) {
+      await this.takeSlot(attempt > 0);
+      const session = this.opts.createSession();
+      try {
+        await session.login();
+      } catch (err) {
+        this.releaseSlot();
+        if (!(err instanceof LogikalLicenceExhaustedError)) throw err;
+        this.counters.refusedLogins++;
+        this.lastRefusalAt = Date.now();
+        this.effectiveLimit = Math.max(1, Math.min(this.effectiveLimit, this.openCount));
+        if (attempt + 1 >= attempts) throw err;
+        const wait = Math.max(backoffDelay(attempt, this.opts.backoffBaseMs, this.opts.backoffMaxMs), err.retryAfterMs ?? 0);
+        log.info('logikal login refused for the session cap; backing off', { attempt: attempt + 1, waitMs: wait, open: this.openCount, effectiveLimit: this.effectiveLimit });
+        await sleep(wait);
+        continue;
+      }
+      this.counters.logins++;
+      this.openCount++;
+      this.counters.peak = Math.max(this.counters.peak, this.openCount);
+      this.maybeGrow();
+      log.info('logikal login', { session: session.serial, open: this.openCount, logins: this.counters.logins });
+      return this.lease(session);
+    }
+  }
+
+  private lease(session: LogikalSession): SessionLease {
+    let released: Promise<void> | undefined;
+    return {
+      session,
+      release: () => {
+        released ??= (async () => {
+          let ok = false;
+          try { ok = await session.logout(); } catch { ok = false; }
+          this.openCount--;
+          if (ok) this.counters.logouts++;
+          else this.counters.failedLogouts++;
+          log.info('logikal logout', { session: session.serial, ok, open: this.openCount, logouts: this.counters.logouts });
+          this.releaseSlot();
+        })();
+        return released;
+      },
+    };
+  }
+
+  private takeSlot(front: boolean): Promise<void> {
+    if (this.inUse < this.effectiveLimit && (front || this.waiters.length === 0)) {
+      this.inUse++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const grant = (): void => { this.inUse++; resolve(); };
+      if (front) this.waiters.unshift(grant);
+      else this.waiters.push(grant);
+    });
+  }
+
+  private releaseSlot(): void {
+    this.inUse--;
+    this.maybeGrow();
+    this.dispatch();
+  }
+
+  private dispatch(): void {
+    while (this.waiters.length > 0 && this.inUse < this.effectiveLimit) this.waiters.shift()!();
+  }
+
+  private maybeGrow(): void {
+    if (this.effectiveLimit >= this.opts.maxSessions) return;
+    const quiet = this.opts.regrowAfterMs ?? 6 * this.opts.backoffMaxMs;
+    const now = Date.now();
+    if (now - this.lastRefusalAt >= quiet && now - this.lastGrowAt >= quiet) {
+      this.effectiveLimit++;
+      this.lastGrowAt = now;
+      this.dispatch();
+    }
+  }
+}
