@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig, setConfig, type BridgeConfig } from './config';
 import { configureLogging } from './logging';
-import { bridgeVersion } from './system.service';
+import { bridgeVersion } from './version';
 import { registerSchemaCommands } from './cli-schema';
 
 /**
@@ -120,7 +120,8 @@ program.command('sync <project>').description('force-sync one project (name or G
   .action(async (project: string, opts: { directory: string; smart?: boolean; concurrency?: string }) => {
     const c = config();
     const { runSyncCommand } = await import('./cli-sync.js');
-    process.exitCode = await runSyncCommand(c, project, opts).catch(fail);
+    // exit explicitly: keep-alive sockets to Logikal would otherwise hold the process open.
+    process.exit(await runSyncCommand(c, project, opts).catch(fail));
   });
 
 program.command('demo').description('bundled emulator + embedded SQLite + a real force sync of DOS22309 over JSON-RPC')

@@ -1,9 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { BridgeConfig } from './config';
 import { databaseAnswers, hasPendingMigrations } from './db/database';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { repoRoot } from './paths';
+import { bridgeVersion } from './version';
 
 export interface HealthReport {
   ok: boolean;
@@ -17,14 +15,6 @@ export interface HealthReport {
 export interface MethodInfo { name: string; scope: string | null; params: string[]; doc: string }
 
 const startedAt = Date.now();
-
-export function bridgeVersion(): string {
-  try {
-    return JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')).version as string;
-  } catch {
-    return '0.0.0';
-  }
-}
 
 export class SystemService {
   constructor(

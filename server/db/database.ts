@@ -1,12 +1,12 @@
-import type { DataSource, Migration } from 'typeorm';
+import { MigrationExecutor, type DataSource, type Migration } from 'typeorm';
 import { createDataSource } from '../../ormconfig';
 import type { BridgeConfig } from '../config';
 import { getLogger } from '../logging';
 
 const log = getLogger('db');
 
-/** Arbitrary but fixed: every bridge instance takes this advisory lock to migrate. */
-const MIGRATION_LOCK_KEY = 7_355_608_042;
+/** Arbitrary but fixed: every bridge instance takes this advisory lock to migrate (and fix_constraints to repair). */
+export const MIGRATION_LOCK_KEY = 7_355_608_042;
 
 export async function openDatabase(config: BridgeConfig): Promise<DataSource> {
   const ds = createDataSource(config);
@@ -28,13 +28,24 @@ export async function migrate(ds: DataSource): Promise<MigrateResult> {
   const runner = ds.createQueryRunner();
   await runner.connect();
   try {
-    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    // The pool's 60 s statement_timeout would cut both the wait for another instance's migration
+    // and a long migration itself; the deploy step has its own timeout.
+    await runner.query('SET statement_timeout = 0');
+    const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK_KEY])) as Array<{ locked: boolean }>;
+    if (!locked) {
+      log.info('another instance is migrating; waiting for the migration lock');
+      await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    }
     try {
-      return report(await ds.runMigrations({ transaction: 'each' }));
+      // Migrations run on the connection that holds the lock: if that connection dies, the lock goes with it.
+      const executor = new MigrationExecutor(ds, runner);
+      executor.transaction = 'each';
+      return report(await executor.executePendingMigrations());
     } finally {
       await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
     }
   } finally {
+    await runner.query('RESET statement_timeout').catch(() => undefined);
     await runner.release();
   }
 }
