@@ -13,6 +13,12 @@ import { MethodTable } from '../rpc/method-table';
 import { Dispatcher } from '../rpc/dispatcher';
 import { createHttpServer } from '../rpc/transports/http-server';
 import { systemMethods } from '../rpc/system.rpc';
+import { commonMethods } from '../rpc/common.rpc';
+import { objectMethods } from '../rpc/object.rpc';
+import { OdooModelService } from './odoo/odoo-model.service';
+import { odooRoutes } from '../rpc/transports/odoo-routes';
+import { adminMethods } from '../rpc/admin.rpc';
+import { SchemaHealthService } from './db/schema-health.service';
 import { syncMethods } from '../rpc/sync.rpc';
 import { SyncService } from './sync/sync.service';
 
@@ -39,12 +45,12 @@ export async function buildServices(config: BridgeConfig): Promise<{ services: A
     }
     const apiKeys = new ApiKeyService(ds);
     if (config.bootstrapKey) await apiKeys.ensureBootstrapKey(config.bootstrapKey);
-    const table = new MethodTable([systemMethods, syncMethods]);
+    const table = new MethodTable([systemMethods, syncMethods, adminMethods, commonMethods, objectMethods]);
     const system = new SystemService(ds, config, () =>
       table.list().map((m) => ({ name: m.name, scope: m.scope, params: m.params.map((p) => p.name), doc: m.doc })));
     const sync = new SyncService(ds, config);
     await sync.startup();
-    const services: AppServices = { config, ds, apiKeys, system, sync };
+    const services: AppServices = { config, ds, apiKeys, system, sync, schema: new SchemaHealthService(ds), odoo: new OdooModelService(ds) };
     return { services, dispatcher: new Dispatcher(table), ds };
   } catch (err) {
     await ds.destroy().catch(() => undefined);
@@ -55,7 +61,7 @@ export async function buildServices(config: BridgeConfig): Promise<{ services: A
 /** Builds everything and starts listening. */
 export async function startApp(config: BridgeConfig): Promise<App> {
   const { services, dispatcher, ds } = await buildServices(config);
-  const http = createHttpServer(services, dispatcher);
+  const http = createHttpServer(services, dispatcher, odooRoutes());
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.port, config.host, () => resolve());

@@ -42,6 +42,7 @@ export class JsonRpcTransport {
     const ctx: CallContext = {
       requestId: rctx.requestId, services: rctx.services, presentedKey: rctx.presentedKey, caller: null, transport: 'jsonrpc',
     };
+    let dispatched = name;
     try {
       if (name === 'call') {
         const env = params as JsonObject | undefined;
@@ -53,13 +54,16 @@ export class JsonRpcTransport {
         if (kwargs !== undefined && (typeof kwargs !== 'object' || kwargs === null || Array.isArray(kwargs))) {
           throw new InvalidParamsError('param "kwargs": expected an object');
         }
-        const result = await this.dispatcher.call(`${env.service}.${env.method}`, args ?? [], ctx, kwargs as JsonObject | undefined);
+        dispatched = `${env.service}.${env.method}`;
+        const result = await this.dispatcher.call(dispatched, args ?? [], ctx, kwargs as JsonObject | undefined);
         return result ?? null;
       }
       return (await this.dispatcher.call(name, params, ctx)) ?? null;
     } catch (err) {
       const wire = toWireError(err, ctx.requestId);
       // A plain object: jayson forwards {code, message, data} unchanged (an Error would lose its message).
+      // Odoo's own services answer like Odoo 16-18: code 200, "Odoo Server Error", the detail in data.
+      if (/^(common|object)\./.test(dispatched)) throw { code: 200, message: 'Odoo Server Error', data: wire.data };
       throw { code: wire.code, message: wire.message, data: wire.data };
     }
   }
