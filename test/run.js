@@ -2,7 +2,7 @@
 // Runs the whole suite: DB-independent tests once, every DB-touching test on the embedded SQLite
 // and again on PostgreSQL (TEST_DATABASE_URL, default a local logikal_bridge_test, created if missing).
 'use strict';
-const { spawnSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const { mkdtempSync, readdirSync, existsSync, rmSync } = require('node:fs');
 const { join } = require('node:path');
 const { tmpdir } = require('node:os');
@@ -23,30 +23,35 @@ function files(areaList) {
 }
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
+
+/** Streams the child's report as it comes (a killed run still shows how far it got) and counts it. */
 function run(label, list, env) {
-  if (list.length === 0) return;
+  if (list.length === 0) return Promise.resolve();
   const dataDir = mkdtempSync(join(tmpdir(), 'lkb-test-'));
   process.stdout.write(`\n=== ${label}: ${list.length} test files ===\n`);
-  const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', ...list], {
+  const child = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', ...list], {
     cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env, DATA_DIR: dataDir, LOG_LEVEL: process.env.LOG_LEVEL || 'warn' },
-    maxBuffer: 256 * 1024 * 1024,
   });
-  const out = r.stdout.toString();
-  process.stdout.write(out);
-  const n = (re) => Number((out.match(re) || [])[1] || 0);
-  totals.passed += n(/ℹ pass (\d+)/);
-  totals.failed += n(/ℹ fail (\d+)/) + (r.status !== 0 && !/ℹ fail [1-9]/.test(out) ? 1 : 0);
-  totals.skipped += n(/ℹ skipped (\d+)/);
-  rmSync(dataDir, { recursive: true, force: true });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d.toString(); process.stdout.write(d); });
+  return new Promise((resolve) => child.on('close', (status) => {
+    const n = (re) => Number((out.match(re) || [])[1] || 0);
+    totals.passed += n(/ℹ pass (\d+)/);
+    totals.failed += n(/ℹ fail (\d+)/) + (status !== 0 && !/ℹ fail [1-9]/.test(out) ? 1 : 0);
+    totals.skipped += n(/ℹ skipped (\d+)/);
+    rmSync(dataDir, { recursive: true, force: true });
+    resolve();
+  }));
 }
 
 const once = areas.filter((a) => ONCE.has(a));
 const twice = areas.filter((a) => !ONCE.has(a));
 const baseEnv = { ...process.env };
 delete baseEnv.DATABASE_URL;
-run('database-independent', files(once), { ...baseEnv, DATABASE_URL: '' });
-run('embedded SQLite', files(twice), { DATABASE_URL: '' });
-run('PostgreSQL', files(twice), { DATABASE_URL: pgUrl });
-
-process.stdout.write(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
-process.exit(totals.failed > 0 || totals.passed === 0 ? 1 : 0);
+(async () => {
+  await run('database-independent', files(once), { ...baseEnv, DATABASE_URL: '' });
+  await run('embedded SQLite', files(twice), { DATABASE_URL: '' });
+  await run('PostgreSQL', files(twice), { DATABASE_URL: pgUrl });
+  process.stdout.write(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
+  process.exit(totals.failed > 0 || totals.passed === 0 ? 1 : 0);
+})();

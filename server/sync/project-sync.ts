@@ -9,7 +9,7 @@ import { MirrorWriter, sha256, type KnownElevation } from './mirror-writer';
 import { emptyCounters, type Counters, type RunStore } from './run-store';
 import { Semaphore } from './semaphore';
 import type { ProgressListener, SyncMode } from './types';
-import { describeFailure } from './failure-reason';
+import { describeFailure, missingDirectory } from './failure-reason';
 
 export interface ProjectSyncDeps {
   client: LogikalClient;
@@ -93,9 +93,12 @@ export class ProjectSync {
   private async sync(): Promise<void> {
     const { client } = this.deps;
     const dir = this.job.directory;
-    if (this.job.mode === 'force') this.stash.prefetch(Math.max(0, this.job.concurrency - 1));
     const known = await this.deps.writer.knownElevations(this.job.projectRef, dir);
     this.known = new Map(known.map((k) => [`${k.phaseLogikalId}/${k.logikalId}`, k]));
+    // Force: every elevation needs a session. Smart: at least one per further phase we know of.
+    const phasesKnown = new Set(known.map((k) => k.phaseLogikalId)).size;
+    const ahead = this.job.mode === 'force' ? this.job.concurrency - 1 : Math.min(this.job.concurrency - 1, phasesKnown - 1);
+    this.stash.prefetch(Math.max(0, ahead));
 
     // One session lists the project, its phases and the first phase's elevations.
     const first = await this.limiter.run(async () => client.withPath({ directory: dir }, async (s) => {
@@ -105,7 +108,7 @@ export class ProjectSync {
       const phases = await s.listPhases();
       const listing = phases.length ? await this.listPhase(s, phases[0], true) : undefined;
       return { project: { ...p, ...details, id: p.id }, phases, listing };
-    }, { lease: await this.stash.lease() }));
+    }, { lease: await this.stash.lease() })).catch((err: unknown) => { throw missingDirectory(err, dir); });
 
     this.logikalProject = first.project;
     const directoryId = await this.deps.writer.directory(dir);
@@ -173,6 +176,8 @@ export class ProjectSync {
       this.counters.elevationsSynced++;
       if (thumb) this.counters.thumbnailsSynced++;
       if (wantParts) tasks.push(this.limiter.run(() => this.syncPartsList(phase, row, e)));
+      // Counted so that synced + unchanged + failed = elevations listed, in both modes.
+      else this.counters.partsListsUnchanged++;
     }
     // The listing was complete: whatever the phase no longer has is marked gone, not dropped.
     await this.deps.writer.retireElevations(phase.id, keep);
@@ -193,7 +198,10 @@ export class ProjectSync {
       const before = this.known.get(`${phase.logikalId}/${e.id.toLowerCase()}`);
       if (before && before.partsListSha256 === hash && before.parseStatus === 'success') {
         await writer.touchPartsList(row.id, changeKey(e));
-        this.counters.partsListsUnchanged++;
+        // A force sync reports every verified download as synced (the contract Odoo knows); the
+        // parse is skipped because the bytes are the ones already parsed.
+        if (this.job.mode === 'force') this.counters.partsListsSynced++;
+        else this.counters.partsListsUnchanged++;
       } else {
         const parsed = await parseLimit.run(() => parser.parse(bytes, e.name));
         await writer.storePartsList(row.id, bytes, hash, parsed, changeKey(e));
