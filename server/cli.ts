@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { ConfigError, loadConfig, setConfig, type BridgeConfig } from './config';
-import { configureLogging } from './logging';
+import { configureLogging, getLogger } from './logging';
 import { bridgeVersion } from './version';
 import { registerSchemaCommands } from './cli-schema';
 
@@ -40,6 +40,8 @@ program.command('serve').description('serve JSON-RPC on HOST:PORT (default 127.0
   const app = await startApp(c).catch(fail);
   const { startScheduler } = await import('./scheduler.js');
   const stopScheduler = startScheduler(app);
+  // A stray rejection is a bug to log, not a reason to drop every caller's connection.
+  process.on('unhandledRejection', (reason) => getLogger('app').error('unhandled rejection', { error: reason }));
   const stop = async () => {
     stopScheduler();
     await app.close();
