@@ -45,6 +45,3 @@ export function dataSourceOptions(config: BridgeConfig = getConfig()): DataSourc
 export function createDataSource(config: BridgeConfig = getConfig()): DataSource {
   return new DataSource(dataSourceOptions(config));
 }
-
-/** For the TypeORM CLI only; the bridge itself builds its DataSource through createDataSource(). */
-export default createDataSource();

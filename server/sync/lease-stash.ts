@@ -11,6 +11,7 @@ export class LeaseStash {
   private readonly waiters: Array<(lease: SessionLease | undefined) => void> = [];
   private pending = 0;
   private closed = false;
+  private readonly inflight = new Set<Promise<void>>();
 
   constructor(private readonly client: LogikalClient) {}
 
@@ -18,16 +19,17 @@ export class LeaseStash {
   prefetch(n: number): void {
     for (let i = 0; i < n; i++) {
       this.pending++;
-      this.client.acquire().then(
+      const p: Promise<void> = this.client.acquire().then(
         (lease) => this.arrive(lease),
         () => this.arrive(undefined),
-      );
+      ).finally(() => this.inflight.delete(p));
+      this.inflight.add(p);
     }
   }
 
-  private arrive(lease: SessionLease | undefined): void {
+  private arrive(lease: SessionLease | undefined): Promise<void> | void {
     this.pending--;
-    if (lease && this.closed) { void lease.release(); return; }
+    if (lease && this.closed) return lease.release();
     const waiter = this.waiters.shift();
     if (waiter) waiter(lease);
     else if (lease) this.ready.push(lease);
@@ -44,10 +46,14 @@ export class LeaseStash {
     return this.client.acquire();
   }
 
-  /** Logs out whatever was not used; logins still in flight are logged out as they arrive. */
+  /**
+   * Logs out whatever was not used; logins still in flight are logged out as they arrive, and
+   * awaited, so a run (and a shutdown draining it) ends with no session of its own still open.
+   */
   async close(): Promise<void> {
     this.closed = true;
     for (const w of this.waiters.splice(0)) w(undefined);
     await Promise.all(this.ready.splice(0).map((l) => l.release()));
+    await Promise.allSettled([...this.inflight]);
   }
 }

@@ -51,6 +51,11 @@ export class RunStore {
     return (await this.repo.countBy({ targetKey })) > 0;
   }
 
+  /** The queued/running run with this key, if any. */
+  active(targetKey: string): Promise<SyncRun | null> {
+    return this.repo.findOneBy({ targetKey, state: In(ACTIVE_STATES) });
+  }
+
   async setProject(runId: number, projectId: number): Promise<void> {
     await this.repo.update({ id: runId }, { projectId });
   }

@@ -72,7 +72,20 @@ export class SyncService {
     const client = this.logikal();
     const concurrency = Math.max(1, Math.min(req.concurrency ?? this.config.logikal.maxSessions, this.config.logikal.maxSessions));
     const stored = await this.findStored(req.projectId, req.directoryId);
-    const key = `project:${stored ? stored.logikalId : `${req.directoryId.toLowerCase()}\u0001${req.projectId.toLowerCase()}`}`;
+    const nameKey = (dir: string, name: string): string => `project:${dir.toLowerCase()}\u0001${name.toLowerCase()}`;
+    const key = stored ? `project:${stored.logikalId}` : nameKey(req.directoryId, req.projectId);
+    if (stored) {
+      // A run started before the mirror knew this project is keyed by directory and name, and it
+      // writes the project row early: join it instead of starting a second run of the same project.
+      const dir = stored.directoryId ? await this.ds.getRepository(Directory).findOneBy({ id: stored.directoryId }) : null;
+      const early = dir
+        ? await this.runs.active(nameKey(dir.path, stored.name)) ?? await this.runs.active(nameKey(dir.path, stored.logikalId))
+        : null;
+      if (early) {
+        log.info(`joined running sync run ${early.id} for ${req.directoryId}/${req.projectId}`);
+        return this.awaitRun(early.id, req.waitSeconds);
+      }
+    }
     const kind: SyncRunKind = mode === 'force' ? 'force_project' : 'project';
     const { run, created } = await this.runs.begin(kind, JSON.stringify({ directory: req.directoryId, project: req.projectId }), key, req.requestedBy ?? null);
     if (created) {

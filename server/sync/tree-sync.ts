@@ -1,7 +1,7 @@
 import type { Logger } from 'winston';
 import type { SyncFailure } from '../../entities';
 import type { LogikalClient, LogikalDirectory } from '../logikal';
-import { describeFailure } from './failure-reason';
+import { describeFailure, missingDirectory } from './failure-reason';
 import type { MirrorWriter } from './mirror-writer';
 import { emptyCounters, type RunStore } from './run-store';
 import { Semaphore } from './semaphore';
@@ -29,7 +29,9 @@ export class TreeSync {
           ? this.client.withSession((s) => s.listDirectories())
           : this.client.withPath({ directory: path }, (s) => s.listDirectories())));
       } catch (err) {
-        failures.push({ elevation: `directory "${path ?? '/'}"`, reason: describeFailure(err) });
+        // Without the root listing nothing was mirrored: the run failed, it is not partial.
+        if (path === null) throw err;
+        failures.push({ elevation: `directory "${path}"`, reason: describeFailure(err) });
         return;
       }
       for (const c of children) await this.writer.directory(c.path || c.name, c.name);
@@ -45,7 +47,8 @@ export class TreeSync {
     const failures: SyncFailure[] = [];
     let count = 0;
     const work = (async () => {
-      const projects = await this.client.withPath({ directory: directoryPath }, (s) => s.listProjects());
+      const projects = await this.client.withPath({ directory: directoryPath }, (s) => s.listProjects())
+        .catch((err: unknown) => { throw missingDirectory(err, directoryPath); });
       const dirId = await this.writer.directory(directoryPath);
       for (const p of projects) await this.writer.project(p, dirId);
       await this.writer.retireProjects(dirId, projects.map((p) => p.id));

@@ -104,9 +104,9 @@ describe('Odoo wires: /jsonrpc common + object, /xmlrpc/2, /json/2', () => {
   });
 
   it('/json/2: bearer key, named args plus ids and context, bare results', async () => {
-    const sr = await json2(t.url, EL, 'search_read', { domain: [['project_id.name', '=', 'DOS22309']], fields: ['name'], order: 'name desc', limit: 2 });
+    const sr = await json2(t.url, EL, 'search_read', { domain: [['project_id.name', '=', 'DOS22309']], fields: ['name'], order: 'width desc', limit: 2 });
     assert.equal(sr.status, 200);
-    assert.deepEqual(sr.body, [{ id: s.posLower, name: 'pos 2 lower' }, { id: s.posX1, name: 'PosX1' }]);
+    assert.deepEqual(sr.body, [{ id: s.posX1, name: 'PosX1' }, { id: s.pos1, name: 'Pos_1' }]);
     const read = await json2(t.url, EL, 'read', { ids: [s.pos1], fields: ['thumbnail', 'phase_id'], context: { lang: 'en_US' } });
     assert.deepEqual(read.body[0].phase_id, [s.phA, 'Phase A']);
     assert.ok(Buffer.from(read.body[0].thumbnail, 'base64').equals(PNG));
