@@ -20,6 +20,16 @@ function unixToDate(v: number | null | undefined): Date | null {
   return new Date(v > 1e11 ? v : v * 1000);
 }
 
+/**
+ * A raw timestamp from getRawMany: a Date on PostgreSQL, on SQLite TypeORM's UTC text without a
+ * zone ('YYYY-MM-DD HH:MM:SS.SSS'), which `new Date()` would read as local time.
+ */
+function rawUtc(v: unknown): Date {
+  if (v instanceof Date) return v;
+  const s = String(v);
+  return new Date(/(Z|[+-]\d\d:?\d\d)$/i.test(s) ? s : `${s.replace(' ', 'T')}Z`);
+}
+
 function parentPath(path: string): string | null {
   const i = path.lastIndexOf('/');
   return i > 0 ? path.slice(0, i) : null;
@@ -133,7 +143,7 @@ export class MirrorWriter {
       .getRawMany<Record<string, unknown>>();
     return rows.map((r) => ({
       logikalId: String(r.logikalId), phaseLogikalId: String(r.phaseLogikalId), versionId: (r.versionId as string | null) ?? null,
-      changedAt: r.changedAt ? Math.round(new Date(r.changedAt as string).getTime() / 1000) : null,
+      changedAt: r.changedAt ? Math.round(rawUtc(r.changedAt).getTime() / 1000) : null,
       thumbnailSha256: (r.thumbnailSha256 as string | null) ?? null, partsListSha256: (r.partsListSha256 as string | null) ?? null,
       partsListSourceKey: (r.partsListSourceKey as string | null) ?? null, parseStatus: String(r.parseStatus),
     }));
