@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { ConfigError, loadConfig, setConfig, type BridgeConfig } from './config';
-import { configureLogging } from './logging';
+import type { BridgeConfig } from './config';
+import { cliConfig } from './cli-config';
 import type { CheckReport, FixReport, SchemaProblem, SchemaHealthService } from './db/schema-health.service';
 
 /**
@@ -34,22 +34,6 @@ export function registerSchemaCommands(program: Command): void {
       else printFix(result);
       process.exit(result.ok && (!result.dry_run || result.statements.length === 0) ? 0 : 1);
     });
-}
-
-/** Same contract as cli.ts: a bad variable is one line and exit 2, before the database is touched. */
-function cliConfig(): BridgeConfig {
-  try {
-    const c = loadConfig();
-    setConfig(c);
-    configureLogging({ level: c.logLevel, production: c.production });
-    return c;
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`logikal-bridge: configuration error: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
 }
 
 async function withSchema<T>(c: BridgeConfig, fn: (s: SchemaHealthService) => Promise<T>): Promise<T> {

@@ -1,41 +1,16 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { ConfigError, loadConfig, setConfig, type BridgeConfig } from './config';
+import { cliConfig, fail } from './cli-config';
 import { configureLogging, getLogger } from './logging';
 import { bridgeVersion } from './version';
 import { registerSchemaCommands } from './cli-schema';
-
-/**
- * Reads the config before anything touching the database is loaded: a bad value stops start-up
- * with one line naming the variable.
- */
-function config(): BridgeConfig {
-  try {
-    const c = loadConfig();
-    setConfig(c);
-    configureLogging({ level: c.logLevel, production: c.production });
-    return c;
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`logikal-bridge: configuration error: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
-}
-
-function fail(err: unknown): never {
-  const msg = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`logikal-bridge: ${msg}\n`);
-  process.exit(1);
-}
 
 const program = new Command('logikal-bridge')
   .description('Mirrors Orgadata LogiKal into a database and serves it to Odoo over JSON-RPC')
   .version(bridgeVersion());
 
 program.command('serve').description('serve JSON-RPC on HOST:PORT (default 127.0.0.1:8070)').action(async () => {
-  const c = config();
+  const c = cliConfig();
   const { startApp } = await import('./bootstrap.js');
   const app = await startApp(c).catch(fail);
   const { startScheduler } = await import('./scheduler.js');
@@ -52,7 +27,7 @@ program.command('serve').description('serve JSON-RPC on HOST:PORT (default 127.0
 });
 
 program.command('migrate').description('apply pending database migrations (the deploy step)').action(async () => {
-  const c = config();
+  const c = cliConfig();
   const { openDatabase, migrate } = await import('./db/database.js');
   try {
     const ds = await openDatabase(c);
@@ -67,7 +42,7 @@ program.command('migrate').description('apply pending database migrations (the d
 const apikey = program.command('apikey').description('manage API keys');
 apikey.command('create').requiredOption('--name <name>', 'who the key is for').option('--scopes <list>', 'read,sync,admin', 'read')
   .description('create a key and print it once').action(async (opts: { name: string; scopes: string }) => {
-    const c = config();
+    const c = cliConfig();
     const { withApiKeys } = await import('./cli-support.js');
     await withApiKeys(c, async (keys, parseScopes) => {
       const { key, record } = await keys.create(opts.name, parseScopes(opts.scopes));
@@ -76,7 +51,7 @@ apikey.command('create').requiredOption('--name <name>', 'who the key is for').o
     }).catch(fail);
   });
 apikey.command('list').description('list keys (never their secrets)').action(async () => {
-  const c = config();
+  const c = cliConfig();
   const { withApiKeys } = await import('./cli-support.js');
   await withApiKeys(c, async (keys) => {
     for (const k of await keys.list()) {
@@ -85,7 +60,7 @@ apikey.command('list').description('list keys (never their secrets)').action(asy
   }).catch(fail);
 });
 apikey.command('revoke <nameOrId>').description('revoke a key').action(async (nameOrId: string) => {
-  const c = config();
+  const c = cliConfig();
   const { withApiKeys } = await import('./cli-support.js');
   await withApiKeys(c, async (keys) => {
     const k = await keys.revoke(nameOrId);
@@ -120,7 +95,7 @@ program.command('sync <project>').description('force-sync one project (name or G
   .option('--smart', 'download only elevations that changed since the last sync')
   .option('--concurrency <n>', 'parallel Logikal sessions (default LOGIKAL_MAX_SESSIONS)')
   .action(async (project: string, opts: { directory: string; smart?: boolean; concurrency?: string }) => {
-    const c = config();
+    const c = cliConfig();
     const { runSyncCommand } = await import('./cli-sync.js');
     // exit explicitly: keep-alive sockets to Logikal would otherwise hold the process open.
     process.exit(await runSyncCommand(c, project, opts).catch(fail));
