@@ -37,9 +37,10 @@ export function redact(value: unknown, depth = 0): unknown {
 }
 
 const redactFormat = winston.format((info) => {
-  for (const key of Object.keys(info)) {
+  const rec = info as Record<string, unknown>;
+  for (const key of Object.keys(rec)) {
     if (key === 'level') continue;
-    (info as Record<string, unknown>)[key] = key === 'message' ? redact(info[key]) : redact(info[key]);
+    rec[key] = SECRET_KEYS.test(key) && rec[key] ? '[REDACTED]' : redact(rec[key]);
   }
   return info;
 });
