@@ -93,3 +93,14 @@ export async function checkpoint(rig: Rig): Promise<void> {
   assertSessionsBalanced(rig.emulator);
   rig.emulator.resetStats();
 }
+
+/** The `after` of every sync test file: let runs finish, check I5, always close the rig. */
+export async function closeBalanced(rig: Rig | undefined): Promise<void> {
+  if (!rig) return;
+  try {
+    await rig.bridge.app.services.sync.drain();
+    assertSessionsBalanced(rig.emulator);
+  } finally {
+    await rig.close();
+  }
+}

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { Project } from '../../entities';
 import type { SyncResult } from '../../server/sync/types';
 import { startRig, type Rig } from '../helpers/bridge-with-emulator';
-import { assertHonest, assertSessionsBalanced, checkpoint, DEMO, forceSync, waitTerminal } from '../helpers/sync-checks';
+import { assertHonest, checkpoint, DEMO, forceSync, waitTerminal, closeBalanced } from '../helpers/sync-checks';
 
 async function startForce(rig: Rig, projectId: string): Promise<SyncResult> {
   const res = await rig.bridge.rpc('sync.force_project', { project_id: projectId, directory_id: DEMO, wait_seconds: 0 });
@@ -15,14 +15,7 @@ async function startForce(rig: Rig, projectId: string): Promise<SyncResult> {
 describe('force sync: coalescing, parallel projects, answering at once', () => {
   let rig: Rig;
   before(async () => { rig = await startRig(); });
-  after(async () => {
-    try {
-      await rig.bridge.app.services.sync.drain();
-      assertSessionsBalanced(rig.emulator);
-    } finally {
-      await rig.close();
-    }
-  });
+  after(() => closeBalanced(rig));
 
   it('two concurrent force syncs of one project are one run with one set of sessions', async () => {
     await checkpoint(rig);

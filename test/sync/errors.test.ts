@@ -6,7 +6,7 @@ import { startEmulator } from '../../server/emulator';
 import type { SyncResult } from '../../server/sync/types';
 import { EMU_PASSWORD, EMU_USER, startRig, type Rig } from '../helpers/bridge-with-emulator';
 import { startTestApp } from '../helpers/test-app';
-import { assertSessionsBalanced, DEMO, directSync } from '../helpers/sync-checks';
+import { DEMO, directSync, closeBalanced } from '../helpers/sync-checks';
 
 async function mirrorCounts(rig: Rig): Promise<number[]> {
   const ds = rig.bridge.app.services.ds;
@@ -16,14 +16,7 @@ async function mirrorCounts(rig: Rig): Promise<number[]> {
 describe('sync errors are clear, recorded, and leave the process serving', () => {
   let rig: Rig;
   before(async () => { rig = await startRig(); });
-  after(async () => {
-    try {
-      await rig.bridge.app.services.sync.drain();
-      assertSessionsBalanced(rig.emulator);
-    } finally {
-      await rig.close();
-    }
-  });
+  after(() => closeBalanced(rig));
 
   it('unknown project → MissingError naming it; a failed run recorded; nothing mirrored for it', async () => {
     const res = await rig.bridge.rpc('sync.force_project', { project_id: 'DOS99999', directory_id: DEMO, wait_seconds: 30 });

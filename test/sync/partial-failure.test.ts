@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Elevation, Project } from '../../entities';
 import { startRig, type Rig } from '../helpers/bridge-with-emulator';
-import { assertHonest, assertSessionsBalanced, forceSync, partsSnapshot } from '../helpers/sync-checks';
+import { assertHonest, forceSync, partsSnapshot, closeBalanced } from '../helpers/sync-checks';
 
 /** P05 of DOS22309, in the null-GUID default phase. */
 const P05 = '45f58703-8557-450c-9f1a-40bbb8cf83e3';
@@ -11,14 +11,7 @@ const P05 = '45f58703-8557-450c-9f1a-40bbb8cf83e3';
 describe('force sync with one corrupt parts list', () => {
   let rig: Rig;
   before(async () => { rig = await startRig(); });
-  after(async () => {
-    try {
-      await rig.bridge.app.services.sync.drain();
-      assertSessionsBalanced(rig.emulator);
-    } finally {
-      await rig.close();
-    }
-  });
+  after(() => closeBalanced(rig));
 
   for (const kind of ['bit-flips', 'not-sqlite'] as const) {
     it(`${kind}: 16 synced, 1 failed with its reason, state partial, the elevation's previous data intact`, async () => {

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Elevation, Project } from '../../entities';
 import { startRig, type Rig } from '../helpers/bridge-with-emulator';
-import { assertHonest, assertSessionsBalanced, directSync, forceSync, partsListCalls, partsSnapshot, smartSync, DEMO } from '../helpers/sync-checks';
+import { assertHonest, directSync, forceSync, partsListCalls, partsSnapshot, smartSync, DEMO, closeBalanced } from '../helpers/sync-checks';
 
 // Not UTC on purpose: SQLite timestamps read back raw once made every smart sync re-fetch every thumbnail outside UTC.
 process.env.TZ = 'Europe/Amsterdam';
@@ -21,14 +21,7 @@ describe('smart sync (sync.project): only what changed, nothing marked gone on a
     const r = await forceSync(rig, 'DOS22309');
     assert.equal(r.state, 'succeeded', r.message);
   });
-  after(async () => {
-    try {
-      await rig.bridge.app.services.sync.drain();
-      assertSessionsBalanced(rig.emulator);
-    } finally {
-      await rig.close();
-    }
-  });
+  after(() => closeBalanced(rig));
 
   it('nothing changed: no parts list and no thumbnail downloaded, nothing counted as synced', async () => {
     const calls = partsListCalls(rig.emulator);

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Directory, Elevation, NULL_GUID, Phase, Project } from '../../entities';
 import { startRig, type Rig } from '../helpers/bridge-with-emulator';
-import { assertHonest, assertSessionsBalanced, DEMO, forceSync } from '../helpers/sync-checks';
+import { assertHonest, DEMO, forceSync, closeBalanced } from '../helpers/sync-checks';
 
 const SUB2 = 'Demo Odoo/Sublevel 1 Testing/Sublevel 2 Testing';
 const UNICODE_PROJECT = 'Façade "Zuid" – blok B';
@@ -11,14 +11,7 @@ const UNICODE_PROJECT = 'Façade "Zuid" – blok B';
 describe('tree sync and per-project identity (null-GUID phases, same names in two projects)', () => {
   let rig: Rig;
   before(async () => { rig = await startRig(); });
-  after(async () => {
-    try {
-      await rig.bridge.app.services.sync.drain();
-      assertSessionsBalanced(rig.emulator);
-    } finally {
-      await rig.close();
-    }
-  });
+  after(() => closeBalanced(rig));
 
   it('sync.directories mirrors the whole tree with parent links', async () => {
     const res = await rig.bridge.rpc('sync.directories', { wait_seconds: 30 });

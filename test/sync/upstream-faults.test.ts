@@ -6,7 +6,7 @@ import { Elevation, Project } from '../../entities';
 import type { FaultOptions } from '../../server/emulator';
 import type { SyncResult } from '../../server/sync/types';
 import { startRig, type Rig } from '../helpers/bridge-with-emulator';
-import { assertHonest, assertSessionsBalanced, checkpoint, DEMO, directSync, forceSync } from '../helpers/sync-checks';
+import { assertHonest, assertSessionsBalanced, checkpoint, DEMO, directSync, forceSync, closeBalanced } from '../helpers/sync-checks';
 
 /**
  * Every API endpoint the sync uses except DELETE /auth. A logout that fails on every retry leaks a
@@ -43,14 +43,7 @@ async function assertMirrorSound(rig: Rig, r: SyncResult): Promise<void> {
 describe('force sync against a faulty Logikal: ends, honestly, with every session logged out', () => {
   let rig: Rig;
   before(async () => { rig = await startRig(); });
-  after(async () => {
-    try {
-      await rig.bridge.app.services.sync.drain();
-      assertSessionsBalanced(rig.emulator);
-    } finally {
-      await rig.close();
-    }
-  });
+  after(() => closeBalanced(rig));
 
   it('5xx on 30 % of calls (default client settings, over JSON-RPC)', { timeout: 60_000 }, async () => {
     await checkpoint(rig);
