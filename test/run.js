@@ -44,6 +44,23 @@ function run(label, list, env) {
   }));
 }
 
+/** The test database named by TEST_DATABASE_URL is created if missing; each test app then makes its own beside it. */
+async function ensureDatabase(url) {
+  const { Client } = require('pg');
+  const u = new URL(url);
+  const name = decodeURIComponent(u.pathname.slice(1));
+  if (!/^\w+$/.test(name)) throw new Error(`TEST_DATABASE_URL: unexpected database name "${name}"`);
+  u.pathname = '/postgres';
+  const c = new Client({ connectionString: u.toString() });
+  await c.connect();
+  try {
+    const { rowCount } = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) await c.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await c.end();
+  }
+}
+
 const once = areas.filter((a) => ONCE.has(a));
 const twice = areas.filter((a) => !ONCE.has(a));
 const baseEnv = { ...process.env };
@@ -51,6 +68,7 @@ delete baseEnv.DATABASE_URL;
 (async () => {
   await run('database-independent', files(once), { ...baseEnv, DATABASE_URL: '' });
   await run('embedded SQLite', files(twice), { DATABASE_URL: '' });
+  if (twice.length) await ensureDatabase(pgUrl);
   await run('PostgreSQL', files(twice), { DATABASE_URL: pgUrl });
   process.stdout.write(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
   process.exit(totals.failed > 0 || totals.passed === 0 ? 1 : 0);
