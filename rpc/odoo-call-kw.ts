@@ -66,7 +66,7 @@ const METHODS: Record<string, OdooMethod> = {
   },
   fields_get: {
     scope: 'read', record: false,
-    params: [{ name: 'allfields', type: 'array', emptyMeansUnset: true, check: stringList }, { name: 'attributes', type: 'array', check: stringList }],
+    params: [{ name: 'allfields', type: 'array', emptyMeansUnset: true, check: stringList }, { name: 'attributes', type: 'array', emptyMeansUnset: true, check: stringList }],
     run: async (model, p, _o, ctx) => svc(ctx).fieldsGet(model, p.allfields as string[] | undefined, p.attributes as string[] | undefined),
   },
   name_search: {
