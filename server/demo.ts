@@ -49,15 +49,14 @@ export async function runDemo(opts: { latencyScale: number; keep: boolean }): Pr
     out(JSON.stringify(result, null, 2));
     out();
     out('A few parsed elevations (logikal.elevation via object.execute_kw search_read):');
+    const uid = await rpc('call', { service: 'common', method: 'authenticate', args: [config.dbName, 'demo', key, {}] });
     const rows = await rpc('call', {
       service: 'object', method: 'execute_kw',
-      args: [config.dbName, 1, key, 'logikal.elevation', 'search_read', [[['project_id.name', '=', PROJECT]]],
+      args: [config.dbName, uid, key, 'logikal.elevation', 'search_read', [[['project_id.name', '=', PROJECT]]],
         { fields: ['name', 'phase_id', 'system_name', 'width_out', 'height_out', 'width_unit', 'weight_out', 'weight_unit', 'parts_count'], order: 'name', limit: 5 }],
-    }).catch(async () => null);
-    if (rows) {
-      for (const r of rows) {
-        out(`  ${String(r.name).padEnd(6)} ${String(r.system_name).padEnd(44)} ${r.width_out} x ${r.height_out} ${r.width_unit || ''}  ${r.weight_out} ${r.weight_unit || ''}  ${r.parts_count} parts  [${r.phase_id?.[1] ?? ''}]`);
-      }
+    });
+    for (const r of rows) {
+      out(`  ${String(r.name).padEnd(6)} ${String(r.system_name).padEnd(44)} ${r.width_out} x ${r.height_out} ${r.width_unit || ''}  ${r.weight_out} ${r.weight_unit || ''}  ${r.parts_count} parts  [${r.phase_id?.[1] ?? ''}]`);
     }
     const stats = emulator.stats();
     out();
