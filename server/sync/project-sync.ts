@@ -95,10 +95,11 @@ export class ProjectSync {
     const dir = this.job.directory;
     const known = await this.deps.writer.knownElevations(this.job.projectRef, dir);
     this.known = new Map(known.map((k) => [`${k.phaseLogikalId}/${k.logikalId}`, k]));
-    // Force: every elevation needs a session. Smart: at least one per further phase we know of.
+    // One login for the first session, plus, for force, one per further parallel task (every
+    // elevation needs a session) or, for smart, one per further phase we know of.
     const phasesKnown = new Set(known.map((k) => k.phaseLogikalId)).size;
-    const ahead = this.job.mode === 'force' ? this.job.concurrency - 1 : Math.min(this.job.concurrency - 1, phasesKnown - 1);
-    this.stash.prefetch(Math.max(0, ahead));
+    const further = this.job.mode === 'force' ? this.job.concurrency - 1 : Math.min(this.job.concurrency - 1, phasesKnown - 1);
+    this.stash.prefetch(1 + Math.max(0, further));
 
     // One session lists the project, its phases and the first phase's elevations.
     const first = await this.limiter.run(async () => client.withPath({ directory: dir }, async (s) => {
