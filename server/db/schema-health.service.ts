@@ -3,6 +3,7 @@ import { NULL_GUID } from '../../entities';
 import { UserError, ValidationError } from '../errors';
 import { getLogger } from '../logging';
 import { MIGRATION_LOCK_KEY } from './database';
+import { exclusive } from './exclusive';
 import {
   describeForeignKey, describeKey, dialectOf, expectedSchema, liveTable, sameForeignKey, satisfies,
   type Dialect, type ForeignKeySpec, type KeySpec, type TableSpec,
@@ -91,15 +92,27 @@ export class SchemaHealthService {
    * whole fix is refused: it never deletes data.
    */
   async fix(opts: { dryRun?: boolean } = {}): Promise<FixReport> {
-    const dryRun = opts.dryRun === true;
+    return exclusive(this.ds, () => this.fixExclusive(opts.dryRun === true));
+  }
+
+  private async fixExclusive(dryRun: boolean): Promise<FixReport> {
     const sqlite = this.dialect === 'sqlite';
     const qr = this.ds.createQueryRunner();
     await qr.connect();
+    if (sqlite && (qr.isTransactionActive || sqliteInTransaction(this.ds))) {
+      // Rebuilding inside someone else's transaction would cascade-delete child rows.
+      await qr.release();
+      throw new UserError('The database is busy with a write (a sync is storing data); try fix_constraints again in a moment');
+    }
     // SQLite: a table rebuild drops the old table, which with foreign keys on would cascade-delete
     // child rows. The pragma is a no-op inside a transaction, so it is switched before BEGIN.
     if (sqlite && !dryRun) await qr.beforeMigration();
     try {
       await qr.startTransaction();
+      if (sqlite && !dryRun) {
+        const [fk] = (await qr.query('PRAGMA foreign_keys')) as Array<{ foreign_keys: number }>;
+        if (fk?.foreign_keys !== 0) throw new UserError('Could not switch off foreign keys for the repair; nothing was changed');
+      }
       if (!sqlite) await qr.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
       const { report, findings, queries } = await this.inspect(qr);
       if (report.migrations.pending.length > 0) {
@@ -404,4 +417,9 @@ function refusal(blocked: Finding[]): string {
   const parts = blocked.map((f) => `${f.problem.table} ${f.problem.name} (${f.problem.columns.join(', ')}):\n  ${f.blockers.join('\n  ')}`);
   return `fix_constraints refused: existing rows would violate the constraint(s) it has to create. Nothing was changed and no row was deleted; ` +
     `resolve these rows (merge or remove the duplicates, repair the references), then run it again.\n${parts.join('\n')}`;
+}
+
+/** Whether the shared better-sqlite3 connection has a transaction open. */
+function sqliteInTransaction(ds: DataSource): boolean {
+  return (ds.driver as unknown as { databaseConnection?: { inTransaction?: boolean } }).databaseConnection?.inTransaction === true;
 }

@@ -1,5 +1,5 @@
 import { ValueError } from '../errors';
-import { NEGATIVE_OPERATORS, LIKE_OPERATORS, type DomainNode, type Operator } from './domain-parser';
+import { NEGATIVE_OPERATORS, LIKE_OPERATORS, show, type DomainNode, type Operator } from './domain-parser';
 import type { FieldDef, ModelRegistry, ResolvedModel } from './model-registry';
 import { isStored } from './model-registry';
 import { parseOdooDatetime } from './value-format';
@@ -164,7 +164,7 @@ function isNameValue(v: unknown): boolean {
 
 /** Checks a value against the field type; Odoo would fail in SQL, the bridge says which leaf is wrong. */
 function coerce(field: FieldDef, v: unknown, where: string, op: Operator): unknown {
-  const bad = (): never => { throw new ValueError(`Invalid value ${JSON.stringify(v)?.slice(0, 80)} for ${field.type} field '${field.name}'${where}`); };
+  const bad = (): never => { throw new ValueError(`Invalid value ${show(v)} for ${field.type} field '${field.name}'${where}`); };
   switch (field.type) {
     case 'integer': case 'many2one':
       return typeof v === 'number' && Number.isSafeInteger(v) ? v : bad();

@@ -34,7 +34,8 @@ export function show(v: unknown): string {
   try {
     s = JSON.stringify(v) ?? String(v);
   } catch {
-    s = String(v);
+    // Cyclic or absurdly deep input: String() would recurse just as deep.
+    s = '<unprintable value>';
   }
   return s.length > 120 ? `${s.slice(0, 117)}...` : s;
 }

@@ -11,6 +11,12 @@ import type { SyncStarter } from './sync-starter';
 
 /** search_read / name_search / read answer at most this many records per call (page with offset). */
 export const MAX_RECORDS = 1000;
+/** Parts lists are whole SQLite files (~1-2 MB as base64): pages that carry binaries stay small. */
+export const MAX_RECORDS_WITH_BINARY = 50;
+
+function cap(fields: FieldDef[]): number {
+  return fields.some((f) => f.type === 'binary') ? MAX_RECORDS_WITH_BINARY : MAX_RECORDS;
+}
 /** search answers at most this many ids per call. */
 export const MAX_IDS = 10_000;
 
@@ -47,7 +53,7 @@ export class OdooModelService {
     const m = this.model(model);
     const fields = this.readFields(m, opts.fields);
     const qb = this.where(m, opts.domain, ctx);
-    this.page(qb, m, opts.offset, opts.limit, opts.order, MAX_RECORDS);
+    this.page(qb, m, opts.offset, opts.limit, opts.order, cap(fields));
     qb.select(this.selection(m, fields));
     const rows = await qb.getMany();
     return this.format(m, rows, fields, ctx, opts.pairs ?? true);
@@ -56,7 +62,7 @@ export class OdooModelService {
   async read(model: string, ids: number[], fieldNames: string[] | undefined, ctx: OdooContext, pairs = true): Promise<OdooRecord[]> {
     const m = this.model(model);
     const fields = this.readFields(m, fieldNames);
-    if (ids.length > MAX_RECORDS) throw new ValueError(`read: at most ${MAX_RECORDS} ids per call`);
+    if (ids.length > cap(fields)) throw new ValueError(`read: at most ${cap(fields)} ids per call${cap(fields) < MAX_RECORDS ? ' when reading binary fields' : ''}`);
     const unique = [...new Set(ids)];
     const rows = unique.length
       ? await this.ds.createQueryBuilder(m.def.entity, 'r').select(this.selection(m, fields)).where({ id: In(unique) }).getMany()

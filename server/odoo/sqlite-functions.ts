@@ -5,40 +5,60 @@ interface SqliteHandle {
 }
 
 const registered = new WeakSet<object>();
-const cache = new Map<string, RegExp>();
+type Token = { kind: 'any' } | { kind: 'one' } | { kind: 'lit'; ch: string };
 
-/**
- * A LIKE pattern as a RegExp with PostgreSQL's rules: % any run, _ one character, backslash
- * escapes the next character; `i` folds case Unicode-wide (PostgreSQL ILIKE does, SQLite's LIKE
- * only folds ASCII and is never case-sensitive).
- */
-export function likeToRegExp(pattern: string, insensitive: boolean): RegExp {
+const cache = new Map<string, Token[]>();
+
+function fold(s: string, insensitive: boolean): string[] {
+  return [...(insensitive ? s.toLowerCase() : s)];
+}
+
+/** A LIKE pattern with PostgreSQL's rules: % any run, _ one character, backslash escapes the next. */
+function tokens(pattern: string, insensitive: boolean): Token[] {
   const key = `${insensitive ? 'i' : 's'}${pattern}`;
   const hit = cache.get(key);
   if (hit) return hit;
-  let src = '';
-  const chars = [...pattern];
+  const chars = fold(pattern, insensitive);
+  const out: Token[] = [];
   for (let i = 0; i < chars.length; i++) {
     const c = chars[i];
-    if (c === '\\' && i + 1 < chars.length) src += escapeRe(chars[++i]);
-    else if (c === '%') src += '[\\s\\S]*';
-    else if (c === '_') src += '[\\s\\S]';
-    else src += escapeRe(c);
+    if (c === '\\' && i + 1 < chars.length) out.push({ kind: 'lit', ch: chars[++i] });
+    else if (c === '%') { if (out[out.length - 1]?.kind !== 'any') out.push({ kind: 'any' }); }
+    else if (c === '_') out.push({ kind: 'one' });
+    else out.push({ kind: 'lit', ch: c });
   }
-  const re = new RegExp(`^${src}$`, insensitive ? 'iu' : 'u');
   if (cache.size > 500) cache.clear();
-  cache.set(key, re);
-  return re;
+  cache.set(key, out);
+  return out;
 }
 
-function escapeRe(c: string): string {
-  return c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+/**
+ * LIKE matching in O(value × pattern) with the classic last-% backtrack — never a backtracking
+ * RegExp, which a pattern such as '%_%_%_%_%!' would turn into an exponential stall of the
+ * whole process. `insensitive` folds case Unicode-wide, as PostgreSQL's ILIKE does.
+ */
+export function likeMatch(value: string, pattern: string, insensitive: boolean): boolean {
+  const p = tokens(pattern, insensitive);
+  const s = fold(value, insensitive);
+  let si = 0;
+  let pi = 0;
+  let star = -1;
+  let resume = 0;
+  while (si < s.length) {
+    const t = p[pi];
+    if (t && (t.kind === 'one' || (t.kind === 'lit' && t.ch === s[si]))) { si++; pi++; }
+    else if (t && t.kind === 'any') { star = pi++; resume = si; }
+    else if (star >= 0) { pi = star + 1; si = ++resume; }
+    else return false;
+  }
+  while (p[pi]?.kind === 'any') pi++;
+  return pi === p.length;
 }
 
 /** odoo_like(value, pattern, insensitive) → 1, 0, or NULL for a NULL value. */
 function odooLike(value: unknown, pattern: unknown, insensitive: unknown): number | null {
   if (value === null || value === undefined || pattern === null || pattern === undefined) return null;
-  return likeToRegExp(String(pattern), insensitive === 1 || insensitive === 1n).test(String(value)) ? 1 : 0;
+  return likeMatch(String(value), String(pattern), insensitive === 1 || insensitive === 1n) ? 1 : 0;
 }
 
 /**

@@ -3,6 +3,7 @@ import { In, IsNull, Not, type DataSource, type EntityManager } from 'typeorm';
 import { Directory, Elevation, ElevationGlass, Phase, Project } from '../../entities';
 import type { LogikalElevation, LogikalPhase, LogikalProject } from '../logikal';
 import type { ParsedPartsList } from '../parts/parts-list-parser';
+import { transaction } from '../db/exclusive';
 
 /** One stored elevation as the smart sync sees it; changedAt in Unix seconds like LogiKal's. */
 export interface KnownElevation {
@@ -154,7 +155,7 @@ export class MirrorWriter {
    * transaction, so a crash leaves either the old parse or the new one, never a mix.
    */
   async storePartsList(elevationId: number, bytes: Buffer, hash: string, parsed: ParsedPartsList, sourceKey: string): Promise<void> {
-    await this.ds.transaction(async (m) => {
+    await transaction(this.ds, async (m) => {
       const el = parsed.elevation;
       await m.getRepository(Elevation).update({ id: elevationId }, {
         partsList: bytes, partsListSha256: hash, partsListSize: bytes.length, partsListSyncedAt: new Date(), partsListSourceKey: sourceKey,

@@ -7,7 +7,7 @@ import { NotFoundError, UserError } from '../errors';
 import { LeaseStash } from './lease-stash';
 import { MirrorWriter, sha256, type KnownElevation } from './mirror-writer';
 import { emptyCounters, type Counters, type RunStore } from './run-store';
-import { Semaphore } from './semaphore';
+import { Semaphore } from '../semaphore';
 import type { ProgressListener, SyncMode } from './types';
 import { describeFailure, missingDirectory } from './failure-reason';
 

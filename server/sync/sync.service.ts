@@ -10,7 +10,7 @@ import { MirrorWriter } from './mirror-writer';
 import { ProjectSync } from './project-sync';
 import { emptyCounters, RunStore, toResult } from './run-store';
 import { describeFailure } from './failure-reason';
-import { Semaphore } from './semaphore';
+import { Semaphore } from '../semaphore';
 import { TreeSync } from './tree-sync';
 import type { ProgressListener, ProjectSyncRequest, SyncMode, SyncResult } from './types';
 

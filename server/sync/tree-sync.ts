@@ -4,7 +4,7 @@ import type { LogikalClient, LogikalDirectory } from '../logikal';
 import { describeFailure, missingDirectory } from './failure-reason';
 import type { MirrorWriter } from './mirror-writer';
 import { emptyCounters, type RunStore } from './run-store';
-import { Semaphore } from './semaphore';
+import { Semaphore } from '../semaphore';
 
 /**
  * The directory tree and directory project lists. A session cannot walk back up, so each
