@@ -32,6 +32,12 @@ export interface LogikalClientOptions {
 export interface UnitOptions {
   /** A session from {@link LogikalClient.acquire} to use first (logged in ahead of need). Ownership passes to the call. */
   lease?: SessionLease;
+  /**
+   * Where every (further) session of the unit comes from; default the pool. A caller holding
+   * sessions logged in ahead of need passes its own source, so a replay uses one of those instead
+   * of waiting in the pool while they sit idle (which, across runs, could deadlock the pool).
+   */
+  acquire?: () => Promise<SessionLease>;
 }
 
 export type ClientStats = PoolStats;
@@ -106,7 +112,7 @@ export class LogikalClient {
     let contextReplays = 0;
     let transientReplays = 0;
     for (let attempt = 0; ; attempt++) {
-      const lease = attempt === 0 && options.lease ? options.lease : await this.pool.acquire();
+      const lease = attempt === 0 && options.lease ? options.lease : await (options.acquire ? options.acquire() : this.pool.acquire());
       let waitMs = 0;
       try {
         await lease.session.walk(path);

@@ -104,8 +104,11 @@ export class MirrorWriter {
     return res.affected ?? 0;
   }
 
-  /** Elevation metadata (+ thumbnail when given) from a phase listing; parts-list fields untouched. */
-  async elevation(phase: Phase, e: LogikalElevation, thumbnail: Buffer | null): Promise<Elevation> {
+  /**
+   * Elevation metadata (+ thumbnail when given). When the thumbnail download failed, its hash is
+   * cleared (the old bytes stay) so the next smart sync fetches it again.
+   */
+  async elevation(phase: Phase, e: LogikalElevation, thumbnail: Buffer | null, thumbnailFailed = false): Promise<Elevation> {
     const repo = this.ds.getRepository(Elevation);
     const logikalId = e.id.toLowerCase();
     await repo.upsert({
@@ -114,7 +117,7 @@ export class MirrorWriter {
       automaticDescription: e.automaticDescription, systemDescription: e.systemDescription,
       modelDescription: e.modelDescription, userDescription: e.userDescription,
       logikalChangedAt: unixToDate(e.changedDate), active: !e.isInRecycleBin, lastSyncedAt: new Date(),
-      ...(thumbnail ? { thumbnail, thumbnailSha256: sha256(thumbnail) } : {}),
+      ...(thumbnail ? { thumbnail, thumbnailSha256: sha256(thumbnail) } : thumbnailFailed ? { thumbnailSha256: null } : {}),
     }, ['logikalId', 'phaseId']);
     return repo.findOneByOrFail({ logikalId, phaseId: phase.id });
   }

@@ -1,7 +1,7 @@
 import type { Logger } from 'winston';
 import type { Elevation, Phase, Project, SyncFailure } from '../../entities';
-import type { LogikalClient, LogikalElevation, LogikalPhase, LogikalProject, LogikalSession } from '../logikal';
-import { GUID_PATTERN } from '../logikal';
+import type { LogikalClient, LogikalElevation, LogikalPhase, LogikalProject, LogikalSession, UnitOptions } from '../logikal';
+import { GUID_PATTERN, LogikalSessionLostError } from '../logikal';
 import { PartsListError, type PartsListParser } from '../parts/parts-list-parser';
 import { NotFoundError, UserError } from '../errors';
 import { LeaseStash } from './lease-stash';
@@ -30,10 +30,24 @@ export interface ProjectSyncJob {
   onProgress?: ProgressListener;
 }
 
-interface PhaseListing { phase: LogikalPhase; elevations: LogikalElevation[]; thumbnails: Map<string, Buffer> }
+interface PhaseListing { phase: LogikalPhase; elevations: LogikalElevation[]; thumbnails: Map<string, Buffer>; thumbnailErrors: Map<string, unknown> }
 
 
 const HEARTBEAT_MS = 15_000;
+
+class SupersededError extends Error {
+  constructor(readonly runId: number) { super(`superseded by run ${runId}`); }
+}
+
+export function supersededMessage(runId: number): string {
+  return `Superseded by run ${runId}, which syncs the same project`;
+}
+
+/** The run a superseded run handed its work to, if any. */
+export function supersededBy(message: string | null): number | null {
+  const m = /^Superseded by run (\d+),/.exec(message ?? '');
+  return m ? Number(m[1]) : null;
+}
 
 function changeKey(e: LogikalElevation): string {
   return `${e.versionId ?? ''}|${e.changedDate ?? ''}`.slice(0, 64);
@@ -53,9 +67,13 @@ export class ProjectSync {
   private project!: Project;
   private logikalProject!: LogikalProject;
 
+  /** Every session of this run, replays included, comes from the run's stash first. */
+  private readonly sessions: UnitOptions;
+
   constructor(private readonly deps: ProjectSyncDeps, private readonly job: ProjectSyncJob) {
     this.limiter = new Semaphore(job.concurrency);
     this.stash = new LeaseStash(deps.client);
+    this.sessions = { acquire: () => this.stash.lease() };
   }
 
   /** Runs to the end and records the outcome on the run row; throws only NotFound (after recording). */
@@ -67,6 +85,11 @@ export class ProjectSync {
       const state = this.failures.length ? 'partial' : 'succeeded';
       await this.deps.runs.finish(this.job.runId, state, this.summary(state), this.failures, this.counters);
     } catch (err) {
+      if (err instanceof SupersededError) {
+        // The same project, asked for by name and by GUID at once: the other run does the work.
+        await this.deps.runs.finish(this.job.runId, 'failed', supersededMessage(err.runId), [], this.counters).catch(() => undefined);
+        return;
+      }
       const message = err instanceof NotFoundError || err instanceof UserError ? err.message : `Sync failed: ${describeFailure(err)}`;
       this.deps.log.warn('project sync failed', { runId: this.job.runId, error: err });
       await this.deps.runs.finish(this.job.runId, 'failed', message, this.failures, this.counters).catch(() => undefined);
@@ -109,9 +132,11 @@ export class ProjectSync {
       const phases = await s.listPhases();
       const listing = phases.length ? await this.listPhase(s, phases[0], true) : undefined;
       return { project: { ...p, ...details, id: p.id }, phases, listing };
-    }, { lease: await this.stash.lease() })).catch((err: unknown) => { throw missingDirectory(err, dir); });
+    }, this.sessions)).catch((err: unknown) => { throw missingDirectory(err, dir); });
 
     this.logikalProject = first.project;
+    const other = await this.deps.runs.rekey(this.job.runId, `project:${first.project.id.toLowerCase()}`);
+    if (other !== null) throw new SupersededError(other);
     const directoryId = await this.deps.writer.directory(dir);
     this.project = await this.deps.writer.project(first.project, directoryId);
     await this.deps.runs.setProject(this.job.runId, this.project.id);
@@ -126,17 +151,18 @@ export class ProjectSync {
     const perPhase = first.phases.map(async (ph, i) => {
       const listing = i === 0 && first.listing
         ? first.listing
-        : await this.limiter.run(async () => {
-          const lease = await this.stash.lease();
-          return client.withPath({ directory: dir, projectId: this.project.logikalId, phaseId: ph.id }, (s) => this.listPhase(s, ph, false), { lease });
-        }).catch((err) => {
+        : await this.limiter.run(() => client.withPath(
+          { directory: dir, projectId: this.project.logikalId, phaseId: ph.id }, (s) => this.listPhase(s, ph, false), this.sessions)).catch((err) => {
           this.fail(`phase "${ph.name}"`, err);
           return undefined;
         });
       if (listing) work.push(...(await this.storePhase(phases[i], listing)));
     });
-    await Promise.all(perPhase);
-    await Promise.all(work);
+    // Settle everything before judging: a run must not be finished while its tasks still write.
+    const listed = await Promise.allSettled(perPhase);
+    const stored = await Promise.allSettled(work);
+    const broken = [...listed, ...stored].find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (broken) throw broken.reason;
     await this.deps.writer.markProjectSynced(this.project.id);
   }
 
@@ -154,15 +180,18 @@ export class ProjectSync {
     if (selectFirst) await s.selectPhase(ph.id);
     const elevations = await s.listElevations();
     const thumbnails = new Map<string, Buffer>();
+    const thumbnailErrors = new Map<string, unknown>();
     for (const e of elevations) {
       if (this.job.mode === 'smart' && !this.metadataChanged(ph.id, e)) continue;
       try {
         thumbnails.set(e.id, await s.getThumbnail(e.id));
       } catch (err) {
-        this.fail(`${e.name} (thumbnail)`, err);
+        // A lost session would fail every further thumbnail: replay the unit instead.
+        if (err instanceof LogikalSessionLostError) throw err;
+        thumbnailErrors.set(e.id, err);
       }
     }
-    return { phase: ph, elevations, thumbnails };
+    return { phase: ph, elevations, thumbnails, thumbnailErrors };
   }
 
   private async storePhase(phase: Phase, listing: PhaseListing): Promise<Promise<void>[]> {
@@ -172,7 +201,9 @@ export class ProjectSync {
     for (const e of listing.elevations) {
       const wantParts = this.job.mode === 'force' || this.partsChanged(listing.phase.id, e);
       const thumb = listing.thumbnails.get(e.id) ?? null;
-      const row = await this.deps.writer.elevation(phase, e, thumb);
+      const thumbError = listing.thumbnailErrors.get(e.id);
+      if (thumbError !== undefined) this.fail(`${e.name} (thumbnail)`, thumbError);
+      const row = await this.deps.writer.elevation(phase, e, thumb, thumbError !== undefined);
       keep.push(row.id);
       this.counters.elevationsSynced++;
       if (thumb) this.counters.thumbnailsSynced++;
@@ -189,11 +220,10 @@ export class ProjectSync {
   private async syncPartsList(phase: Phase, row: Elevation, e: LogikalElevation): Promise<void> {
     const { client, writer, parser, parseLimit } = this.deps;
     try {
-      const lease = await this.stash.lease();
       const bytes = await client.withPath(
         { directory: this.job.directory, projectId: this.project.logikalId, phaseId: phase.logikalId, elevationId: e.id },
         (s) => s.getPartsList(),
-        { lease },
+        this.sessions,
       );
       const hash = sha256(bytes);
       const before = this.known.get(`${phase.logikalId}/${e.id.toLowerCase()}`);

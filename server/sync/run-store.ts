@@ -1,9 +1,13 @@
-import { In, LessThan, type DataSource, type Repository } from 'typeorm';
+import { In, LessThan, Not, type DataSource, type Repository } from 'typeorm';
 import { ACTIVE_STATES, SyncRun, type SyncFailure, type SyncRunKind, type SyncRunState } from '../../entities';
 import type { SyncResult } from './types';
 
 /** A run with no heartbeat for this long is presumed dead (its process crashed or was killed). */
 export const STALE_AFTER_MS = 2 * 60_000;
+
+export function isStale(run: SyncRun): boolean {
+  return !!run.heartbeatAt && Date.now() - run.heartbeatAt.getTime() > STALE_AFTER_MS;
+}
 
 export type Counters = Pick<SyncRun,
   'phasesSynced' | 'elevationsSynced' | 'elevationsTotal' | 'partsListsSynced' | 'partsListsFailed' | 'partsListsUnchanged' | 'thumbnailsSynced'>;
@@ -36,7 +40,7 @@ export class RunStore {
       } catch (err) {
         const active = await this.repo.findOneBy({ targetKey, state: In(ACTIVE_STATES) });
         if (!active) throw err;
-        if (active.heartbeatAt && Date.now() - active.heartbeatAt.getTime() > STALE_AFTER_MS) {
+        if (isStale(active)) {
           await this.finish(active.id, 'failed', 'Abandoned: the bridge process running it stopped', active.failures ?? []);
           continue;
         }
@@ -56,6 +60,31 @@ export class RunStore {
     return this.repo.findOneBy({ targetKey, state: In(ACTIVE_STATES) });
   }
 
+  /**
+   * Gives a run the key of the project it turned out to be (a first sync by name is keyed by name
+   * until the GUID is known). Returns the id of another active run that already has that key.
+   */
+  async rekey(runId: number, targetKey: string): Promise<number | null> {
+    const other = async () => (await this.repo.findOneBy({ targetKey, state: In(ACTIVE_STATES), id: Not(runId) }))?.id ?? null;
+    const first = await other();
+    if (first !== null) return first;
+    try {
+      await this.repo.update({ id: runId }, { targetKey });
+      return null;
+    } catch (err) {
+      const raced = await other();
+      if (raced === null) throw err;
+      return raced;
+    }
+  }
+
+  /** Bumps the heartbeat while a run without counters of its own works; returns the stop function. */
+  keepAlive(runId: number, everyMs = 15_000): () => void {
+    const timer = setInterval(() => { void this.repo.update({ id: runId }, { heartbeatAt: new Date() }).catch(() => undefined); }, everyMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
   async setProject(runId: number, projectId: number): Promise<void> {
     await this.repo.update({ id: runId }, { projectId });
   }
@@ -64,9 +93,10 @@ export class RunStore {
     await this.repo.update({ id: runId }, { ...counters, heartbeatAt: new Date() });
   }
 
+  /** A terminal state is final: a run already failed as abandoned is not revived by a late finish. */
   async finish(runId: number, state: SyncRunState, message: string, failures: SyncFailure[], counters?: Counters): Promise<void> {
     const now = new Date();
-    await this.repo.update({ id: runId }, { ...(counters ?? {}), state, message, failures, finishedAt: now, heartbeatAt: now });
+    await this.repo.update({ id: runId, state: In(ACTIVE_STATES) }, { ...(counters ?? {}), state, message, failures, finishedAt: now, heartbeatAt: now });
   }
 
   get(runId: number): Promise<SyncRun | null> {

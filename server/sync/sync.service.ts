@@ -7,8 +7,8 @@ import { LogikalClient } from '../logikal';
 import { getLogger } from '../logging';
 import { PartsListParser } from '../parts/parts-list-parser';
 import { MirrorWriter } from './mirror-writer';
-import { ProjectSync } from './project-sync';
-import { emptyCounters, RunStore, toResult } from './run-store';
+import { ProjectSync, supersededBy } from './project-sync';
+import { emptyCounters, isStale, RunStore, toResult } from './run-store';
 import { describeFailure } from './failure-reason';
 import { Semaphore } from '../semaphore';
 import { TreeSync } from './tree-sync';
@@ -138,26 +138,35 @@ export class SyncService {
     const { run, created } = await this.runs.begin('nightly', JSON.stringify({ day }), key, 'cron');
     if (!created) return null;
     const work = (async () => {
-      const projects = await this.ds.getRepository(Project).find({ where: { active: true }, order: { id: 'ASC' } });
-      const failures: SyncFailure[] = [];
-      let ok = 0;
-      for (const p of projects) {
-        try {
-          const dir = p.directoryId ? await this.ds.getRepository(Directory).findOneBy({ id: p.directoryId }) : null;
-          if (!dir) throw new UserError('no directory in the mirror');
-          const r = await this.syncProject('smart', { projectId: p.logikalId, directoryId: dir.path, waitSeconds: 86400, requestedBy: 'cron' });
-          if (r.success) ok++;
-          else failures.push({ elevation: `project ${p.name}`, reason: r.message });
-        } catch (err) {
-          failures.push({ elevation: `project ${p.name}`, reason: describeFailure(err) });
-        }
-        await this.runs.progress(run.id, { ...emptyCounters(), elevationsSynced: ok });
+      const stopHeartbeat = this.runs.keepAlive(run.id);
+      try {
+        await this.nightlyProjects(run.id);
+      } finally {
+        stopHeartbeat();
       }
-      await this.runs.finish(run.id, failures.length ? 'partial' : 'succeeded', `${ok} of ${projects.length} projects synced`, failures);
     })();
     this.track(run.id, work);
     await work.catch(async (err) => this.runs.finish(run.id, 'failed', `Nightly sync failed: ${describeFailure(err)}`, []));
     return this.status(run.id);
+  }
+
+  private async nightlyProjects(runId: number): Promise<void> {
+    const projects = await this.ds.getRepository(Project).find({ where: { active: true }, order: { id: 'ASC' } });
+    const failures: SyncFailure[] = [];
+    let ok = 0;
+    for (const p of projects) {
+      try {
+        const dir = p.directoryId ? await this.ds.getRepository(Directory).findOneBy({ id: p.directoryId }) : null;
+        if (!dir) throw new UserError('no directory in the mirror');
+        const r = await this.syncProject('smart', { projectId: p.logikalId, directoryId: dir.path, waitSeconds: 86400, requestedBy: 'cron' });
+        if (r.success) ok++;
+        else failures.push({ elevation: `project ${p.name}`, reason: r.message });
+      } catch (err) {
+        failures.push({ elevation: `project ${p.name}`, reason: describeFailure(err) });
+      }
+      await this.runs.progress(runId, { ...emptyCounters(), elevationsSynced: ok });
+    }
+    await this.runs.finish(runId, failures.length ? 'partial' : 'succeeded', `${ok} of ${projects.length} projects synced`, failures);
   }
 
   async status(runId: number): Promise<SyncResult> {
@@ -205,16 +214,19 @@ export class SyncService {
       // Running in another instance (or already done): poll the shared row.
       for (;;) {
         const run = await this.runs.get(runId);
-        if (!run || TERMINAL.has(run.state) || Date.now() >= deadline) break;
+        // A stale heartbeat: the instance running it died; begin() fails it on the next request.
+        if (!run || TERMINAL.has(run.state) || isStale(run) || Date.now() >= deadline) break;
         await new Promise((r) => setTimeout(r, 500));
       }
     }
     const run = await this.runs.get(runId);
     if (!run) throw new NotFoundError(`Sync run ${runId} does not exist`);
     const missing = this.notFound.get(runId);
-    if (run.state === 'failed' && missing) {
-      this.notFound.delete(runId);
-      throw missing;
+    this.notFound.delete(runId);
+    if (run.state === 'failed' && missing) throw missing;
+    const successor = run.state === 'failed' ? supersededBy(run.message) : null;
+    if (successor !== null && successor !== runId) {
+      return this.awaitRun(successor, Math.max(0, (deadline - Date.now()) / 1000));
     }
     return this.result(run);
   }

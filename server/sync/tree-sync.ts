@@ -58,12 +58,15 @@ export class TreeSync {
   }
 
   private async finish(runId: number, work: Promise<void>, failures: SyncFailure[], message: () => string): Promise<void> {
+    const stopHeartbeat = this.runs.keepAlive(runId);
     try {
       await work;
       await this.runs.finish(runId, failures.length ? 'partial' : 'succeeded', message(), failures, emptyCounters());
     } catch (err) {
       this.log.warn('tree sync failed', { runId, error: err });
       await this.runs.finish(runId, 'failed', `Sync failed: ${describeFailure(err)}`, failures, emptyCounters());
+    } finally {
+      stopHeartbeat();
     }
   }
 }
