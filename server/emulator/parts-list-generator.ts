@@ -247,35 +247,18 @@ const q = (id: string): string => `"${id.replace(/"/g, '""')}"`;
 
 interface WriteOpts { lowerElevationCols?: boolean; elevationsAsView?: boolean; trigger?: boolean; dropGlass?: boolean }
 
-function writeDb(model: Model, targetBytes: number | undefined, seed: number, o: WriteOpts = {}): Buffer {
+/**
+ * Runs `fn` on a private SQLite file — a copy of `bytes`, or a new one — then checkpoints and
+ * returns the main file only, as LogiKal ships it. The temp dir is always removed.
+ */
+export function rewriteSqlite(bytes: Buffer | null, fn: (db: Database.Database) => void): Buffer {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lk-parts-gen-'));
   try {
     const file = path.join(dir, 'parts.db');
+    if (bytes) fs.writeFileSync(file, bytes);
     const db = new Database(file);
     try {
-      db.pragma('page_size = 4096');
-      db.pragma('journal_mode = WAL');   // real exports are WAL-mode files (header bytes 18/19 = 2)
-      db.pragma('synchronous = OFF');    // throwaway file: durability buys nothing here
-      db.transaction(() => {
-        for (const tb of model.tables) {
-          if (o.dropGlass && tb.name === 'Glass') continue;
-          const isElev = tb.name === 'Elevations';
-          const name = isElev && o.elevationsAsView ? 'ElevationsData' : tb.name;
-          const cols = tb.cols.map((c) => (isElev && o.lowerElevationCols ? c.toLowerCase() : c));
-          db.exec(`CREATE TABLE ${q(name)} (${cols.map((c, i) => `${q(c)} ${tb.types[i]}`).join(', ')})`);
-          const ins = db.prepare(`INSERT INTO ${q(name)} VALUES (${cols.map(() => '?').join(', ')})`);
-          for (const row of tb.rows) ins.run(...row);
-        }
-        if (o.elevationsAsView) {
-          db.exec(`CREATE VIEW Elevations AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000000)
-            SELECT e.* FROM ElevationsData e, n WHERE n.i = 1 OR randomblob(1000000) IS NULL`);
-        }
-        if (o.trigger) {
-          db.exec(`CREATE TRIGGER Elevations_audit AFTER INSERT ON Elevations BEGIN
-            DELETE FROM Glass; UPDATE Elevations SET Name = randomblob(16); END`);
-        }
-        pad(db, targetBytes, seed);
-      })();
+      fn(db);
       db.pragma('wal_checkpoint(TRUNCATE)');
     } finally {
       db.close();
@@ -284,6 +267,34 @@ function writeDb(model: Model, targetBytes: number | undefined, seed: number, o:
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function writeDb(model: Model, targetBytes: number | undefined, seed: number, o: WriteOpts = {}): Buffer {
+  return rewriteSqlite(null, (db) => {
+    db.pragma('page_size = 4096');
+    db.pragma('journal_mode = WAL');   // real exports are WAL-mode files (header bytes 18/19 = 2)
+    db.pragma('synchronous = OFF');    // throwaway file: durability buys nothing here
+    db.transaction(() => {
+      for (const tb of model.tables) {
+        if (o.dropGlass && tb.name === 'Glass') continue;
+        const isElev = tb.name === 'Elevations';
+        const name = isElev && o.elevationsAsView ? 'ElevationsData' : tb.name;
+        const cols = tb.cols.map((c) => (isElev && o.lowerElevationCols ? c.toLowerCase() : c));
+        db.exec(`CREATE TABLE ${q(name)} (${cols.map((c, i) => `${q(c)} ${tb.types[i]}`).join(', ')})`);
+        const ins = db.prepare(`INSERT INTO ${q(name)} VALUES (${cols.map(() => '?').join(', ')})`);
+        for (const row of tb.rows) ins.run(...row);
+      }
+      if (o.elevationsAsView) {
+        db.exec(`CREATE VIEW Elevations AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000000)
+          SELECT e.* FROM ElevationsData e, n WHERE n.i = 1 OR randomblob(1000000) IS NULL`);
+      }
+      if (o.trigger) {
+        db.exec(`CREATE TRIGGER Elevations_audit AFTER INSERT ON Elevations BEGIN
+          DELETE FROM Glass; UPDATE Elevations SET Name = randomblob(16); END`);
+      }
+      pad(db, targetBytes, seed);
+    })();
+  });
 }
 
 function pad(db: Database.Database, targetBytes: number | undefined, seed: number): void {

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { rewriteSqlite } from '../../server/emulator/parts-list-generator';
 
 /** A fresh directory for one test's parser temp files; the test asserts it ends up empty. */
 export function freshDir(prefix: string): string {
@@ -19,21 +20,7 @@ export function removeDir(dir: string): void {
 
 /** Opens a copy of a generated file with better-sqlite3, lets `fn` change it, returns the new main file. */
 export function mutate(bytes: Buffer, fn: (db: Database.Database) => void): Buffer {
-  const dir = freshDir('mutate');
-  try {
-    const file = path.join(dir, 'm.db');
-    fs.writeFileSync(file, bytes);
-    const db = new Database(file);
-    try {
-      fn(db);
-      db.pragma('wal_checkpoint(TRUNCATE)');
-    } finally {
-      db.close();
-    }
-    return fs.readFileSync(file);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  return rewriteSqlite(bytes, fn);
 }
 
 /** Runs `fn` on a read-only copy (inspection only). */
