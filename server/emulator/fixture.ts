@@ -118,26 +118,21 @@ function fail(where: string, what: string): never {
   throw new FixtureError(`fixture ${where}: ${what}`);
 }
 
-function str(o: Record<string, unknown>, key: string, where: string, optional = false): void {
-  const v = o[key];
-  if (v === undefined && optional) return;
-  if (typeof v !== 'string') fail(where, `"${key}" must be a string`);
+type Check = (o: Record<string, unknown>, key: string, where: string, optional?: boolean) => void;
+
+/** A field check: absent is fine when optional, otherwise the value must pass `ok`. */
+function check(ok: (v: unknown) => boolean, expected: string): Check {
+  return (o, key, where, optional = false) => {
+    const v = o[key];
+    if (v === undefined && optional) return;
+    if (!ok(v)) fail(where, `"${key}" must be ${expected}`);
+  };
 }
-function num(o: Record<string, unknown>, key: string, where: string, optional = false): void {
-  const v = o[key];
-  if (v === undefined && optional) return;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(where, `"${key}" must be a non-negative number`);
-}
-function bool(o: Record<string, unknown>, key: string, where: string, optional = false): void {
-  const v = o[key];
-  if (v === undefined && optional) return;
-  if (typeof v !== 'boolean') fail(where, `"${key}" must be a boolean`);
-}
-function guid(o: Record<string, unknown>, key: string, where: string, optional = false): void {
-  const v = o[key];
-  if (v === undefined && optional) return;
-  if (!isGuid(v) || v !== v.toLowerCase()) fail(where, `"${key}" must be a lowercase GUID`);
-}
+
+const str = check((v) => typeof v === 'string', 'a string');
+const num = check((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0, 'a non-negative number');
+const bool = check((v) => typeof v === 'boolean', 'a boolean');
+const guid = check((v) => isGuid(v) && v === (v as string).toLowerCase(), 'a lowercase GUID');
 function obj(v: unknown, where: string): Record<string, unknown> {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(where, 'must be an object');
   return v as Record<string, unknown>;

@@ -2,8 +2,8 @@ import '../helpers/test-env';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { NULL_GUID, Elevation } from '../../entities';
-import { startTestApp, type TestApp } from '../helpers/test-app';
-import { INJECTION, OdooJsonRpc, seed, type Seed } from './odoo-fixture';
+import type { TestApp } from '../helpers/test-app';
+import { INJECTION, OdooJsonRpc, type Seed, seededApp } from './odoo-fixture';
 
 const EL = 'logikal.elevation';
 
@@ -21,11 +21,7 @@ describe('Odoo domains over /jsonrpc (search on logikal.elevation / logikal.proj
     assert.match(r.error.data.message, pattern);
   };
 
-  before(async () => {
-    t = await startTestApp();
-    s = await seed(t.app.services.ds);
-    odoo = await new OdooJsonRpc(t).login();
-  });
+  before(async () => { ({ t, s, odoo } = await seededApp()); });
   after(async () => { await t.close(); });
 
   it('empty domain: every active record; TRUE/FALSE leaves', async () => {

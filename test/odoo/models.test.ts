@@ -6,8 +6,8 @@ import { ApiKeyService } from '../../server/auth/api-key.service';
 import { DomainCompiler } from '../../server/odoo/domain-compiler';
 import { parseDomain } from '../../server/odoo/domain-parser';
 import { MAX_RECORDS } from '../../server/odoo/odoo-model.service';
-import { startTestApp, type TestApp } from '../helpers/test-app';
-import { INJECTION, OdooJsonRpc, PARTS, PNG, seed, type Seed } from './odoo-fixture';
+import type { TestApp } from '../helpers/test-app';
+import { INJECTION, OdooJsonRpc, PARTS, PNG, type Seed, seededApp } from './odoo-fixture';
 
 const MODELS = ['logikal.directory', 'logikal.project', 'logikal.phase', 'logikal.elevation', 'logikal.elevation.glass', 'logikal.sync.run'];
 const EL = 'logikal.elevation';
@@ -17,11 +17,7 @@ describe('logikal.* models: methods and Odoo value conventions', () => {
   let s: Seed;
   let odoo: OdooJsonRpc;
 
-  before(async () => {
-    t = await startTestApp();
-    s = await seed(t.app.services.ds);
-    odoo = await new OdooJsonRpc(t).login();
-  });
+  before(async () => { ({ t, s, odoo } = await seededApp()); });
   after(async () => { await t.close(); });
 
   it('every method answers on every model', async () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { Directory, Elevation, ElevationGlass, NULL_GUID, Phase, Project, SyncRun } from '../../entities';
 import { fixturesDir } from '../../server/paths';
-import { BOOTSTRAP_KEY, type TestApp } from '../helpers/test-app';
+import { BOOTSTRAP_KEY, startTestApp, type TestApp } from '../helpers/test-app';
 
 /** A real PNG from the fixtures, as LogiKal sends thumbnails. */
 export const PNG = readFileSync(join(fixturesDir(), 'thumbnails', readdirSync(join(fixturesDir(), 'thumbnails')).filter((f) => f.endsWith('.png')).sort()[0]));
@@ -110,4 +110,11 @@ export class OdooJsonRpc {
   async ids(model: string, domain: unknown[], context?: Record<string, unknown>): Promise<number[]> {
     return ((await this.ok(model, 'search', [domain], context ? { context } : {})) as number[]).sort((a, b) => a - b);
   }
+}
+
+/** A bridge on a fresh database with the seed rows and a logged-in Odoo client: every Odoo suite's setup. */
+export async function seededApp(): Promise<{ t: TestApp; s: Seed; odoo: OdooJsonRpc }> {
+  const t = await startTestApp();
+  const s = await seed(t.app.services.ds);
+  return { t, s, odoo: await new OdooJsonRpc(t).login() };
 }

@@ -2,8 +2,8 @@ import '../helpers/test-env';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import xmlrpc from 'xmlrpc';
-import { BOOTSTRAP_KEY, startTestApp, type TestApp } from '../helpers/test-app';
-import { OdooJsonRpc, PNG, seed, type Seed } from './odoo-fixture';
+import { BOOTSTRAP_KEY, type TestApp } from '../helpers/test-app';
+import { OdooJsonRpc, PNG, type Seed, seededApp } from './odoo-fixture';
 
 const EL = 'logikal.elevation';
 
@@ -28,11 +28,7 @@ describe('Odoo wires: /jsonrpc common + object, /xmlrpc/2, /json/2', () => {
   let s: Seed;
   let odoo: OdooJsonRpc;
 
-  before(async () => {
-    t = await startTestApp();
-    s = await seed(t.app.services.ds);
-    odoo = await new OdooJsonRpc(t).login();
-  });
+  before(async () => { ({ t, s, odoo } = await seededApp()); });
   after(async () => { await t.close(); });
 
   it('/jsonrpc common: version, login and authenticate (false for a bad key, not an error)', async () => {
