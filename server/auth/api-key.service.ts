@@ -13,6 +13,7 @@ export interface Caller {
 }
 
 const PREFIX_LEN = 8;
+const LAST_USED_RESOLUTION_MS = 60_000;
 
 function sha256(s: string): string {
   return createHash('sha256').update(s, 'utf8').digest('hex');
@@ -79,8 +80,11 @@ export class ApiKeyService {
     const rec = await this.repo.findOneBy({ keyHash: hash, revokedAt: IsNull() });
     const expected = Buffer.from(rec?.keyHash ?? '0'.repeat(64), 'hex');
     if (!rec || !timingSafeEqual(expected, Buffer.from(hash, 'hex'))) throw new AccessDeniedError('Access Denied');
-    // Best effort; a failed bookkeeping write must not deny a valid caller.
-    this.repo.update({ id: rec.id }, { lastUsedAt: new Date() }).catch(() => undefined);
+    // Bookkeeping, not security: at most one write a minute per key keeps it off the hot path,
+    // and a failed write must not deny a valid caller.
+    if (!rec.lastUsedAt || Date.now() - rec.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+      this.repo.update({ id: rec.id }, { lastUsedAt: new Date() }).catch(() => undefined);
+    }
     return { keyId: rec.id, name: rec.name, scopes: rec.scopes };
   }
 
