@@ -1,12 +1,13 @@
-import { getConfig } from '../server/config';
-
 /**
- * The two column types PostgreSQL and SQLite spell differently. Resolved once, when the entities
- * load, from the configured database; every other column uses a type both drivers share.
+ * The two column types PostgreSQL and SQLite spell differently. Entities use PostgreSQL's
+ * spelling; the DataSource maps them to SQLite's when it is built for SQLite (ormconfig.ts), so
+ * no entity depends on configuration and one process can open both dialects.
  */
-const postgres = getConfig().database.type === 'postgres';
 
-/** Raw bytes: thumbnails and parts-list files. */
-export const BINARY = postgres ? 'bytea' : 'blob';
+/** Raw bytes: stored files (parts lists, thumbnails). */
+export const BINARY = 'bytea';
 /** A point in time, stored UTC. */
-export const TIMESTAMP = postgres ? 'timestamptz' : 'datetime';
+export const TIMESTAMP = 'timestamptz';
+
+/** How SQLite spells the types above. */
+export const SQLITE_SPELLING: Readonly<Record<string, string>> = { [BINARY]: 'blob', [TIMESTAMP]: 'datetime' };
