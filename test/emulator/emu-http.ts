@@ -1,4 +1,4 @@
-import { startEmulator, type EmulatorOptions, type LogikalEmulator } from '../../server/emulator/index';
+import { startEmulator, type EmulatorOptions, type LogikalEmulator } from '../../emulator/index';
 
 export const NULL_GUID = '00000000-0000-0000-0000-000000000000';
 export const DOS22309 = '5ddb1393-56eb-4280-9f7e-3c3aec51483c';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { startEmulator } from '../../server/emulator/index';
+import { startEmulator } from '../../emulator/index';
 import { Api, withEmulator } from './emu-http';
 
 async function statuses(url: string, n: number): Promise<number[]> {

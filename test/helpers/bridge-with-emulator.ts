@@ -1,4 +1,4 @@
-import { startEmulator, type EmulatorOptions, type LogikalEmulator } from '../../server/emulator';
+import { startEmulator, type EmulatorOptions, type LogikalEmulator } from '../../emulator';
 import { startTestApp, type TestApp } from './test-app';
 
 export const EMU_USER = 'odoo';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { DataSource } from 'typeorm';
 import { Elevation, ElevationGlass } from '../../entities';
-import type { LogikalEmulator } from '../../server/emulator';
+import type { LogikalEmulator } from '../../emulator';
 import { LogikalClient, type LogikalClientOptions } from '../../server/logikal';
 import { SyncService } from '../../server/sync/sync.service';
 import type { SyncResult } from '../../server/sync/types';

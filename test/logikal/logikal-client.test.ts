@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { configureLogging } from '../../server/logging';
-import { startEmulator, type EmulatorFixture, type LogikalEmulator } from '../../server/emulator/index';
+import { startEmulator, type EmulatorFixture, type LogikalEmulator } from '../../emulator/index';
 import { LogikalClient } from '../../server/logikal/logikal-client';
 import type { LogikalClientOptions } from '../../server/logikal/logikal-client';
 import {

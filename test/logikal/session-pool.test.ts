@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { configureLogging } from '../../server/logging';
-import { startEmulator, type LogikalEmulator } from '../../server/emulator/index';
+import { startEmulator, type LogikalEmulator } from '../../emulator/index';
 import { LogikalClient } from '../../server/logikal/logikal-client';
 import type { LogikalClientOptions } from '../../server/logikal/logikal-client';
 import { LogikalError } from '../../server/logikal/logikal-errors';

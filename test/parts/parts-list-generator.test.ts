@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  demoSpec, expectedPartsList, generateHostilePartsList, generatePartsList, HOSTILE_KINDS,
-} from '../../server/emulator/parts-list-generator';
+import { generateHostilePartsList, generatePartsList } from '../../emulator/parts-list-generator';
+import { demoSpec, expectedPartsList, HOSTILE_KINDS } from './parts-oracles';
 import { inspect, ms } from './parts-test-util';
 
 test('generator: a valid WAL-mode SQLite 3 file with page size 4096 and the real tables', () => {

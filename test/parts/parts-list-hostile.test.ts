@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  demoSpec, expectedPartsList, generateHostilePartsList, HOSTILE_KINDS, nameQuotesName, type HostileKind,
-} from '../../server/emulator/parts-list-generator';
+import { generateHostilePartsList, nameQuotesName, type HostileKind } from '../../emulator/parts-list-generator';
+import { demoSpec, expectedPartsList, HOSTILE_KINDS } from './parts-oracles';
 import { PartsListError, PartsListParser } from '../../server/parts/parts-list-parser';
 import { freshDir, listDir, removeDir } from './parts-test-util';
 

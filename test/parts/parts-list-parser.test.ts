@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { demoSpec, expectedPartsList, generatePartsList, type PartsListSpec } from '../../server/emulator/parts-list-generator';
+import { generatePartsList, type PartsListSpec } from '../../emulator/parts-list-generator';
+import { demoSpec, expectedPartsList } from './parts-oracles';
 import { PartsListError, PartsListParser } from '../../server/parts/parts-list-parser';
 import { freshDir, listDir, removeDir, ms, mutate } from './parts-test-util';
 

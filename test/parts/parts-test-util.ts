@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { rewriteSqlite } from '../../server/emulator/parts-list-generator';
+import { rewriteSqlite } from '../../emulator/parts-list-generator';
 
 /** A fresh directory for one test's parser temp files; the test asserts it ends up empty. */
 export function freshDir(prefix: string): string {

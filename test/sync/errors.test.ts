@@ -2,7 +2,7 @@ import '../helpers/test-env';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Directory, Elevation, Phase, Project, SyncRun } from '../../entities';
-import { startEmulator } from '../../server/emulator';
+import { startEmulator } from '../../emulator';
 import type { SyncResult } from '../../server/sync/types';
 import { EMU_PASSWORD, EMU_USER, startRig, type Rig } from '../helpers/bridge-with-emulator';
 import { startTestApp } from '../helpers/test-app';

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Elevation, Project } from '../../entities';
-import type { FaultOptions } from '../../server/emulator';
+import type { FaultOptions } from '../../emulator';
 import type { SyncResult } from '../../server/sync/types';
 import { startRig, type Rig } from '../helpers/bridge-with-emulator';
 import { assertHonest, assertSessionsBalanced, checkpoint, DEMO, directSync, forceSync, closeBalanced } from '../helpers/sync-checks';

@@ -122,7 +122,6 @@ export function normalisePath(path: string): string {
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const NULL_GUID = '00000000-0000-0000-0000-000000000000';
 
 export function isGuid(value: unknown): value is string {
   return typeof value === 'string' && GUID.test(value);

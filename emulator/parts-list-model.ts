@@ -1,13 +1,9 @@
 /**
- * Builds realistic LogiKal parts-list SQLite files (the thing `GET /elevations/selected/parts-list`
- * returns base64-encoded), plus hostile variants, for the emulator and tests.
- * Schema follows logikal-api.md §5.4: real table/column names, WAL-mode main file, page size 4096.
+ * The deterministic data model behind a generated LogiKal parts list: every table's rows, and the
+ * values the bridge's parser must return for the main elevation (`Model.main`), all from one seed.
+ * Schema follows logikal-api.md §5.4: real table/column names. parts-list-generator.ts writes it out.
  */
-import Database from 'better-sqlite3';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import type { ParsedElevation, ParsedGlass, ParsedPartsList } from '../parts/parts-list-parser';
+import type { ParsedElevation, ParsedGlass, ParsedPartsList } from '../server/parts/parts-list-parser';
 
 export interface PartsListSpec {
   projectName: string; projectGuid: string;
@@ -22,35 +18,13 @@ export interface PartsListSpec {
   seed: number;
 }
 
-export type HostileKind = 'not-sqlite' | 'truncated' | 'empty-file' | 'missing-glass' | 'lowercase-columns'
-  | 'empty-elevations' | 'oversize' | 'elevations-view' | 'trigger' | 'name-quotes' | 'no-matching-row' | 'bit-flips';
-
-export const HOSTILE_KINDS: readonly HostileKind[] = ['not-sqlite', 'truncated', 'empty-file', 'missing-glass',
-  'lowercase-columns', 'empty-elevations', 'oversize', 'elevations-view', 'trigger', 'name-quotes',
-  'no-matching-row', 'bit-flips'];
-
-export function demoSpec(overrides: Partial<PartsListSpec> = {}): PartsListSpec {
-  return {
-    projectName: 'DOS22410', projectGuid: '15782e4d-a69c-4ce5-9c17-d3060a039b2d',
-    phaseName: '', elevationName: 'P1', elevationGuid: '6f1c2b9e-0d4a-4b7e-9a51-3c2d1e0f4a77',
-    systemCode: 'ML8', systemName: 'Reynaers MasterLine 8', systemLongName: 'Reynaers MasterLine 8 Functional',
-    colorBaseLong: 'RAL 9016 Verkehrsweiß', widthMm: 3100, heightMm: 2245, glassCount: 2,
-    alternatives: 1, decoyNames: ['P10'], seed: 1, ...overrides,
-  };
-}
-
-/** Name used by the 'name-quotes' variant: the spec name plus quotes, `../` and SQL-ish noise. */
-export function nameQuotesName(base: string): string {
-  return `${base} 'Süd' "A" ../../etc/passwd; DROP TABLE Glass;--`;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Deterministic data model
 
-type Cell = string | number | Buffer | null;
-interface Table { name: string; cols: readonly string[]; types: readonly string[]; rows: Cell[][] }
+export type Cell = string | number | Buffer | null;
+export interface Table { name: string; cols: readonly string[]; types: readonly string[]; rows: Cell[][] }
 
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = (seed >>> 0) ^ 0x9e3779b9;
   return (): number => {   // mulberry32
     a = (a + 0x6d2b79f5) >>> 0;
@@ -60,9 +34,9 @@ function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-type Rng = () => number;
-const int = (r: Rng, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
-const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+export type Rng = () => number;
+export const int = (r: Rng, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
+export const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
 const round = (v: number, d: number): number => Math.round(v * 10 ** d) / 10 ** d;
 const braced = (guid: string): string => `{${guid.toUpperCase()}}`;
 function guidFrom(r: Rng): string {
@@ -81,14 +55,15 @@ const AUTO = [['Fenster 2-flüglig, Dreh-Kipp / Fest', 'DK/F'], ['Hebe-Schiebet�
 const GLASS = [['4/16/4 Ug 1,1', '2-fach', '4 / 16 Ar / 4'], ['6/14/4/14/6 Ug 0,6', '3-fach', '6 / 14 Kr / 4 / 14 Kr / 6'],
   ['44.2/16/6 VSG', 'VSG', '44.2 / 16 Ar / 6'], ['8/16/4 ESG Ug 1,0', 'ESG', '8 / 16 Ar / 4']] as const;
 
-interface ElevRow {
+export interface ElevRow {
   name: string; alternative: number; widthMm: number; heightMm: number; systemCode: string; systemName: string;
   systemLongName: string; colorBaseLong: string; auto: string; autoShort: string; glassCount: number;
   articles: number; profiles: number;
 }
-interface Model { tables: Table[]; main: ParsedPartsList }
+/** `main`: what the parser must return for the spec's main elevation (test oracles compare against it). */
+export interface Model { tables: Table[]; main: ParsedPartsList }
 
-function elevationDefs(spec: PartsListSpec, r: Rng): ElevRow[] {
+export function elevationDefs(spec: PartsListSpec, r: Rng): ElevRow[] {
   const sys = SYSTEMS.find((s) => s[1] === spec.systemName) ?? pick(r, SYSTEMS);
   const auto = pick(r, AUTO);
   const main: ElevRow = {
@@ -111,7 +86,7 @@ function elevationDefs(spec: PartsListSpec, r: Rng): ElevRow[] {
   return rows;
 }
 
-function buildModel(spec: PartsListSpec, rowsOverride?: ElevRow[]): Model {
+export function buildModel(spec: PartsListSpec, rowsOverride?: ElevRow[]): Model {
   const r = prng(spec.seed);
   const defs = rowsOverride ?? elevationDefs(spec, r);
   const t = (name: string, spec2: string, rows: Cell[][] = []): Table => {
@@ -233,168 +208,4 @@ function fillerTables(r: Rng, t: (n: string, c: string, rows?: Cell[][]) => Tabl
     t('ElevationCE', 'ElevationCEID INTEGER, ElevationId INTEGER, Name, Value', seq(20, (i) => [i, 1, `CE ${i}`, `Klasse ${int(r, 1, 4)}`])),
     t('REPORTVARIABLES', 'subNode, FieldName, SValue', seq(60, (i) => [`Node${i % 7}`, `Field${i}`, pick(r, words)])),
   ];
-}
-
-// ---------------------------------------------------------------------------------------------
-// Writing
-
-/** Values the parser must return for the spec's main elevation (same model the file is built from). */
-export function expectedPartsList(spec: PartsListSpec): ParsedPartsList {
-  return buildModel(spec).main;
-}
-
-const q = (id: string): string => `"${id.replace(/"/g, '""')}"`;
-
-interface WriteOpts { lowerElevationCols?: boolean; elevationsAsView?: boolean; trigger?: boolean; dropGlass?: boolean }
-
-/**
- * Runs `fn` on a private SQLite file — a copy of `bytes`, or a new one — then checkpoints and
- * returns the main file only, as LogiKal ships it. The temp dir is always removed.
- */
-export function rewriteSqlite(bytes: Buffer | null, fn: (db: Database.Database) => void): Buffer {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lk-parts-gen-'));
-  try {
-    const file = path.join(dir, 'parts.db');
-    if (bytes) fs.writeFileSync(file, bytes);
-    const db = new Database(file);
-    try {
-      fn(db);
-      db.pragma('wal_checkpoint(TRUNCATE)');
-    } finally {
-      db.close();
-    }
-    return fs.readFileSync(file);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function writeDb(model: Model, targetBytes: number | undefined, seed: number, o: WriteOpts = {}): Buffer {
-  return rewriteSqlite(null, (db) => {
-    db.pragma('page_size = 4096');
-    db.pragma('journal_mode = WAL');   // real exports are WAL-mode files (header bytes 18/19 = 2)
-    db.pragma('synchronous = OFF');    // throwaway file: durability buys nothing here
-    db.transaction(() => {
-      for (const tb of model.tables) {
-        if (o.dropGlass && tb.name === 'Glass') continue;
-        const isElev = tb.name === 'Elevations';
-        const name = isElev && o.elevationsAsView ? 'ElevationsData' : tb.name;
-        const cols = tb.cols.map((c) => (isElev && o.lowerElevationCols ? c.toLowerCase() : c));
-        db.exec(`CREATE TABLE ${q(name)} (${cols.map((c, i) => `${q(c)} ${tb.types[i]}`).join(', ')})`);
-        const ins = db.prepare(`INSERT INTO ${q(name)} VALUES (${cols.map(() => '?').join(', ')})`);
-        for (const row of tb.rows) ins.run(...row);
-      }
-      if (o.elevationsAsView) {
-        db.exec(`CREATE VIEW Elevations AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000000)
-          SELECT e.* FROM ElevationsData e, n WHERE n.i = 1 OR randomblob(1000000) IS NULL`);
-      }
-      if (o.trigger) {
-        db.exec(`CREATE TRIGGER Elevations_audit AFTER INSERT ON Elevations BEGIN
-          DELETE FROM Glass; UPDATE Elevations SET Name = randomblob(16); END`);
-      }
-      pad(db, targetBytes, seed);
-    })();
-  });
-}
-
-function pad(db: Database.Database, targetBytes: number | undefined, seed: number): void {
-  db.exec('CREATE TABLE Pictures (PictureID INTEGER PRIMARY KEY, Name TEXT, Data BLOB)');
-  if (!targetBytes) return;
-  const pages = (db.pragma('page_count', { simple: true }) as number);
-  // Overflow pages carry 4092 payload bytes each; aim a little below target to absorb b-tree overhead.
-  const deficit = Math.floor((targetBytes - pages * 4096) * 4092 / 4096) - 8192;
-  if (deficit <= 0) return;
-  const bytes = randomBytes(deficit, seed);
-  const ins = db.prepare('INSERT INTO Pictures (Name, Data) VALUES (?, ?)');
-  const chunk = 256 * 1024;
-  for (let off = 0, i = 1; off < deficit; off += chunk, i++) ins.run(`Bild${i}.png`, bytes.subarray(off, Math.min(deficit, off + chunk)));
-}
-
-function randomBytes(n: number, seed: number): Buffer {
-  const words = new Uint32Array(Math.ceil(n / 4));
-  let x = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < words.length; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; words[i] = x >>> 0; }
-  return Buffer.from(words.buffer, 0, n);
-}
-
-export function generatePartsList(spec: PartsListSpec): Buffer {
-  return writeDb(buildModel(spec), spec.targetBytes, spec.seed);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Hostile variants
-
-export function generateHostilePartsList(kind: HostileKind, spec: PartsListSpec): Buffer {
-  switch (kind) {
-    case 'not-sqlite':
-      return Buffer.from('<html><head><title>502 Bad Gateway</title></head><body>Service unavailable</body></html>\n'.repeat(8));
-    case 'empty-file':
-      return Buffer.alloc(0);
-    case 'truncated': {
-      const b = generatePartsList(spec);
-      return b.subarray(0, Math.floor(b.length * 0.45) - 1234);   // mid-download cut, not page-aligned
-    }
-    case 'oversize':
-      return generatePartsList({ ...spec, targetBytes: 10.5 * 1024 * 1024 });
-    case 'missing-glass':
-      return writeDb(buildModel(spec), spec.targetBytes, spec.seed, { dropGlass: true });
-    case 'lowercase-columns':
-      return writeDb(buildModel(spec), spec.targetBytes, spec.seed, { lowerElevationCols: true });
-    case 'elevations-view':
-      return writeDb(buildModel(spec), spec.targetBytes, spec.seed, { elevationsAsView: true });
-    case 'trigger':
-      return writeDb(buildModel(spec), spec.targetBytes, spec.seed, { trigger: true });
-    case 'empty-elevations':
-      return writeDb(buildModel(spec, []), spec.targetBytes, spec.seed);
-    case 'name-quotes':
-      return generatePartsList({ ...spec, elevationName: nameQuotesName(spec.elevationName),
-        decoyNames: [...(spec.decoyNames ?? []), spec.elevationName, `${spec.elevationName} 'Süd'`] });
-    case 'no-matching-row': {
-      // Only an alternative carries the name, and a decoy that a LIKE '%name%' would match.
-      const r = prng(spec.seed);
-      const defs = elevationDefs({ ...spec, alternatives: 1, decoyNames: [`${spec.elevationName}0`] }, r).slice(1);
-      return writeDb(buildModel(spec, defs), spec.targetBytes, spec.seed);
-    }
-    case 'bit-flips':
-      return flipBits(generatePartsList(spec), spec.seed);
-  }
-}
-
-const BTREE_PAGE_TYPES = new Set([0x02, 0x05, 0x0a, 0x0d]);
-
-/** Flips bytes inside b-tree page headers/cell areas until SQLite's own quick_check objects. */
-function flipBits(src: Buffer, seed: number): Buffer {
-  const r = prng(seed ^ 0x5eed);
-  const b = Buffer.from(src);
-  const pageSize = 4096;
-  const btreePages: number[] = [];
-  for (let p = 1; p * pageSize < b.length; p++) if (BTREE_PAGE_TYPES.has(b[p * pageSize] as number)) btreePages.push(p);
-  for (let round = 0; round < 50; round++) {
-    for (let k = 0; k < 6; k++) {
-      const page = pick(r, btreePages) * pageSize;
-      const off = page + (k % 2 === 0 ? int(r, 1, 23) : int(r, 24, pageSize - 1));   // header/cell pointers, then content
-      b[off] = (b[off] as number) ^ (1 << int(r, 0, 7));
-    }
-    if (!passesQuickCheck(b)) return b;
-  }
-  throw new Error('bit-flips: could not produce a corrupt file');
-}
-
-function passesQuickCheck(bytes: Buffer): boolean {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lk-parts-chk-'));
-  try {
-    const file = path.join(dir, 'c.db');
-    fs.writeFileSync(file, bytes);
-    const db = new Database(file, { readonly: true });
-    try {
-      const rows = db.pragma('quick_check') as { quick_check: string }[];
-      return rows.length === 1 && rows[0]?.quick_check === 'ok';
-    } finally {
-      db.close();
-    }
-  } catch {
-    return false;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
 }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixturesDir } from '../paths';
-import { isGuid, NULL_GUID } from './http-util';
+import { fixturesDir } from '../server/paths';
+import { isGuid } from './http-util';
+import { NULL_GUID } from '../server/logikal/logikal-types';
 
 /**
  * Fixture format (JSON; fixtures/demo.json is the bundled example).

@@ -1,6 +1,6 @@
 import type { ElevationHome } from './fixture-index';
 import { seedFor } from './fixture-index';
-import { NULL_GUID } from './http-util';
+import { NULL_GUID } from '../server/logikal/logikal-types';
 import { generateHostilePartsList, generatePartsList, type HostileKind, type PartsListSpec } from './parts-list-generator';
 
 export interface CachedPartsList {

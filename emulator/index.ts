@@ -20,8 +20,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import { getLogger } from '../logging';
-import { fixturesDir } from '../paths';
+import { getLogger } from '../server/logging';
+import { fixturesDir } from '../server/paths';
 import { handleControl } from './control';
 import { FaultPlan, type FaultOptions } from './faults';
 import { checkElevation, elevationData, loadFixture, type EmulatorFixture, type FixtureElevation } from './fixture';
