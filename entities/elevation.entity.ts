@@ -1,7 +1,8 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from 'typeorm';
-import { BINARY, TIMESTAMP } from './column-types';
+import { TIMESTAMP } from './column-types';
 import { Phase } from './phase.entity';
 import { Project } from './project.entity';
+import { StoredFile } from './stored-file.entity';
 
 export const ELEVATION_UNIQUE = 'uq_elevation_logikal_phase';
 
@@ -63,15 +64,27 @@ export class Elevation {
   @Column({ type: TIMESTAMP, nullable: true })
   logikalChangedAt!: Date | null;
 
-  @Column({ type: BINARY, nullable: true, select: false })
-  thumbnail!: Buffer | null;
+  /** The stored thumbnail; kept when a later download fails. */
+  @Index('ix_elevations_thumbnail_file_id')
+  @Column({ type: 'integer', nullable: true })
+  thumbnailFileId!: number | null;
 
+  @ManyToOne(() => StoredFile, { onDelete: 'SET NULL', nullable: true })
+  @JoinColumn({ name: 'thumbnail_file_id', foreignKeyConstraintName: 'fk_elevations_thumbnail_file' })
+  thumbnailFile?: StoredFile | null;
+
+  /** Hash of the verified current thumbnail; null makes the next smart sync fetch it again. */
   @Column({ type: 'varchar', length: 64, nullable: true })
   thumbnailSha256!: string | null;
 
   /** The parts-list SQLite file as LogiKal exported it. */
-  @Column({ type: BINARY, nullable: true, select: false })
-  partsList!: Buffer | null;
+  @Index('ix_elevations_parts_list_file_id')
+  @Column({ type: 'integer', nullable: true })
+  partsListFileId!: number | null;
+
+  @ManyToOne(() => StoredFile, { onDelete: 'SET NULL', nullable: true })
+  @JoinColumn({ name: 'parts_list_file_id', foreignKeyConstraintName: 'fk_elevations_parts_list_file' })
+  partsListFile?: StoredFile | null;
 
   @Column({ type: 'varchar', length: 64, nullable: true })
   partsListSha256!: string | null;

@@ -5,6 +5,7 @@ export { Elevation, ELEVATION_UNIQUE, type ParseStatus } from './elevation.entit
 export { ElevationGlass } from './elevation-glass.entity';
 export { SyncRun, ACTIVE_RUN_UNIQUE, ACTIVE_STATES, type SyncRunState, type SyncRunKind, type SyncFailure } from './sync-run.entity';
 export { ApiKey, ALL_SCOPES, type Scope } from './api-key.entity';
+export { StoredFile } from './stored-file.entity';
 
 import { Directory } from './directory.entity';
 import { Project } from './project.entity';
@@ -13,5 +14,6 @@ import { Elevation } from './elevation.entity';
 import { ElevationGlass } from './elevation-glass.entity';
 import { SyncRun } from './sync-run.entity';
 import { ApiKey } from './api-key.entity';
+import { StoredFile } from './stored-file.entity';
 
-export const ENTITIES = [Directory, Project, Phase, Elevation, ElevationGlass, SyncRun, ApiKey];
+export const ENTITIES = [Directory, Project, Phase, Elevation, ElevationGlass, SyncRun, ApiKey, StoredFile];

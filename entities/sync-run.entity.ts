@@ -26,6 +26,18 @@ export class SyncRun {
   @Column({ type: 'varchar', length: 1024 })
   target!: string;
 
+  /** The LogiKal directory path the run works in (project and projects runs). */
+  @Column({ type: 'varchar', length: 1024, nullable: true })
+  directoryPath!: string | null;
+
+  /** The project as the caller named it: its name or its GUID. */
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  projectRef!: string | null;
+
+  /** The run that took this run's work over (the same project asked for by name and by GUID). */
+  @Column({ type: 'integer', nullable: true })
+  supersededById!: number | null;
+
   /** What identifies the work, for coalescing: kind + LogiKal GUID or path. */
   @Column({ type: 'varchar', length: 1100 })
   targetKey!: string;

@@ -1,5 +1,5 @@
-import type { DataSource } from 'typeorm';
 import type { BridgeConfig } from './config';
+import type { Db } from './db/db';
 import type { ApiKeyService } from './auth/api-key.service';
 import type { SystemService } from './system.service';
 import type { OdooModelService } from './odoo/odoo-model.service';
@@ -9,7 +9,7 @@ import type { SyncService } from './sync/sync.service';
 /** Everything an RPC handler may call. Built once in bootstrap.ts. */
 export interface AppServices {
   config: BridgeConfig;
-  ds: DataSource;
+  db: Db;
   apiKeys: ApiKeyService;
   system: SystemService;
   odoo: OdooModelService;

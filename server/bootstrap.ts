@@ -1,10 +1,10 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { DataSource } from 'typeorm';
 import type { BridgeConfig } from './config';
 import { secretsOf } from './config';
 import { getLogger, registerSecret } from './logging';
 import { openDatabase, migrate, hasPendingMigrations } from './db/database';
+import type { Db } from './db/db';
 import { ApiKeyService } from './auth/api-key.service';
 import { SystemService } from './system.service';
 import type { AppServices } from './app-services';
@@ -35,32 +35,32 @@ export interface App {
 }
 
 /** Opens the database, applies or checks migrations, builds every service. No listening yet. */
-export async function buildServices(config: BridgeConfig): Promise<{ services: AppServices; dispatcher: Dispatcher; ds: DataSource }> {
+export async function buildServices(config: BridgeConfig): Promise<{ services: AppServices; dispatcher: Dispatcher; db: Db }> {
   for (const s of secretsOf(config)) registerSecret(s);
-  const ds = await openDatabase(config);
+  const db = await openDatabase(config);
   try {
-    if (config.migrateOnStart) await migrate(ds);
-    else if (await hasPendingMigrations(ds)) {
+    if (config.migrateOnStart) await migrate(db);
+    else if (await hasPendingMigrations(db)) {
       throw new ServiceUnavailableError('Database migrations are pending: run `npm run migrate` (or set MIGRATE_ON_START=true)');
     }
-    const apiKeys = new ApiKeyService(ds);
+    const apiKeys = new ApiKeyService(db);
     if (config.bootstrapKey) await apiKeys.ensureBootstrapKey(config.bootstrapKey);
     const table = new MethodTable([systemMethods, syncMethods, adminMethods, commonMethods, objectMethods]);
-    const system = new SystemService(ds, config, () =>
+    const system = new SystemService(db, config, () =>
       table.list().map((m) => ({ name: m.name, scope: m.scope, params: m.params.map((p) => p.name), doc: m.doc })));
-    const sync = new SyncService(ds, config);
+    const sync = new SyncService(db, config);
     await sync.startup();
-    const services: AppServices = { config, ds, apiKeys, system, sync, schema: new SchemaHealthService(ds), odoo: new OdooModelService(ds) };
-    return { services, dispatcher: new Dispatcher(table), ds };
+    const services: AppServices = { config, db, apiKeys, system, sync, schema: new SchemaHealthService(db), odoo: new OdooModelService(db) };
+    return { services, dispatcher: new Dispatcher(table), db };
   } catch (err) {
-    await ds.destroy().catch(() => undefined);
+    await db.close().catch(() => undefined);
     throw err;
   }
 }
 
 /** Builds everything and starts listening. */
 export async function startApp(config: BridgeConfig): Promise<App> {
-  const { services, dispatcher, ds } = await buildServices(config);
+  const { services, dispatcher, db } = await buildServices(config);
   const http = createHttpServer(services, dispatcher, odooRoutes());
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -80,7 +80,7 @@ export async function startApp(config: BridgeConfig): Promise<App> {
         http.closeAllConnections();
       });
       await services.sync.drain();
-      await ds.destroy();
+      await db.close();
     },
   };
 }

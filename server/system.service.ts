@@ -1,6 +1,6 @@
-import type { DataSource } from 'typeorm';
 import type { BridgeConfig } from './config';
-import { databaseAnswers, hasPendingMigrations } from './db/database';
+import { hasPendingMigrations } from './db/database';
+import type { Db } from './db/db';
 import { bridgeVersion } from './version';
 
 export interface HealthReport {
@@ -18,7 +18,7 @@ const startedAt = Date.now();
 
 export class SystemService {
   constructor(
-    private readonly ds: DataSource,
+    private readonly db: Db,
     private readonly config: BridgeConfig,
     private readonly methodList: () => MethodInfo[],
   ) {}
@@ -29,11 +29,11 @@ export class SystemService {
   }
 
   async health(): Promise<HealthReport> {
-    const dbOk = await databaseAnswers(this.ds);
+    const dbOk = await this.db.answers();
     let migrations: HealthReport['migrations'] = 'unknown';
     if (dbOk) {
       try {
-        migrations = (await hasPendingMigrations(this.ds)) ? 'pending' : 'current';
+        migrations = (await hasPendingMigrations(this.db)) ? 'pending' : 'current';
       } catch {
         migrations = 'unknown';
       }

@@ -1,9 +1,10 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { DataSource, Repository } from 'typeorm';
+import type { Repository } from 'typeorm';
 import { IsNull } from 'typeorm';
 import { ApiKey, ALL_SCOPES, type Scope } from '../../entities';
 import { AccessDeniedError, InvalidParamsError, NotFoundError, UserError } from '../errors';
 import { registerSecret } from '../logging';
+import type { Db } from '../db/db';
 
 /** Who is calling: resolved from the key once per request. */
 export interface Caller {
@@ -29,10 +30,14 @@ export function parseScopes(raw: string | string[]): Scope[] {
 }
 
 export class ApiKeyService {
-  private readonly repo: Repository<ApiKey>;
+  constructor(private readonly db: Db) {}
 
-  constructor(ds: DataSource) {
-    this.repo = ds.getRepository(ApiKey);
+  private get repo(): Repository<ApiKey> {
+    return this.db.reader.getRepository(ApiKey);
+  }
+
+  private write<T>(fn: (repo: Repository<ApiKey>) => Promise<T>): Promise<T> {
+    return this.db.write((m) => fn(m.getRepository(ApiKey)));
   }
 
   /** Creates a key and returns it in clear text: the only time it is ever shown. */
@@ -42,19 +47,21 @@ export class ApiKeyService {
     if (await this.repo.findOneBy({ name: clean })) throw new UserError(`An API key named "${clean}" already exists`);
     const key = 'lkb_' + randomBytes(32).toString('base64url');
     registerSecret(key);
-    const record = await this.repo.save(this.repo.create({
+    const record = await this.write((repo) => repo.save(repo.create({
       name: clean, keyHash: sha256(key), keyPrefix: key.slice(0, PREFIX_LEN), scopes, createdAt: new Date(), revokedAt: null, lastUsedAt: null,
-    }));
+    })));
     return { key, record };
   }
 
   /** BRIDGE_BOOTSTRAP_KEY: a key with every scope named "bootstrap", re-pointed if the value changed. */
   async ensureBootstrapKey(key: string): Promise<void> {
     registerSecret(key);
-    const existing = await this.repo.findOneBy({ name: 'bootstrap' });
     const fields = { keyHash: sha256(key), keyPrefix: key.slice(0, PREFIX_LEN), scopes: ALL_SCOPES, revokedAt: null };
-    if (existing) await this.repo.update({ id: existing.id }, fields);
-    else await this.repo.insert({ name: 'bootstrap', createdAt: new Date(), lastUsedAt: null, ...fields });
+    await this.write(async (repo) => {
+      const existing = await repo.findOneBy({ name: 'bootstrap' });
+      if (existing) await repo.update({ id: existing.id }, fields);
+      else await repo.insert({ name: 'bootstrap', createdAt: new Date(), lastUsedAt: null, ...fields });
+    });
   }
 
   async list(): Promise<ApiKey[]> {
@@ -66,7 +73,7 @@ export class ApiKeyService {
       ? await this.repo.findOneBy({ id: Number(nameOrId) })
       : await this.repo.findOneBy({ name: nameOrId });
     if (!rec) throw new NotFoundError(`No API key named "${nameOrId}"`);
-    if (!rec.revokedAt) await this.repo.update({ id: rec.id }, { revokedAt: new Date() });
+    if (!rec.revokedAt) await this.write((repo) => repo.update({ id: rec.id }, { revokedAt: new Date() }));
     return { ...rec, revokedAt: rec.revokedAt ?? new Date() };
   }
 
@@ -83,7 +90,7 @@ export class ApiKeyService {
     // Bookkeeping, not security: at most one write a minute per key keeps it off the hot path,
     // and a failed write must not deny a valid caller.
     if (!rec.lastUsedAt || Date.now() - rec.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-      this.repo.update({ id: rec.id }, { lastUsedAt: new Date() }).catch(() => undefined);
+      this.write((repo) => repo.update({ id: rec.id }, { lastUsedAt: new Date() })).catch(() => undefined);
     }
     return { keyId: rec.id, name: rec.name, scopes: rec.scopes };
   }

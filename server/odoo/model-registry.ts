@@ -10,7 +10,10 @@ export interface FieldDef {
   /** Odoo's label (fields_get "string"). */
   string: string;
   help?: string;
-  /** Entity property (camelCase) holding the value; absent for computed fields (display_name, one2many). */
+  /**
+   * Entity property (camelCase) holding the value; absent for computed fields (display_name, one2many).
+   * A binary field's property holds the id of its stored file (entities/stored-file.entity.ts).
+   */
   property?: string;
   /** many2one / one2many: the comodel's Odoo name. */
   relation?: string;

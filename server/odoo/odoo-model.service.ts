@@ -1,4 +1,6 @@
-import { In, type DataSource, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
+import { In, type EntityManager, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
+import { StoredFile } from '../../entities';
+import type { Db } from '../db/db';
 import { NotFoundError, UserError, ValueError } from '../errors';
 import { DomainCompiler, type Dialect } from './domain-compiler';
 import { and, mentionsField, parseDomain, show, type DomainNode } from './domain-parser';
@@ -37,10 +39,14 @@ export class OdooModelService {
   readonly registry: ModelRegistry;
   private readonly dialect: Dialect;
 
-  constructor(private readonly ds: DataSource) {
-    this.registry = new ModelRegistry(ds, ODOO_MODELS);
-    this.dialect = ds.options.type === 'postgres' ? 'postgres' : 'sqlite';
-    registerSqliteFunctions(ds);
+  /** Every read goes to the read connection: it never waits for a sync and sees only committed data. */
+  private readonly m: EntityManager;
+
+  constructor(db: Db) {
+    this.m = db.reader;
+    this.registry = new ModelRegistry(db.readerDataSource, ODOO_MODELS);
+    this.dialect = db.dialect;
+    registerSqliteFunctions(db.readerDataSource);
   }
 
   model(name: string): ResolvedModel {
@@ -65,7 +71,7 @@ export class OdooModelService {
     if (ids.length > cap(fields)) throw new ValueError(`read: at most ${cap(fields)} ids per call${cap(fields) < MAX_RECORDS ? ' when reading binary fields' : ''}`);
     const unique = [...new Set(ids)];
     const rows = unique.length
-      ? await this.ds.createQueryBuilder(m.def.entity, 'r').select(this.selection(m, fields)).where({ id: In(unique) }).getMany()
+      ? await this.m.createQueryBuilder(m.def.entity, 'r').select(this.selection(m, fields)).where({ id: In(unique) }).getMany()
       : [];
     const found = new Map((await this.format(m, rows, fields, ctx, pairs)).map((r): [number, OdooRecord] => [r.id as number, r]));
     const missing = unique.filter((id) => !found.has(id));
@@ -163,9 +169,9 @@ export class OdooModelService {
   private where(m: ResolvedModel, domain: unknown, ctx: OdooContext): SelectQueryBuilder<ObjectLiteral> {
     let node = parseDomain(domain);
     if (m.hasActive && ctx.activeTest && !mentionsField(node, 'active')) node = and(ACTIVE_LEAF, node);
-    const compiler = new DomainCompiler(this.registry, this.dialect, (s) => this.ds.driver.escape(s));
+    const compiler = new DomainCompiler(this.registry, this.dialect, (s) => this.m.connection.driver.escape(s));
     const sql = compiler.compile(node, m, 'r');
-    return this.ds.createQueryBuilder(m.def.entity, 'r').where(sql, compiler.params);
+    return this.m.createQueryBuilder(m.def.entity, 'r').where(sql, compiler.params);
   }
 
   private page(qb: SelectQueryBuilder<ObjectLiteral>, m: ResolvedModel, offset: number | undefined, limit: number | undefined, order: string | undefined, cap: number): void {
@@ -192,6 +198,8 @@ export class OdooModelService {
         await this.loadNames(this.registry.comodel(f), ids, fc.names.get(f.relation!)!);
       } else if (f.type === 'one2many') {
         fc.children.set(f.name, await this.loadChildren(f, rows.map((r) => Number(r.id)), ctx));
+      } else if (f.type === 'binary') {
+        await this.loadFiles(rows.map((r) => r[f.property!] as number | null), (fc.files ??= new Map()));
       }
     }
     return rows.map((row) => {
@@ -207,9 +215,17 @@ export class OdooModelService {
   private async loadNames(co: ResolvedModel, ids: number[], into: Map<number, string>): Promise<void> {
     const todo = ids.filter((id) => !into.has(id));
     if (!todo.length) return;
-    const rows = await this.ds.createQueryBuilder(co.def.entity, 'r').select(this.selection(co, [co.fields.get('display_name')!]))
+    const rows = await this.m.createQueryBuilder(co.def.entity, 'r').select(this.selection(co, [co.fields.get('display_name')!]))
       .where({ id: In(todo) }).getMany();
     for (const r of rows) into.set(Number(r.id), this.displayName(co, r));
+  }
+
+  /** The contents of stored files, read only when a binary field is named. */
+  private async loadFiles(ids: Array<number | null>, into: Map<number, Buffer>): Promise<void> {
+    const todo = [...new Set(ids.filter((id): id is number => id !== null && id !== undefined && !into.has(id)))];
+    if (!todo.length) return;
+    const files = await this.m.getRepository(StoredFile).find({ select: { id: true, content: true }, where: { id: In(todo) } });
+    for (const f of files) into.set(f.id, Buffer.from(f.content));
   }
 
   /** one2many ids, honouring active_test on the comodel as Odoo does. */
@@ -220,7 +236,7 @@ export class OdooModelService {
     const inverse = co.fields.get(f.inverse!)!.property!;
     const where: Record<string, unknown> = { [inverse]: In(ids) };
     if (co.hasActive && ctx.activeTest) where.active = true;
-    const rows = await this.ds.createQueryBuilder(co.def.entity, 'r').select(['r.id', `r.${inverse}`]).where(where).orderBy('r.id', 'ASC').getMany();
+    const rows = await this.m.createQueryBuilder(co.def.entity, 'r').select(['r.id', `r.${inverse}`]).where(where).orderBy('r.id', 'ASC').getMany();
     for (const r of rows) {
       const parent = Number(r[inverse]);
       if (!out.has(parent)) out.set(parent, []);

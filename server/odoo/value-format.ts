@@ -33,6 +33,8 @@ export interface FormatContext {
   children: Map<string, Map<number, number[]>>;
   /** Odoo's `load`: '_classic_read' (default) gives many2one pairs; anything else bare ids. */
   pairs: boolean;
+  /** Stored file id → content, for the binary fields read (they hold a file id). */
+  files?: Map<number, Buffer>;
 }
 
 /** One stored or computed value in Odoo's read() conventions: false for empty, never null. */
@@ -55,8 +57,10 @@ export function formatValue(field: FieldDef, raw: unknown, recordId: number, ctx
   switch (field.type) {
     case 'datetime':
       return raw instanceof Date ? formatOdooDatetime(raw) : String(raw);
-    case 'binary':
-      return Buffer.isBuffer(raw) ? raw.toString('base64') : Buffer.from(raw as Uint8Array).toString('base64');
+    case 'binary': {
+      const content = ctx.files?.get(Number(raw));
+      return content ? content.toString('base64') : false;
+    }
     case 'integer': case 'float':
       return Number(raw);
     case 'text': case 'char': case 'selection':

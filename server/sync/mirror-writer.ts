@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
-import { In, IsNull, Not, type DataSource, type EntityManager } from 'typeorm';
+import { In, IsNull, Not, type EntityManager } from 'typeorm';
 import { Directory, Elevation, ElevationGlass, Phase, Project } from '../../entities';
+import type { Db } from '../db/db';
+import { MirrorLookups } from '../db/mirror-lookups';
+import { FileStore } from '../db/file-store';
 import type { LogikalElevation, LogikalPhase, LogikalProject } from '../logikal';
 import type { ParsedPartsList } from '../parts/parts-list-parser';
-import { transaction } from '../db/exclusive';
 
 /** One stored elevation as the smart sync sees it; changedAt in Unix seconds like LogiKal's. */
 export interface KnownElevation {
@@ -37,94 +39,109 @@ function parentPath(path: string): string | null {
 }
 
 /**
- * All writes of a sync go through here. Upserts are keyed on the natural keys (directory path,
- * project GUID, (phase GUID, project), (elevation GUID, phase)) so retries and concurrent runs of
- * neighbouring work never duplicate rows.
+ * All writes of a sync go through here, each one unit of `db.write`. Upserts are keyed on the
+ * natural keys (directory path, project GUID, (phase GUID, project), (elevation GUID, phase)) so
+ * retries and concurrent runs of neighbouring work never duplicate rows.
  */
 export class MirrorWriter {
-  constructor(private readonly ds: DataSource) {}
+  private readonly lookups: MirrorLookups;
+
+  constructor(private readonly db: Db) {
+    this.lookups = new MirrorLookups(() => db.reader);
+  }
 
   /** Upserts a directory and its ancestors; returns the directory's id. */
-  async directory(path: string, name?: string, m: EntityManager = this.ds.manager): Promise<number> {
-    const parent = parentPath(path);
-    const parentId = parent ? await this.directory(parent, undefined, m) : null;
-    const repo = m.getRepository(Directory);
-    const existing = await repo.findOneBy({ path });
-    const leaf = name ?? path.slice(path.lastIndexOf('/') + 1);
-    if (existing) {
-      await repo.update({ id: existing.id }, { parentId, active: true, lastSyncedAt: new Date(), ...(name ? { name } : {}) });
-      return existing.id;
-    }
-    await repo.upsert({ path, name: leaf, parentId, active: true, lastSyncedAt: new Date() }, ['path']);
-    return (await repo.findOneByOrFail({ path })).id;
+  directory(path: string, name?: string): Promise<number> {
+    return this.db.write((m) => upsertDirectory(m, path, name));
   }
 
   /** Marks directories under `parentPath` (or at the root) that a complete listing no longer has. */
-  async retireDirectories(parentDirPath: string | null, presentPaths: string[]): Promise<number> {
-    const repo = this.ds.getRepository(Directory);
-    const parentId = parentDirPath === null ? null : (await repo.findOneBy({ path: parentDirPath }))?.id;
-    if (parentId === undefined) return 0;
-    const children = await repo.find({ where: { parentId: parentId === null ? IsNull() : parentId, active: true } });
-    const gone = children.filter((c) => !presentPaths.includes(c.path));
-    if (gone.length) await repo.update({ id: In(gone.map((g) => g.id)) }, { active: false });
-    return gone.length;
+  retireDirectories(parentDirPath: string | null, presentPaths: string[]): Promise<number> {
+    return this.db.write(async (m) => {
+      const repo = m.getRepository(Directory);
+      const parentId = parentDirPath === null ? null : (await repo.findOneBy({ path: parentDirPath }))?.id;
+      if (parentId === undefined) return 0;
+      const children = await repo.find({ where: { parentId: parentId === null ? IsNull() : parentId, active: true } });
+      const gone = children.filter((c) => !presentPaths.includes(c.path));
+      if (gone.length) await repo.update({ id: In(gone.map((g) => g.id)) }, { active: false });
+      return gone.length;
+    });
   }
 
-  async project(p: LogikalProject, directoryId: number, m: EntityManager = this.ds.manager): Promise<Project> {
-    const repo = m.getRepository(Project);
-    await repo.upsert({
-      logikalId: p.id.toLowerCase(), name: p.name, directoryId, jobNumber: p.jobNumber, offerNumber: p.offerNumber,
-      personInCharge: p.personInCharge, estimated: !!p.estimated, logikalCreatedAt: unixToDate(p.createdDate),
-      logikalChangedAt: unixToDate(p.changedDate), active: !p.isDeleted,
-    }, ['logikalId']);
-    return repo.findOneByOrFail({ logikalId: p.id.toLowerCase() });
+  project(p: LogikalProject, directoryId: number): Promise<Project> {
+    return this.db.write(async (m) => {
+      const repo = m.getRepository(Project);
+      await repo.upsert({
+        logikalId: p.id.toLowerCase(), name: p.name, directoryId, jobNumber: p.jobNumber, offerNumber: p.offerNumber,
+        personInCharge: p.personInCharge, estimated: !!p.estimated, logikalCreatedAt: unixToDate(p.createdDate),
+        logikalChangedAt: unixToDate(p.changedDate), active: !p.isDeleted,
+      }, ['logikalId']);
+      return repo.findOneByOrFail({ logikalId: p.id.toLowerCase() });
+    });
   }
 
   async markProjectSynced(projectId: number): Promise<void> {
-    await this.ds.getRepository(Project).update({ id: projectId }, { lastSyncedAt: new Date() });
+    await this.db.write((m) => m.getRepository(Project).update({ id: projectId }, { lastSyncedAt: new Date() }));
   }
 
   /** Projects of a directory missing from its complete listing. */
-  async retireProjects(directoryId: number, presentGuids: string[]): Promise<number> {
-    const repo = this.ds.getRepository(Project);
-    const res = await repo.update({ directoryId, active: true, logikalId: Not(In(presentGuids.map((g) => g.toLowerCase()))) }, { active: false });
-    return res.affected ?? 0;
+  retireProjects(directoryId: number, presentGuids: string[]): Promise<number> {
+    return this.db.write(async (m) => {
+      const res = await m.getRepository(Project).update(
+        { directoryId, active: true, logikalId: Not(In(presentGuids.map((g) => g.toLowerCase()))) }, { active: false });
+      return res.affected ?? 0;
+    });
   }
 
-  async phase(projectId: number, ph: LogikalPhase): Promise<Phase> {
-    const repo = this.ds.getRepository(Phase);
-    const logikalId = ph.id.toLowerCase();
-    await repo.upsert({ logikalId, projectId, name: ph.name, description: ph.description, active: true, lastSyncedAt: new Date() }, ['logikalId', 'projectId']);
-    return repo.findOneByOrFail({ logikalId, projectId });
+  phase(projectId: number, ph: LogikalPhase): Promise<Phase> {
+    return this.db.write(async (m) => {
+      const repo = m.getRepository(Phase);
+      const logikalId = ph.id.toLowerCase();
+      await repo.upsert({ logikalId, projectId, name: ph.name, description: ph.description, active: true, lastSyncedAt: new Date() }, ['logikalId', 'projectId']);
+      return repo.findOneByOrFail({ logikalId, projectId });
+    });
   }
 
   /** Phases of a project missing from its complete listing: marked inactive, never dropped. */
-  async retirePhases(projectId: number, keepIds: number[]): Promise<number> {
-    const res = await this.ds.getRepository(Phase).update({ projectId, active: true, id: Not(In(keepIds.length ? keepIds : [-1])) }, { active: false });
-    return res.affected ?? 0;
+  retirePhases(projectId: number, keepIds: number[]): Promise<number> {
+    return this.db.write(async (m) => {
+      const res = await m.getRepository(Phase).update({ projectId, active: true, id: Not(In(keepIds.length ? keepIds : [-1])) }, { active: false });
+      return res.affected ?? 0;
+    });
   }
 
   /**
    * Elevation metadata (+ thumbnail when given). When the thumbnail download failed, its hash is
-   * cleared (the old bytes stay) so the next smart sync fetches it again.
+   * cleared (the stored file stays) so the next smart sync fetches it again.
    */
-  async elevation(phase: Phase, e: LogikalElevation, thumbnail: Buffer | null, thumbnailFailed = false): Promise<Elevation> {
-    const repo = this.ds.getRepository(Elevation);
-    const logikalId = e.id.toLowerCase();
-    await repo.upsert({
-      logikalId, phaseId: phase.id, projectId: phase.projectId, versionId: e.versionId?.toLowerCase() ?? null, name: e.name,
-      amount: e.amount, width: e.width, height: e.height,
-      automaticDescription: e.automaticDescription, systemDescription: e.systemDescription,
-      modelDescription: e.modelDescription, userDescription: e.userDescription,
-      logikalChangedAt: unixToDate(e.changedDate), active: !e.isInRecycleBin, lastSyncedAt: new Date(),
-      ...(thumbnail ? { thumbnail, thumbnailSha256: sha256(thumbnail) } : thumbnailFailed ? { thumbnailSha256: null } : {}),
-    }, ['logikalId', 'phaseId']);
-    return repo.findOneByOrFail({ logikalId, phaseId: phase.id });
+  elevation(phase: Phase, e: LogikalElevation, thumbnail: Buffer | null, thumbnailFailed = false): Promise<Elevation> {
+    const thumbHash = thumbnail ? sha256(thumbnail) : null;
+    return this.db.write(async (m) => {
+      const repo = m.getRepository(Elevation);
+      const logikalId = e.id.toLowerCase();
+      const before = await repo.findOne({ where: { logikalId, phaseId: phase.id }, select: { id: true, thumbnailFileId: true } });
+      const files = new FileStore(m, this.db.dialect);
+      const thumbnailFileId = thumbnail && thumbHash ? await files.put(thumbnail, thumbHash) : undefined;
+      await repo.upsert({
+        logikalId, phaseId: phase.id, projectId: phase.projectId, versionId: e.versionId?.toLowerCase() ?? null, name: e.name,
+        amount: e.amount, width: e.width, height: e.height,
+        automaticDescription: e.automaticDescription, systemDescription: e.systemDescription,
+        modelDescription: e.modelDescription, userDescription: e.userDescription,
+        logikalChangedAt: unixToDate(e.changedDate), active: !e.isInRecycleBin, lastSyncedAt: new Date(),
+        ...(thumbnailFileId !== undefined ? { thumbnailFileId, thumbnailSha256: thumbHash } : thumbnailFailed ? { thumbnailSha256: null } : {}),
+      }, ['logikalId', 'phaseId']);
+      if (thumbnailFileId !== undefined && before?.thumbnailFileId && before.thumbnailFileId !== thumbnailFileId) {
+        await files.releaseIfUnused(before.thumbnailFileId);
+      }
+      return repo.findOneByOrFail({ logikalId, phaseId: phase.id });
+    });
   }
 
-  async retireElevations(phaseId: number, keepIds: number[]): Promise<number> {
-    const res = await this.ds.getRepository(Elevation).update({ phaseId, active: true, id: Not(In(keepIds.length ? keepIds : [-1])) }, { active: false });
-    return res.affected ?? 0;
+  retireElevations(phaseId: number, keepIds: number[]): Promise<number> {
+    return this.db.write(async (m) => {
+      const res = await m.getRepository(Elevation).update({ phaseId, active: true, id: Not(In(keepIds.length ? keepIds : [-1])) }, { active: false });
+      return res.affected ?? 0;
+    });
   }
 
   /**
@@ -132,13 +149,9 @@ export class MirrorWriter {
    * run changes it: the smart sync's change test compares against this.
    */
   async knownElevations(projectRef: string, directoryPath: string): Promise<KnownElevation[]> {
-    const isGuid = /^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(projectRef);
-    const qb = this.ds.getRepository(Project).createQueryBuilder('p');
-    if (isGuid) qb.where('p.logikalId = :g', { g: projectRef.toLowerCase() });
-    else qb.innerJoin(Directory, 'd', 'd.id = p.directoryId').where('p.name = :n AND d.path = :dp', { n: projectRef, dp: directoryPath });
-    const project = await qb.getOne();
+    const project = await this.lookups.project(projectRef, directoryPath);
     if (!project) return [];
-    const rows = await this.ds.getRepository(Elevation).createQueryBuilder('e')
+    const rows = await this.db.reader.getRepository(Elevation).createQueryBuilder('e')
       .innerJoin(Phase, 'ph', 'ph.id = e.phaseId')
       .select(['e.logikalId AS "logikalId"', 'ph.logikalId AS "phaseLogikalId"', 'e.versionId AS "versionId"',
         'e.logikalChangedAt AS "changedAt"', 'e.thumbnailSha256 AS "thumbnailSha256"', 'e.partsListSha256 AS "partsListSha256"',
@@ -155,13 +168,19 @@ export class MirrorWriter {
 
   /**
    * Stores a downloaded, parsed parts list: file, hash, parsed fields and glass rows in ONE
-   * transaction, so a crash leaves either the old parse or the new one, never a mix.
+   * transaction, so a crash leaves either the old parse or the new one, never a mix, and a reader
+   * never sees the elevation between its glass rows' delete and insert.
    */
   async storePartsList(elevationId: number, bytes: Buffer, hash: string, parsed: ParsedPartsList, sourceKey: string): Promise<void> {
-    await transaction(this.ds, async (m) => {
-      const el = parsed.elevation;
-      await m.getRepository(Elevation).update({ id: elevationId }, {
-        partsList: bytes, partsListSha256: hash, partsListSize: bytes.length, partsListSyncedAt: new Date(), partsListSourceKey: sourceKey,
+    const el = parsed.elevation;
+    const glassRows = parsed.glass.map((g) => ({ elevationId, ...g }));
+    await this.db.write(async (m) => {
+      const repo = m.getRepository(Elevation);
+      const before = await repo.findOne({ where: { id: elevationId }, select: { id: true, partsListFileId: true } });
+      const files = new FileStore(m, this.db.dialect);
+      const partsListFileId = await files.put(bytes, hash);
+      await repo.update({ id: elevationId }, {
+        partsListFileId, partsListSha256: hash, partsListSize: bytes.length, partsListSyncedAt: new Date(), partsListSourceKey: sourceKey,
         autoDescription: el.autoDescription, autoDescriptionShort: el.autoDescriptionShort,
         widthOut: el.widthOut, widthUnit: el.widthUnit, heightOut: el.heightOut, heightUnit: el.heightUnit,
         weightOut: el.weightOut, weightUnit: el.weightUnit, areaOutput: el.areaOutput, areaUnit: el.areaUnit,
@@ -170,12 +189,27 @@ export class MirrorWriter {
       });
       const glass = m.getRepository(ElevationGlass);
       await glass.delete({ elevationId });
-      if (parsed.glass.length) await glass.insert(parsed.glass.map((g) => ({ elevationId, ...g })));
+      if (glassRows.length) await glass.insert(glassRows);
+      if (before?.partsListFileId && before.partsListFileId !== partsListFileId) await files.releaseIfUnused(before.partsListFileId);
     });
   }
 
   /** Same file as stored: only the sync time moves. */
   async touchPartsList(elevationId: number, sourceKey: string): Promise<void> {
-    await this.ds.getRepository(Elevation).update({ id: elevationId }, { partsListSyncedAt: new Date(), partsListSourceKey: sourceKey });
+    await this.db.write((m) => m.getRepository(Elevation).update({ id: elevationId }, { partsListSyncedAt: new Date(), partsListSourceKey: sourceKey }));
   }
+}
+
+async function upsertDirectory(m: EntityManager, path: string, name?: string): Promise<number> {
+  const parent = parentPath(path);
+  const parentId = parent ? await upsertDirectory(m, parent) : null;
+  const repo = m.getRepository(Directory);
+  const existing = await repo.findOneBy({ path });
+  const leaf = name ?? path.slice(path.lastIndexOf('/') + 1);
+  if (existing) {
+    await repo.update({ id: existing.id }, { parentId, active: true, lastSyncedAt: new Date(), ...(name ? { name } : {}) });
+    return existing.id;
+  }
+  await repo.upsert({ path, name: leaf, parentId, active: true, lastSyncedAt: new Date() }, ['path']);
+  return (await repo.findOneByOrFail({ path })).id;
 }

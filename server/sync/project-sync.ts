@@ -43,12 +43,6 @@ export function supersededMessage(runId: number): string {
   return `Superseded by run ${runId}, which syncs the same project`;
 }
 
-/** The run a superseded run handed its work to, if any. */
-export function supersededBy(message: string | null): number | null {
-  const m = /^Superseded by run (\d+),/.exec(message ?? '');
-  return m ? Number(m[1]) : null;
-}
-
 function changeKey(e: LogikalElevation): string {
   return `${e.versionId ?? ''}|${e.changedDate ?? ''}`.slice(0, 64);
 }
@@ -87,7 +81,7 @@ export class ProjectSync {
     } catch (err) {
       if (err instanceof SupersededError) {
         // The same project, asked for by name and by GUID at once: the other run does the work.
-        await this.deps.runs.finish(this.job.runId, 'failed', supersededMessage(err.runId), [], this.counters).catch(() => undefined);
+        await this.deps.runs.finish(this.job.runId, 'failed', supersededMessage(err.runId), [], this.counters, err.runId).catch(() => undefined);
         return;
       }
       const message = err instanceof NotFoundError || err instanceof UserError ? err.message : `Sync failed: ${describeFailure(err)}`;

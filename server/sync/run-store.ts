@@ -1,5 +1,6 @@
-import { In, LessThan, Not, type DataSource, type Repository } from 'typeorm';
+import { In, LessThan, Not, type EntityManager, type Repository } from 'typeorm';
 import { ACTIVE_STATES, SyncRun, type SyncFailure, type SyncRunKind, type SyncRunState } from '../../entities';
+import type { Db } from '../db/db';
 import type { SyncResult } from './types';
 
 /** A run with no heartbeat for this long is presumed dead (its process crashed or was killed). */
@@ -16,26 +17,45 @@ export function emptyCounters(): Counters {
   return { phasesSynced: 0, elevationsSynced: 0, elevationsTotal: 0, partsListsSynced: 0, partsListsFailed: 0, partsListsUnchanged: 0, thumbnailsSynced: 0 };
 }
 
+/** The run's target for people: "Demo Odoo/DOS22309", "nightly 2026-12-01". */
+export function describeTarget(kind: SyncRunKind, directory: string | null, project: string | null, day: string | null): string {
+  if (kind === 'nightly') return day ? `nightly ${day}` : 'nightly';
+  if (kind === 'directories') return 'directory tree';
+  if (directory !== null && project !== null) return `${directory}/${project}`;
+  return directory ?? project ?? '';
+}
+
+/** What a run works on, as the caller named it. */
+export interface RunTarget { directoryPath?: string | null; projectRef?: string | null; day?: string }
+
 /** SyncRun rows: the record every sync leaves, and the cross-instance guard against duplicate runs. */
 export class RunStore {
-  private readonly repo: Repository<SyncRun>;
+  constructor(private readonly db: Db) {}
 
-  constructor(ds: DataSource) {
-    this.repo = ds.getRepository(SyncRun);
+  /** Reads see committed rows only. */
+  private get repo(): Repository<SyncRun> {
+    return this.db.reader.getRepository(SyncRun);
+  }
+
+  private write<T>(fn: (repo: Repository<SyncRun>, m: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.write((m) => fn(m.getRepository(SyncRun), m));
   }
 
   /**
    * Starts a run, or joins the one already queued/running for the same target. The partial unique
    * index on target_key makes this safe across instances sharing the database.
    */
-  async begin(kind: SyncRunKind, target: string, targetKey: string, requestedBy: string | null): Promise<{ run: SyncRun; created: boolean }> {
+  async begin(kind: SyncRunKind, target: RunTarget, targetKey: string, requestedBy: string | null): Promise<{ run: SyncRun; created: boolean }> {
+    const directoryPath = target.directoryPath ?? null;
+    const projectRef = target.projectRef ?? null;
+    const label = describeTarget(kind, directoryPath, projectRef, target.day ?? null);
     for (let attempt = 0; attempt < 3; attempt++) {
       const now = new Date();
       try {
-        const run = await this.repo.save(this.repo.create({
-          kind, target, targetKey, state: 'running', requestedBy, startedAt: now, heartbeatAt: now,
-          message: null, failures: [], finishedAt: null, projectId: null, ...emptyCounters(),
-        }));
+        const run = await this.write((repo) => repo.save(repo.create({
+          kind, target: label, directoryPath, projectRef, supersededById: null, targetKey, state: 'running', requestedBy,
+          startedAt: now, heartbeatAt: now, message: null, failures: [], finishedAt: null, projectId: null, ...emptyCounters(),
+        })));
         return { run, created: true };
       } catch (err) {
         const active = await this.repo.findOneBy({ targetKey, state: In(ACTIVE_STATES) });
@@ -69,7 +89,7 @@ export class RunStore {
     const first = await other();
     if (first !== null) return first;
     try {
-      await this.repo.update({ id: runId }, { targetKey });
+      await this.write((repo) => repo.update({ id: runId }, { targetKey }));
       return null;
     } catch (err) {
       const raced = await other();
@@ -80,23 +100,27 @@ export class RunStore {
 
   /** Bumps the heartbeat while a run without counters of its own works; returns the stop function. */
   keepAlive(runId: number, everyMs = 15_000): () => void {
-    const timer = setInterval(() => { void this.repo.update({ id: runId }, { heartbeatAt: new Date() }).catch(() => undefined); }, everyMs);
+    const timer = setInterval(() => {
+      void this.write((repo) => repo.update({ id: runId }, { heartbeatAt: new Date() })).catch(() => undefined);
+    }, everyMs);
     timer.unref();
     return () => clearInterval(timer);
   }
 
   async setProject(runId: number, projectId: number): Promise<void> {
-    await this.repo.update({ id: runId }, { projectId });
+    await this.write((repo) => repo.update({ id: runId }, { projectId }));
   }
 
   async progress(runId: number, counters: Counters): Promise<void> {
-    await this.repo.update({ id: runId }, { ...counters, heartbeatAt: new Date() });
+    await this.write((repo) => repo.update({ id: runId }, { ...counters, heartbeatAt: new Date() }));
   }
 
   /** A terminal state is final: a run already failed as abandoned is not revived by a late finish. */
-  async finish(runId: number, state: SyncRunState, message: string, failures: SyncFailure[], counters?: Counters): Promise<void> {
+  async finish(runId: number, state: SyncRunState, message: string, failures: SyncFailure[], counters?: Counters,
+    supersededById: number | null = null): Promise<void> {
     const now = new Date();
-    await this.repo.update({ id: runId, state: In(ACTIVE_STATES) }, { ...(counters ?? {}), state, message, failures, finishedAt: now, heartbeatAt: now });
+    await this.write((repo) => repo.update({ id: runId, state: In(ACTIVE_STATES) },
+      { ...(counters ?? {}), state, message, failures, finishedAt: now, heartbeatAt: now, ...(supersededById !== null ? { supersededById } : {}) }));
   }
 
   get(runId: number): Promise<SyncRun | null> {
@@ -125,7 +149,7 @@ function iso(d: Date | null): string | null {
 }
 
 /** A run row as the RPC result shape. */
-export function toResult(run: SyncRun, projectId: string, directoryId: string): SyncResult {
+export function toResult(run: SyncRun): SyncResult {
   const end = run.finishedAt ?? new Date();
   return {
     success: run.state === 'succeeded',
@@ -133,8 +157,8 @@ export function toResult(run: SyncRun, projectId: string, directoryId: string): 
     message: run.message ?? (run.state === 'running' ? 'Sync running' : ''),
     run_id: run.id,
     kind: run.kind,
-    project_id: projectId,
-    directory_id: directoryId,
+    project_id: run.projectRef ?? '',
+    directory_id: run.directoryPath ?? '',
     phases_synced: run.phasesSynced,
     elevations_synced: run.elevationsSynced,
     elevations_total: run.elevationsTotal,

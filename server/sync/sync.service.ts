@@ -1,14 +1,15 @@
 import { join } from 'node:path';
-import type { DataSource } from 'typeorm';
-import { Directory, Project, type SyncFailure, type SyncRun, type SyncRunKind } from '../../entities';
+import { Project, type SyncFailure, type SyncRun, type SyncRunKind } from '../../entities';
+import type { Db } from '../db/db';
+import { MirrorLookups } from '../db/mirror-lookups';
 import type { BridgeConfig } from '../config';
 import { NotFoundError, UserError } from '../errors';
 import { LogikalClient } from '../logikal';
 import { getLogger } from '../logging';
 import { PartsListParser } from '../parts/parts-list-parser';
 import { MirrorWriter } from './mirror-writer';
-import { ProjectSync, supersededBy } from './project-sync';
-import { emptyCounters, isStale, RunStore, toResult } from './run-store';
+import { ProjectSync } from './project-sync';
+import { emptyCounters, isStale, RunStore, toResult, type RunTarget } from './run-store';
 import { describeFailure } from './failure-reason';
 import { Semaphore } from '../semaphore';
 import { TreeSync } from './tree-sync';
@@ -17,16 +18,6 @@ import type { ProgressListener, ProjectSyncRequest, SyncMode, SyncResult } from 
 const log = getLogger('sync');
 
 const TERMINAL = new Set(['succeeded', 'partial', 'failed']);
-
-interface RunTarget { directory?: string; project?: string }
-
-function target(run: SyncRun): RunTarget {
-  try {
-    return JSON.parse(run.target) as RunTarget;
-  } catch {
-    return {};
-  }
-}
 
 /**
  * Every sync is a SyncRun row executed in this process, independent of the caller's connection;
@@ -39,10 +30,12 @@ export class SyncService {
   private readonly parseLimit = new Semaphore(2);
   private readonly active = new Map<number, Promise<void>>();
   private client: LogikalClient | null = null;
+  private readonly lookups: MirrorLookups;
 
-  constructor(private readonly ds: DataSource, private readonly config: BridgeConfig, client?: LogikalClient) {
-    this.runs = new RunStore(ds);
-    this.writer = new MirrorWriter(ds);
+  constructor(private readonly db: Db, private readonly config: BridgeConfig, client?: LogikalClient) {
+    this.runs = new RunStore(db);
+    this.writer = new MirrorWriter(db);
+    this.lookups = new MirrorLookups(() => db.reader);
     this.parser = new PartsListParser({ tempDir: join(config.dataDir, 'tmp') });
     this.client = client ?? null;
   }
@@ -71,13 +64,13 @@ export class SyncService {
   async syncProject(mode: SyncMode, req: ProjectSyncRequest, onProgress?: ProgressListener): Promise<SyncResult> {
     const client = this.logikal();
     const concurrency = Math.max(1, Math.min(req.concurrency ?? this.config.logikal.maxSessions, this.config.logikal.maxSessions));
-    const stored = await this.findStored(req.projectId, req.directoryId);
+    const stored = await this.lookups.project(req.projectId, req.directoryId);
     const nameKey = (dir: string, name: string): string => `project:${dir.toLowerCase()}\u0001${name.toLowerCase()}`;
     const key = stored ? `project:${stored.logikalId}` : nameKey(req.directoryId, req.projectId);
     if (stored) {
       // A run started before the mirror knew this project is keyed by directory and name, and it
       // writes the project row early: join it instead of starting a second run of the same project.
-      const dir = stored.directoryId ? await this.ds.getRepository(Directory).findOneBy({ id: stored.directoryId }) : null;
+      const dir = await this.lookups.directoryOf(stored);
       const early = dir
         ? await this.runs.active(nameKey(dir.path, stored.name)) ?? await this.runs.active(nameKey(dir.path, stored.logikalId))
         : null;
@@ -87,7 +80,8 @@ export class SyncService {
       }
     }
     const kind: SyncRunKind = mode === 'force' ? 'force_project' : 'project';
-    const { run, created } = await this.runs.begin(kind, JSON.stringify({ directory: req.directoryId, project: req.projectId }), key, req.requestedBy ?? null);
+    const target = { directoryPath: req.directoryId, projectRef: req.projectId };
+    const { run, created } = await this.runs.begin(kind, target, key, req.requestedBy ?? null);
     if (created) {
       const job = new ProjectSync(
         { client, writer: this.writer, runs: this.runs, parser: this.parser, parseLimit: this.parseLimit, log },
@@ -102,9 +96,9 @@ export class SyncService {
 
   /** Odoo's buttons: sync a project the mirror already knows, by its database id. */
   async startStoredProject(projectDbId: number, mode: SyncMode, requestedBy: string): Promise<{ run_id: number; state: string }> {
-    const p = await this.ds.getRepository(Project).findOneBy({ id: projectDbId });
+    const p = await this.lookups.projectById(projectDbId);
     if (!p) throw new NotFoundError(`logikal.project(${projectDbId}) does not exist`);
-    const dir = p.directoryId ? await this.ds.getRepository(Directory).findOneBy({ id: p.directoryId }) : null;
+    const dir = await this.lookups.directoryOf(p);
     if (!dir) throw new UserError(`Project "${p.name}" has no directory in the mirror; run sync.projects first`);
     const r = await this.syncProject(mode, { projectId: p.logikalId, directoryId: dir.path, waitSeconds: 0, requestedBy });
     return { run_id: r.run_id, state: r.state };
@@ -115,14 +109,14 @@ export class SyncService {
   }
 
   async syncProjects(directoryId: string, waitSeconds: number, requestedBy?: string): Promise<SyncResult> {
-    return this.treeRun('projects', { directory: directoryId }, `projects:${directoryId.toLowerCase()}`, waitSeconds, requestedBy,
+    return this.treeRun('projects', { directoryPath: directoryId }, `projects:${directoryId.toLowerCase()}`, waitSeconds, requestedBy,
       (tree, id) => tree.projects(id, directoryId));
   }
 
   private async treeRun(kind: SyncRunKind, t: RunTarget, key: string, waitSeconds: number, requestedBy: string | undefined,
     work: (tree: TreeSync, runId: number) => Promise<void>): Promise<SyncResult> {
     const tree = new TreeSync(this.logikal(), this.writer, this.runs, log);
-    const { run, created } = await this.runs.begin(kind, JSON.stringify(t), key, requestedBy ?? null);
+    const { run, created } = await this.runs.begin(kind, t, key, requestedBy ?? null);
     if (created) this.track(run.id, work(tree, run.id));
     return this.awaitRun(run.id, waitSeconds);
   }
@@ -135,7 +129,7 @@ export class SyncService {
     const day = now.toISOString().slice(0, 10);
     const key = `nightly:${day}`;
     if (await this.runs.existsForKey(key)) return null;
-    const { run, created } = await this.runs.begin('nightly', JSON.stringify({ day }), key, 'cron');
+    const { run, created } = await this.runs.begin('nightly', { day }, key, 'cron');
     if (!created) return null;
     const work = (async () => {
       const stopHeartbeat = this.runs.keepAlive(run.id);
@@ -151,12 +145,12 @@ export class SyncService {
   }
 
   private async nightlyProjects(runId: number): Promise<void> {
-    const projects = await this.ds.getRepository(Project).find({ where: { active: true }, order: { id: 'ASC' } });
+    const projects = await this.db.reader.getRepository(Project).find({ where: { active: true }, order: { id: 'ASC' } });
     const failures: SyncFailure[] = [];
     let ok = 0;
     for (const p of projects) {
       try {
-        const dir = p.directoryId ? await this.ds.getRepository(Directory).findOneBy({ id: p.directoryId }) : null;
+        const dir = await this.lookups.directoryOf(p);
         if (!dir) throw new UserError('no directory in the mirror');
         const r = await this.syncProject('smart', { projectId: p.logikalId, directoryId: dir.path, waitSeconds: 86400, requestedBy: 'cron' });
         if (r.success) ok++;
@@ -178,7 +172,7 @@ export class SyncService {
   async list(filter: { projectId?: string; limit: number }): Promise<SyncResult[]> {
     let projectDbId: number | undefined;
     if (filter.projectId !== undefined) {
-      const p = await this.ds.getRepository(Project).findOne({ where: [{ name: filter.projectId }, { logikalId: filter.projectId.toLowerCase() }] });
+      const p = await this.lookups.projectByNameOrGuid(filter.projectId);
       if (!p) return [];
       projectDbId = p.id;
     }
@@ -186,8 +180,7 @@ export class SyncService {
   }
 
   private result(run: SyncRun): SyncResult {
-    const t = target(run);
-    return toResult(run, t.project ?? '', t.directory ?? '');
+    return toResult(run);
   }
 
   private track(runId: number, p: Promise<void>): void {
@@ -224,19 +217,10 @@ export class SyncService {
     const missing = this.notFound.get(runId);
     this.notFound.delete(runId);
     if (run.state === 'failed' && missing) throw missing;
-    const successor = run.state === 'failed' ? supersededBy(run.message) : null;
+    const successor = run.state === 'failed' ? run.supersededById : null;
     if (successor !== null && successor !== runId) {
       return this.awaitRun(successor, Math.max(0, (deadline - Date.now()) / 1000));
     }
     return this.result(run);
-  }
-
-  private async findStored(ref: string, directory: string): Promise<Project | null> {
-    const isGuid = /^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(ref);
-    if (isGuid) return this.ds.getRepository(Project).findOneBy({ logikalId: ref.toLowerCase() });
-    return this.ds.getRepository(Project).createQueryBuilder('p')
-      .innerJoin(Directory, 'd', 'd.id = p.directoryId')
-      .where('p.name = :n AND d.path = :dp', { n: ref, dp: directory })
-      .getOne();
   }
 }
