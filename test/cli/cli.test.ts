@@ -3,9 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startEmulator, type LogikalEmulator } from '../../server/emulator';
+import { startEmulator, type LogikalEmulator } from '../../emulator';
 
-const CLI = join(__dirname, '..', '..', 'server', 'cli.js');
+const CLI = join(__dirname, '..', '..', 'server', 'cli', 'index.js');
 
 /** Async: the emulator runs in this process and must keep answering while the CLI runs. */
 function runAsync(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {

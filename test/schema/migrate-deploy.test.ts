@@ -9,7 +9,7 @@ import { startApp } from '../../server/bootstrap';
 import { MIGRATION_LOCK_KEY, openDatabase } from '../../server/db/database';
 import { predecessorPhases } from './schema-test-util';
 
-const CLI = join(__dirname, '..', '..', 'server', 'cli.js');
+const CLI = join(__dirname, '..', '..', 'server', 'cli', 'index.js');
 const INITIAL = 'InitialSchema1764374400000';
 
 interface CliRun { code: number | null; stdout: string; stderr: string }

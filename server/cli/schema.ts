@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
-import type { BridgeConfig } from './config';
-import { cliConfig } from './cli-config';
-import type { CheckReport, FixReport, SchemaProblem, SchemaHealthService } from './db/schema-health.service';
+import type { BridgeConfig } from '../config';
+import { cliConfig } from './config';
+import { openDatabase } from '../db/database';
+import { SchemaHealthService } from '../db/schema-health.service';
+import type { CheckReport, FixReport, SchemaProblem } from '../db/schema-health.service';
 
 /**
  * `check-constraints` and `fix-constraints [--dry-run]`, for deploy scripts. Exit codes:
@@ -37,15 +39,12 @@ export function registerSchemaCommands(program: Command): void {
 }
 
 async function withSchema<T>(c: BridgeConfig, fn: (s: SchemaHealthService) => Promise<T>): Promise<T> {
-  // Loaded only now: the entities read the config when their module loads.
-  const { openDatabase } = await import('./db/database.js');
-  const { SchemaHealthService: Service } = await import('./db/schema-health.service.js');
   try {
-    const ds = await openDatabase(c);
+    const db = await openDatabase(c);
     try {
-      return await fn(new Service(ds));
+      return await fn(new SchemaHealthService(db));
     } finally {
-      await ds.destroy();
+      await db.close();
     }
   } catch (err) {
     process.stderr.write(`logikal-bridge: ${err instanceof Error ? err.message : String(err)}\n`);

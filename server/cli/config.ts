@@ -1,14 +1,13 @@
-import { ConfigError, loadConfig, setConfig, type BridgeConfig } from './config';
-import { configureLogging } from './logging';
+import { ConfigError, loadConfig, type BridgeConfig } from '../config';
+import { configureLogging } from '../logging';
 
 /**
- * Reads the config before anything touching the database is loaded: a bad value stops the
- * command with one line naming the variable, and exit code 2.
+ * Reads the config first thing in every command that needs it: a bad value stops the command with
+ * one line naming the variable, and exit code 2.
  */
 export function cliConfig(): BridgeConfig {
   try {
     const c = loadConfig();
-    setConfig(c);
     configureLogging({ level: c.logLevel, production: c.production });
     return c;
   } catch (err) {

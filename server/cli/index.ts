@@ -1,9 +1,15 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { cliConfig, fail } from './cli-config';
-import { configureLogging, getLogger } from './logging';
-import { bridgeVersion } from './version';
-import { registerSchemaCommands } from './cli-schema';
+import { cliConfig, fail } from './config';
+import { configureLogging, getLogger } from '../logging';
+import { bridgeVersion } from '../version';
+import { startApp } from '../bootstrap';
+import { startScheduler } from '../scheduler';
+import { openDatabase, migrate } from '../db/database';
+import { registerSchemaCommands } from './schema';
+import { withApiKeys } from './support';
+import { runSyncCommand } from './sync';
+import { runDemo } from './demo';
 
 const program = new Command('logikal-bridge')
   .description('Mirrors Orgadata LogiKal into a database and serves it to Odoo over JSON-RPC')
@@ -11,9 +17,7 @@ const program = new Command('logikal-bridge')
 
 program.command('serve').description('serve JSON-RPC on HOST:PORT (default 127.0.0.1:8070)').action(async () => {
   const c = cliConfig();
-  const { startApp } = await import('./bootstrap.js');
   const app = await startApp(c).catch(fail);
-  const { startScheduler } = await import('./scheduler.js');
   const stopScheduler = startScheduler(app);
   // A stray rejection is a bug to log, not a reason to drop every caller's connection.
   process.on('unhandledRejection', (reason) => getLogger('app').error('unhandled rejection', { error: reason }));
@@ -28,11 +32,10 @@ program.command('serve').description('serve JSON-RPC on HOST:PORT (default 127.0
 
 program.command('migrate').description('apply pending database migrations (the deploy step)').action(async () => {
   const c = cliConfig();
-  const { openDatabase, migrate } = await import('./db/database.js');
   try {
-    const ds = await openDatabase(c);
-    const { applied } = await migrate(ds);
-    await ds.destroy();
+    const db = await openDatabase(c);
+    const { applied } = await migrate(db);
+    await db.close();
     process.stdout.write(applied.length ? `applied ${applied.length} migration(s):\n${applied.map((a) => `  ${a}\n`).join('')}` : 'database is up to date\n');
   } catch (err) {
     fail(new Error(`migration failed: ${err instanceof Error ? err.message : String(err)}`));
@@ -43,7 +46,6 @@ const apikey = program.command('apikey').description('manage API keys');
 apikey.command('create').requiredOption('--name <name>', 'who the key is for').option('--scopes <list>', 'read,sync,admin', 'read')
   .description('create a key and print it once').action(async (opts: { name: string; scopes: string }) => {
     const c = cliConfig();
-    const { withApiKeys } = await import('./cli-support.js');
     await withApiKeys(c, async (keys, parseScopes) => {
       const { key, record } = await keys.create(opts.name, parseScopes(opts.scopes));
       process.stdout.write(`${key}\n`);
@@ -52,7 +54,6 @@ apikey.command('create').requiredOption('--name <name>', 'who the key is for').o
   });
 apikey.command('list').description('list keys (never their secrets)').action(async () => {
   const c = cliConfig();
-  const { withApiKeys } = await import('./cli-support.js');
   await withApiKeys(c, async (keys) => {
     for (const k of await keys.list()) {
       process.stdout.write(`${k.id}\t${k.name}\t${k.keyPrefix}…\t${k.scopes.join(',')}\t${k.revokedAt ? 'revoked' : 'active'}\n`);
@@ -61,7 +62,6 @@ apikey.command('list').description('list keys (never their secrets)').action(asy
 });
 apikey.command('revoke <nameOrId>').description('revoke a key').action(async (nameOrId: string) => {
   const c = cliConfig();
-  const { withApiKeys } = await import('./cli-support.js');
   await withApiKeys(c, async (keys) => {
     const k = await keys.revoke(nameOrId);
     process.stdout.write(`revoked "${k.name}"\n`);
@@ -79,7 +79,8 @@ program.command('emulator').description('run the bundled LogiKal MBIOE emulator'
   .option('--max-sessions <n>', 'licence cap on concurrent sessions')
   .action(async (o: Record<string, string | undefined>) => {
     configureLogging({ level: 'info', production: false });
-    const { startEmulator } = await import('./emulator/index.js');
+    // The emulator is a test and demo tool: only this command and `demo` load it.
+    const { startEmulator } = await import('../../emulator/index.js');
     const emu = await startEmulator({
       fixture: o.fixture, port: Number(o.port), host: o.host, latencyScale: Number(o.latencyScale), prefix: o.prefix,
       username: o.username, password: o.password, maxSessions: o.maxSessions ? Number(o.maxSessions) : undefined,
@@ -96,7 +97,6 @@ program.command('sync <project>').description('force-sync one project (name or G
   .option('--concurrency <n>', 'parallel Logikal sessions (default LOGIKAL_MAX_SESSIONS)')
   .action(async (project: string, opts: { directory: string; smart?: boolean; concurrency?: string }) => {
     const c = cliConfig();
-    const { runSyncCommand } = await import('./cli-sync.js');
     // exit explicitly: keep-alive sockets to Logikal would otherwise hold the process open.
     process.exit(await runSyncCommand(c, project, opts).catch(fail));
   });
@@ -105,7 +105,6 @@ program.command('demo').description('bundled emulator + embedded SQLite + a real
   .option('--latency-scale <s>', 'emulator latency relative to the real server', '0.05')
   .option('--keep', 'keep the bridge and emulator running afterwards')
   .action(async (o: { latencyScale: string; keep?: boolean }) => {
-    const { runDemo } = await import('./demo.js');
     await runDemo({ latencyScale: Number(o.latencyScale), keep: !!o.keep }).catch(fail);
   });
 

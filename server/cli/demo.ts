@@ -1,8 +1,9 @@
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { loadConfig, setConfig } from './config';
-import { configureLogging } from './logging';
+import { loadConfig } from '../config';
+import { configureLogging } from '../logging';
+import { startApp } from '../bootstrap';
 
 const PROJECT = 'DOS22309';
 const DIRECTORY = 'Demo Odoo';
@@ -18,14 +19,13 @@ export async function runDemo(opts: { latencyScale: number; keep: boolean }): Pr
   const emuPassword = 'demo-' + randomBytes(6).toString('hex');
   configureLogging({ level: 'warn', production: false });
 
-  const { startEmulator } = await import('./emulator/index.js');
+  // The emulator is a test and demo tool: loaded only when the demo runs.
+  const { startEmulator } = await import('../../emulator/index.js');
   const emulator = await startEmulator({ latencyScale: opts.latencyScale, password: emuPassword });
   const config = loadConfig({
     DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', LOGIKAL_URL: emulator.url, LOGIKAL_USERNAME: 'odoo',
     LOGIKAL_PASSWORD: emuPassword, LOGIKAL_MAX_SESSIONS: '8', BRIDGE_BOOTSTRAP_KEY: key, MIGRATE_ON_START: 'true',
   });
-  setConfig(config);
-  const { startApp } = await import('./bootstrap.js');
   const app = await startApp(config);
   const out = (s = '') => process.stdout.write(s + '\n');
 

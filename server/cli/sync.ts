@@ -1,11 +1,11 @@
 import { SingleBar, Presets } from 'cli-progress';
-import type { BridgeConfig } from './config';
-import { buildServices } from './bootstrap';
-import type { SyncMode } from './sync/types';
+import type { BridgeConfig } from '../config';
+import { buildServices } from '../bootstrap';
+import type { SyncMode } from '../sync/types';
 
 /** `logikal-bridge sync <project> --directory <path>`: one sync in this process, result as JSON on stdout. */
 export async function runSyncCommand(c: BridgeConfig, project: string, opts: { directory: string; smart?: boolean; concurrency?: string }): Promise<number> {
-  const { services, ds } = await buildServices(c);
+  const { services, db } = await buildServices(c);
   const bar = process.stderr.isTTY ? new SingleBar({ format: 'parts lists {bar} {value}/{total} | {duration}s', stream: process.stderr }, Presets.shades_classic) : null;
   let started = false;
   try {
@@ -27,6 +27,6 @@ export async function runSyncCommand(c: BridgeConfig, project: string, opts: { d
   } finally {
     bar?.stop();
     await services.sync.drain();
-    await ds.destroy();
+    await db.close();
   }
 }
