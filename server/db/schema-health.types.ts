@@ -1,4 +1,4 @@
-import type { Dialect, ForeignKeySpec, KeySpec, TableSpec } from './schema-introspection';
+import type { Dialect, ForeignKeySpec, KeySpec, TableSpec } from './schema-spec';
 
 /** The shapes admin.check_constraints and admin.fix_constraints answer, and the plan between them. */
 export type ProblemKind =
