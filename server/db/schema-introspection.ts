@@ -1,47 +1,13 @@
 import type { DataSource, QueryRunner, Table } from 'typeorm';
+import { NULL_GUID } from '../../entities/phase.entity';
+import {
+  migrationState, normAction, type ForeignKeySpec, type KeySpec, type MigrationState, type TableSpec,
+} from './schema-spec';
 
 /**
- * The two sides admin.check_constraints compares, in one driver-neutral shape: what the entity
- * metadata says (kept equal to the migrations by the no-drift test) and what the live database has.
+ * Reads the two sides schema-diff.ts compares: the schema the migrations produce (from TypeORM's
+ * entity metadata, kept equal to the migrations by the no-drift test) and the live one.
  */
-
-/** A unique constraint or an index (unique, partial or plain). */
-export interface KeySpec {
-  /** 'unique' = a table constraint; 'index' = a CREATE [UNIQUE] INDEX. */
-  kind: 'unique' | 'index';
-  name: string;
-  columns: string[];
-  unique: boolean;
-  /** Partial-index predicate as the database spells it (PostgreSQL rewrites it), or null. */
-  where: string | null;
-}
-
-export interface ForeignKeySpec {
-  name: string;
-  columns: string[];
-  refTable: string;
-  refColumns: string[];
-  onDelete: string;
-}
-
-export interface TableSpec {
-  table: string;
-  /** Primary-key column, for listing offending rows. */
-  idColumn: string;
-  columns: string[];
-  keys: KeySpec[];
-  foreignKeys: ForeignKeySpec[];
-}
-
-export type Dialect = 'postgres' | 'sqlite';
-
-export function dialectOf(ds: DataSource): Dialect {
-  return ds.options.type === 'postgres' ? 'postgres' : 'sqlite';
-}
-
-function normAction(a: string | undefined): string {
-  return (a ?? 'NO ACTION').toUpperCase();
-}
 
 function bareTable(path: string): string {
   const parts = path.split('.');
@@ -95,33 +61,29 @@ export async function liveTable(qr: QueryRunner, name: string, idColumn: string)
   };
 }
 
-function sameColumns(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((c, i) => c === b[i]);
+/** The live counterpart of each expected table that exists. */
+export async function liveSchema(qr: QueryRunner, expected: TableSpec[]): Promise<TableSpec[]> {
+  const out: TableSpec[] = [];
+  for (const want of expected) {
+    const live = await liveTable(qr, want.table, want.idColumn);
+    if (live) out.push(live);
+  }
+  return out;
 }
 
-/**
- * Whether a live object satisfies an expected one. Partial predicates are compared by presence
- * only: PostgreSQL stores `state IN (...)` as `(state)::text = ANY (ARRAY[...])`. On SQLite a unique
- * index of the right name and columns satisfies a unique constraint: SQLite cannot add a table
- * constraint without rebuilding the table, so that is how fix_constraints repairs it there.
- */
-export function satisfies(live: KeySpec, want: KeySpec, dialect: Dialect): boolean {
-  if (!sameColumns(live.columns, want.columns) || live.unique !== want.unique) return false;
-  if ((live.where === null) !== (want.where === null)) return false;
-  if (live.kind === want.kind) return true;
-  return dialect === 'sqlite' && want.kind === 'unique' && live.kind === 'index' && live.where === null;
+export async function migrationStatus(ds: DataSource, qr: QueryRunner): Promise<MigrationState> {
+  const q = (x: string) => ds.driver.escape(x);
+  const table = ds.options.migrationsTableName ?? 'migrations';
+  const known = ds.migrations.map((m) => m.name ?? m.constructor.name);
+  const executed = (await qr.hasTable(table))
+    ? ((await qr.query(`SELECT ${q('name')} AS name FROM ${q(table)} ORDER BY ${q('timestamp')}, ${q('id')}`)) as Array<{ name: string }>).map((r) => r.name)
+    : [];
+  return migrationState(known, executed);
 }
 
-export function sameForeignKey(live: ForeignKeySpec, want: ForeignKeySpec): boolean {
-  return sameColumns(live.columns, want.columns) && live.refTable === want.refTable
-    && sameColumns(live.refColumns, want.refColumns) && live.onDelete === want.onDelete;
-}
-
-export function describeKey(k: KeySpec): string {
-  const what = k.kind === 'unique' ? 'unique constraint' : k.unique ? (k.where ? 'partial unique index' : 'unique index') : 'index';
-  return `${what} on (${k.columns.join(', ')})${k.where ? ` WHERE ${k.where}` : ''}`;
-}
-
-export function describeForeignKey(f: ForeignKeySpec): string {
-  return `foreign key (${f.columns.join(', ')}) -> ${f.refTable}(${f.refColumns.join(', ')}) ON DELETE ${f.onDelete}`;
+/** Rows of a table whose logikal_id is the null GUID (0 when the table or column is missing). */
+export async function countNullGuid(ds: DataSource, qr: QueryRunner, table: string): Promise<number> {
+  if (!(await qr.hasColumn(table, 'logikal_id').catch(() => false))) return 0;
+  const rows = (await qr.query(`SELECT COUNT(*) AS n FROM ${ds.driver.escape(table)} WHERE ${ds.driver.escape('logikal_id')} = '${NULL_GUID}'`)) as Array<{ n: unknown }>;
+  return Number(rows[0]?.n ?? 0);
 }
