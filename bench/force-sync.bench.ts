@@ -3,8 +3,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, setConfig, type BridgeConfig } from '../server/config';
+import { IsNull, Not } from 'typeorm';
+import { loadConfig, type BridgeConfig } from '../server/config';
 import { configureLogging } from '../server/logging';
+import { buildServices } from '../server/bootstrap';
+import { PartsListParser } from '../server/parts/parts-list-parser';
+import { Elevation } from '../entities';
+import { startEmulator, DEFAULT_LATENCY } from '../emulator';
 
 const PROJECT = 'DOS22309';
 const DIRECTORY = 'Demo Odoo';
@@ -19,18 +24,11 @@ async function main(): Promise<void> {
   const maxSessions = Number(arg('sessions', '8'));
   configureLogging({ level: 'error', production: false });
   const root = mkdtempSync(join(tmpdir(), 'lkb-bench-'));
+  const emulator = await startEmulator({ latencyScale: scale, password: 'bench-password', maxSessions: 64 });
   const configFor = (name: string): BridgeConfig => loadConfig({
-    DATA_DIR: join(root, name), LOGIKAL_URL: emulatorUrl, LOGIKAL_USERNAME: 'odoo', LOGIKAL_PASSWORD: 'bench-password',
+    DATA_DIR: join(root, name), LOGIKAL_URL: emulator.url, LOGIKAL_USERNAME: 'odoo', LOGIKAL_PASSWORD: 'bench-password',
     LOGIKAL_MAX_SESSIONS: String(maxSessions), LOG_LEVEL: 'error', MIGRATE_ON_START: 'true',
   });
-  setConfig(loadConfig({ DATA_DIR: root }));
-  const { startEmulator, DEFAULT_LATENCY } = await import('../server/emulator/index.js');
-  const { buildServices } = await import('../server/bootstrap.js');
-  const { PartsListParser } = await import('../server/parts/parts-list-parser.js');
-  const { Elevation } = await import('../entities/index.js');
-
-  const emulator = await startEmulator({ latencyScale: scale, password: 'bench-password', maxSessions: 64 });
-  const emulatorUrl = emulator.url;
   const out = (s = '') => process.stdout.write(s + '\n');
   out(`DOS22309 force sync benchmark — emulator latency x${scale} (login ${DEFAULT_LATENCY.login * scale}s), LOGIKAL_MAX_SESSIONS=${maxSessions}`);
 
@@ -49,7 +47,7 @@ async function main(): Promise<void> {
   const c1 = await timed('force sync, concurrency 1 (sequential)', () =>
     seq.services.sync.syncProject('force', { projectId: PROJECT, directoryId: DIRECTORY, waitSeconds: 86400, concurrency: 1 }));
   await seq.services.sync.drain();
-  await seq.ds.destroy();
+  await seq.db.close();
 
   // 2. Parallel sessions, logins started ahead of need.
   const par = await buildServices(configFor('c8'));
@@ -59,17 +57,17 @@ async function main(): Promise<void> {
     par.services.sync.syncProject('smart', { projectId: PROJECT, directoryId: DIRECTORY, waitSeconds: 86400 }));
 
   // 3. Parsing alone, from the stored files.
-  const rows = await par.ds.getRepository(Elevation).createQueryBuilder('e').addSelect('e.partsList').where('e.partsList IS NOT NULL').getMany();
+  const rows = await par.db.reader.getRepository(Elevation).find({ where: { partsListFileId: Not(IsNull()) }, relations: { partsListFile: true } });
   const parser = new PartsListParser({ tempDir: join(root, 'parse') });
   let bytes = 0;
   const p0 = performance.now();
   for (const r of rows) {
-    await parser.parse(r.partsList!, r.name);
-    bytes += r.partsList!.length;
+    await parser.parse(r.partsListFile!.content, r.name);
+    bytes += r.partsListFile!.content.length;
   }
   const parseMs = performance.now() - p0;
   await par.services.sync.drain();
-  await par.ds.destroy();
+  await par.db.close();
   await emulator.stop();
   rmSync(root, { recursive: true, force: true });
 
