@@ -1,5 +1,6 @@
 import { resolve, join } from 'node:path';
 import { validate as validateCron } from 'node-cron';
+import { z } from 'zod';
 
 /** Every setting of the bridge; read once from the environment by {@link loadConfig}. */
 export interface BridgeConfig {
@@ -42,75 +43,64 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'];
+const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
+const MBIOE_URL = 'an http(s) URL ending in /api/v3';
 
-function int(env: Env, name: string, def: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return def;
-  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `an integer from ${min} to ${max}`, raw);
-  const n = Number(raw);
-  if (n < min || n > max) throw new ConfigError(name, `an integer from ${min} to ${max}`, raw);
-  return n;
-}
+/** A variable that is unset, empty or blank takes the default; any other value must pass `schema`. */
+const setting = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema);
+const integer = (min: number, max: number) => z.string().trim()
+  .refine((s) => /^\d+$/.test(s) && Number(s) >= min && Number(s) <= max, `an integer from ${min} to ${max}`)
+  .transform(Number);
+const trimmed = z.string().trim();
 
-function bool(env: Env, name: string, def: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return def;
-  const v = raw.trim().toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
-  if (['0', 'false', 'no', 'off'].includes(v)) return false;
-  throw new ConfigError(name, 'true or false', raw);
-}
+/** The environment: each key is a variable, each message what it expects (ConfigError adds the rest). */
+const EnvSchema = z.object({
+  DATABASE_URL: setting(trimmed.regex(/^postgres(ql)?:\/\//i, 'a postgres:// URL, or unset for the embedded SQLite').optional()),
+  LOGIKAL_URL: setting(trimmed.pipe(z.url({ protocol: /^https?$/, error: MBIOE_URL, abort: true }))
+    .refine((u) => /\/api\/v3\/?$/.test(new URL(u).pathname), MBIOE_URL).optional()),
+  SYNC_CRON: setting(trimmed.refine((c) => validateCron(c), 'a cron expression such as "0 2 * * *"').default('0 2 * * *')),
+  LOG_LEVEL: setting(trimmed.toLowerCase().pipe(z.enum(LOG_LEVELS, `one of ${LOG_LEVELS.join(', ')}`)).default('info')),
+  BRIDGE_BOOTSTRAP_KEY: setting(z.string().min(16, 'at least 16 characters').optional()),
+  PORT: setting(integer(0, 65535).default(8070)),
+  HOST: setting(trimmed.default('127.0.0.1')),
+  DATA_DIR: setting(z.string().default('./data')),
+  LOGIKAL_USERNAME: setting(z.string().optional()),
+  LOGIKAL_PASSWORD: setting(z.string().optional()),
+  LOGIKAL_MAX_SESSIONS: setting(integer(1, 64).default(4)),
+  MIGRATE_ON_START: setting(trimmed.pipe(z.stringbool({ truthy: ['1', 'true', 'yes', 'on'], falsy: ['0', 'false', 'no', 'off'], error: 'true or false' })).optional()),
+  BRIDGE_DB_NAME: setting(trimmed.default('logikal')),
+  NODE_ENV: z.string().optional(),
+});
+
+/** Variables whose value never appears in an error. */
+const SECRET = new Set(['DATABASE_URL', 'BRIDGE_BOOTSTRAP_KEY', 'LOGIKAL_PASSWORD']);
 
 /** Parses and checks the environment; throws a ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env): BridgeConfig {
-  const dataDir = resolve(env.DATA_DIR || './data');
-  const dbUrl = env.DATABASE_URL?.trim();
-  let database: BridgeConfig['database'];
-  if (!dbUrl) database = { type: 'sqlite', path: join(dataDir, 'bridge.sqlite') };
-  else if (/^postgres(ql)?:\/\//i.test(dbUrl)) database = { type: 'postgres', url: dbUrl };
-  else throw new ConfigError('DATABASE_URL', 'a postgres:// URL, or unset for the embedded SQLite', '<redacted>');
-
-  const logikalUrl = env.LOGIKAL_URL?.trim() || undefined;
-  if (logikalUrl !== undefined) {
-    let ok = false;
-    try {
-      const u = new URL(logikalUrl);
-      ok = (u.protocol === 'http:' || u.protocol === 'https:') && /\/api\/v3\/?$/.test(u.pathname);
-    } catch { ok = false; }
-    if (!ok) throw new ConfigError('LOGIKAL_URL', 'an http(s) URL ending in /api/v3', logikalUrl);
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const { path, message } = parsed.error.issues[0]!;
+    const variable = String(path[0]);
+    throw new ConfigError(variable, message, SECRET.has(variable) ? undefined : env[variable]);
   }
-
-  const syncCron = env.SYNC_CRON?.trim() || '0 2 * * *';
-  if (!validateCron(syncCron)) throw new ConfigError('SYNC_CRON', 'a cron expression such as "0 2 * * *"', syncCron);
-
-  const logLevel = (env.LOG_LEVEL?.trim() || 'info').toLowerCase();
-  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')}`, logLevel);
-
-  const bootstrapKey = env.BRIDGE_BOOTSTRAP_KEY || undefined;
-  if (bootstrapKey !== undefined && bootstrapKey.length < 16) {
-    throw new ConfigError('BRIDGE_BOOTSTRAP_KEY', 'at least 16 characters');
-  }
-
-  const dbName = env.BRIDGE_DB_NAME?.trim() || 'logikal';
-
+  const e = parsed.data;
+  const dataDir = resolve(e.DATA_DIR);
+  const database: BridgeConfig['database'] = e.DATABASE_URL
+    ? { type: 'postgres', url: e.DATABASE_URL }
+    : { type: 'sqlite', path: join(dataDir, 'bridge.sqlite') };
   return {
-    port: int(env, 'PORT', 8070, 0, 65535),
-    host: env.HOST?.trim() || '127.0.0.1',
+    port: e.PORT,
+    host: e.HOST,
     database,
     dataDir,
-    logikal: {
-      url: logikalUrl,
-      username: env.LOGIKAL_USERNAME || undefined,
-      password: env.LOGIKAL_PASSWORD || undefined,
-      maxSessions: int(env, 'LOGIKAL_MAX_SESSIONS', 4, 1, 64),
-    },
-    syncCron,
-    logLevel,
-    bootstrapKey,
-    migrateOnStart: bool(env, 'MIGRATE_ON_START', database.type === 'sqlite'),
-    dbName,
-    production: env.NODE_ENV === 'production',
+    logikal: { url: e.LOGIKAL_URL, username: e.LOGIKAL_USERNAME, password: e.LOGIKAL_PASSWORD, maxSessions: e.LOGIKAL_MAX_SESSIONS },
+    syncCron: e.SYNC_CRON,
+    logLevel: e.LOG_LEVEL,
+    bootstrapKey: e.BRIDGE_BOOTSTRAP_KEY,
+    migrateOnStart: e.MIGRATE_ON_START ?? database.type === 'sqlite',
+    dbName: e.BRIDGE_DB_NAME,
+    production: e.NODE_ENV === 'production',
   };
 }
 
