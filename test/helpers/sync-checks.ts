@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { DataSource } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { Elevation, ElevationGlass } from '../../entities';
 import type { LogikalEmulator } from '../../emulator';
 import { LogikalClient, type LogikalClientOptions } from '../../server/logikal';
@@ -63,12 +63,12 @@ export function partsListCalls(emulator: LogikalEmulator): number {
 }
 
 /** Everything a parts list put into the mirror for one elevation (file, hash, parsed fields, glass rows). */
-export async function partsSnapshot(ds: DataSource, elevationId: number): Promise<Record<string, unknown>> {
-  const e = await ds.getRepository(Elevation).createQueryBuilder('e').addSelect('e.partsList')
+export async function partsSnapshot(ds: EntityManager, elevationId: number): Promise<Record<string, unknown>> {
+  const e = await ds.getRepository(Elevation).createQueryBuilder('e').leftJoinAndSelect('e.partsListFile', 'pf')
     .where('e.id = :id', { id: elevationId }).getOneOrFail();
   const glass = await ds.getRepository(ElevationGlass).find({ where: { elevationId }, order: { id: 'ASC' } });
   return {
-    partsList: e.partsList?.toString('base64') ?? null, partsListSha256: e.partsListSha256, partsListSize: e.partsListSize,
+    partsList: e.partsListFile?.content.toString('base64') ?? null, partsListSha256: e.partsListSha256, partsListSize: e.partsListSize,
     parseStatus: e.parseStatus, partsCount: e.partsCount, systemName: e.systemName, systemCode: e.systemCode,
     widthOut: e.widthOut, heightOut: e.heightOut, autoDescription: e.autoDescription, colorBaseLong: e.colorBaseLong,
     glass: glass.map(({ id: _id, ...g }) => g),
@@ -84,7 +84,7 @@ export function directSync(rig: Rig, opts: Partial<LogikalClientOptions> = {}): 
     baseUrl: rig.emulator.url, username: EMU_USER, password: EMU_PASSWORD, maxSessions: 4,
     backoffBaseMs: 5, backoffMaxMs: 40, ...opts,
   });
-  return { sync: new SyncService(rig.bridge.app.services.ds, rig.bridge.app.services.config, client), client };
+  return { sync: new SyncService(rig.bridge.app.services.db, rig.bridge.app.services.config, client), client };
 }
 
 /** Waits for the bridge's runs to end, checks I5 so far, then zeroes the emulator's counters. */

@@ -164,7 +164,7 @@ describe('Odoo domains over /jsonrpc (search on logikal.elevation / logikal.proj
     const r = await odoo.kw(EL, 'search', [[]], { order: 'CASE WHEN EXISTS(SELECT 1 FROM api_keys) THEN name END' });
     assert.equal(r.error.data.name, 'builtins.ValueError');
     assert.match(r.error.data.message, /Invalid "order"/);
-    assert.equal(await t.app.services.ds.getRepository(Elevation).count(), 7, 'the table is intact');
+    assert.equal(await t.app.services.db.reader.getRepository(Elevation).count(), 7, 'the table is intact');
   });
 
   it('refuses unknown fields, operators, malformed domains and wrong value types, naming the culprit', async () => {

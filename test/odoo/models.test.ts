@@ -127,7 +127,7 @@ describe('logikal.* models: methods and Odoo value conventions', () => {
       assert.equal(r.error?.data.name, 'builtins.ValueError', order);
       assert.match(r.error.data.message, /order/, order);
     }
-    const glass = t.app.services.ds.getRepository(ElevationGlass);
+    const glass = t.app.services.db.reader.getRepository(ElevationGlass);
     await glass.insert(Array.from({ length: MAX_RECORDS + 5 }, (_v, i) => ({ elevationId: s.posLower, glassId: `B-${i}`, name: null })));
     const page = await odoo.ok('logikal.elevation.glass', 'search_read', [[['elevation_id', '=', s.posLower]], ['glass_id']], { limit: 1e9 });
     assert.equal(page.length, MAX_RECORDS, 'limit is capped');
@@ -190,7 +190,7 @@ describe('logikal.* models: methods and Odoo value conventions', () => {
       const r = await odoo.call('object', 'execute_kw', [...args, EL, 'search', [[]]]);
       assert.equal(r.error?.data.name, 'odoo.exceptions.AccessDenied', JSON.stringify(args));
     }
-    const { key, record } = await new ApiKeyService(t.app.services.ds).create('reader', ['read']);
+    const { key, record } = await new ApiKeyService(t.app.services.db).create('reader', ['read']);
     const reader = new OdooJsonRpc(t, key);
     await reader.login();
     assert.equal(reader.uid, record.id);
@@ -202,7 +202,7 @@ describe('logikal.* models: methods and Odoo value conventions', () => {
 
   it('compiles values into parameters, never into the SQL text', () => {
     const svc = t.app.services.odoo;
-    const c = new DomainCompiler(svc.registry, t.app.services.ds.options.type === 'postgres' ? 'postgres' : 'sqlite', (x) => `"${x}"`);
+    const c = new DomainCompiler(svc.registry, t.app.services.db.dialect, (x) => `"${x}"`);
     const sql = c.compile(parseDomain(['|', ['name', '=', INJECTION], ['phase_id.name', 'ilike', "'; DROP TABLE phases; --"]]), svc.model(EL), 'r');
     assert.doesNotMatch(sql, /OR 1=1|DROP/);
     assert.deepEqual(Object.values(c.params), [INJECTION, "%'; DROP TABLE phases; --%"]);

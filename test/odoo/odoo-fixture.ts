@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DataSource } from 'typeorm';
-import { Directory, Elevation, ElevationGlass, NULL_GUID, Phase, Project, SyncRun } from '../../entities';
+import { createHash } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { Directory, Elevation, ElevationGlass, NULL_GUID, Phase, Project, StoredFile, SyncRun } from '../../entities';
 import { fixturesDir } from '../../server/paths';
 import { BOOTSTRAP_KEY, startTestApp, type TestApp } from '../helpers/test-app';
 
@@ -26,7 +27,7 @@ export interface Seed {
  * Rows written straight through TypeORM: NULLs, unicode, the null-GUID default phase in two
  * projects, inactive rows, binary thumbnails and a parts list.
  */
-export async function seed(ds: DataSource): Promise<Seed> {
+export async function seed(ds: EntityManager): Promise<Seed> {
   const dirs = ds.getRepository(Directory);
   const dirRoot = (await dirs.save({ path: 'Demo Odoo', name: 'Demo Odoo', parentId: null, active: true, lastSyncedAt: at('2026-03-01 08:00:00') })).id;
   const dirSub = (await dirs.save({ path: 'Demo Odoo/Sub 1', name: 'Sub 1', parentId: dirRoot, active: true, lastSyncedAt: null })).id;
@@ -48,13 +49,16 @@ export async function seed(ds: DataSource): Promise<Seed> {
   const els = ds.getRepository(Elevation);
   const el = async (e: Partial<Elevation>): Promise<number> => (await els.save({
     logikalId: g(), versionId: null, amount: null, width: null, height: null, automaticDescription: null, systemDescription: null,
-    modelDescription: null, userDescription: null, logikalChangedAt: null, thumbnail: null, thumbnailSha256: null, partsList: null,
+    modelDescription: null, userDescription: null, logikalChangedAt: null, thumbnailFileId: null, thumbnailSha256: null, partsListFileId: null,
     partsListSha256: null, partsListSize: null, partsListSyncedAt: null, autoDescription: null, autoDescriptionShort: null,
     widthOut: null, widthUnit: null, heightOut: null, heightUnit: null, weightOut: null, weightUnit: null, areaOutput: null,
     areaUnit: null, systemCode: null, systemName: null, systemLongName: null, colorBaseLong: null, partsCount: null,
     parseStatus: 'pending', parseError: null, lastSyncedAt: null, active: true, ...e,
   } as Elevation)).id;
-  const pos1 = await el({ projectId: p1, phaseId: phA, name: 'Pos_1', amount: 2, width: 1200, height: 2400, systemName: 'AWS 75', thumbnail: PNG, thumbnailSha256: 'a'.repeat(64), partsList: PARTS, partsListSize: PARTS.length, partsCount: 42, parseStatus: 'success', logikalChangedAt: at('2026-03-02 14:05:09') });
+  const file = async (content: Buffer): Promise<number> => (await ds.getRepository(StoredFile).save({
+    sha256: createHash('sha256').update(content).digest('hex'), size: content.length, content, createdAt: new Date(),
+  })).id;
+  const pos1 = await el({ projectId: p1, phaseId: phA, name: 'Pos_1', amount: 2, width: 1200, height: 2400, systemName: 'AWS 75', thumbnailFileId: await file(PNG), thumbnailSha256: 'a'.repeat(64), partsListFileId: await file(PARTS), partsListSize: PARTS.length, partsCount: 42, parseStatus: 'success', logikalChangedAt: at('2026-03-02 14:05:09') });
   const posX1 = await el({ projectId: p1, phaseId: phA, name: 'PosX1', height: 1000, parseStatus: 'failed', parseError: 'corrupt' });
   const posLower = await el({ projectId: p1, phaseId: phA, name: 'pos 2 lower', width: 800, height: 1000, systemName: 'aws 75' });
   const door = await el({ projectId: p1, phaseId: phDefault1, name: INJECTION, width: 900, userDescription: '100% wood_grain' });
@@ -115,6 +119,6 @@ export class OdooJsonRpc {
 /** A bridge on a fresh database with the seed rows and a logged-in Odoo client: every Odoo suite's setup. */
 export async function seededApp(): Promise<{ t: TestApp; s: Seed; odoo: OdooJsonRpc }> {
   const t = await startTestApp();
-  const s = await seed(t.app.services.ds);
+  const s = await t.app.services.db.write((m) => seed(m));
   return { t, s, odoo: await new OdooJsonRpc(t).login() };
 }

@@ -11,7 +11,7 @@ describe('JSON-RPC transport over real HTTP', () => {
     t = await startTestApp();
     readKey = (await t.app.services.apiKeys.create('odoo-reader', ['read'])).key;
     // A finished run to read back (no Logikal needed): a failed sync of an unconfigured bridge is refused, so seed one.
-    const { run } = await t.app.services.sync.runs.begin('force_project', JSON.stringify({ directory: 'Demo Odoo', project: 'DOS1' }), 'project:x', 'test');
+    const { run } = await t.app.services.sync.runs.begin('force_project', { directoryPath: 'Demo Odoo', projectRef: 'DOS1' }, 'project:x', 'test');
     await t.app.services.sync.runs.finish(run.id, 'succeeded', 'done', []);
     runId = run.id;
   });

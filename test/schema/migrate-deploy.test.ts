@@ -40,11 +40,11 @@ async function withDb(fn: (db: TestDatabase) => Promise<void>): Promise<void> {
 
 /** Raw SQL on the test database, outside the bridge. */
 async function rawSql(db: TestDatabase, sql: string): Promise<void> {
-  const ds = await openDatabase(configFor(db, { MIGRATE_ON_START: 'false' }));
+  const bridgeDb = await openDatabase(configFor(db, { MIGRATE_ON_START: 'false' }));
   try {
-    await ds.query(sql);
+    await bridgeDb.exclusive((ds) => ds.query(sql));
   } finally {
-    await ds.destroy();
+    await bridgeDb.close();
   }
 }
 
@@ -103,11 +103,11 @@ test(`[${dialect}] a failing migration exits 1 with "migration failed:" and reco
 test(`[${dialect}] check-constraints / fix-constraints exit codes for deploy scripts`, () => withDb(async (db) => {
   assert.equal((await cli(db, ['migrate'])).code, 0);
   assert.equal((await cli(db, ['check-constraints'])).code, 0);
-  const ds = await openDatabase(configFor(db, { MIGRATE_ON_START: 'false' }));
+  const bridgeDb = await openDatabase(configFor(db, { MIGRATE_ON_START: 'false' }));
   try {
-    await predecessorPhases(ds);
+    await predecessorPhases(bridgeDb);
   } finally {
-    await ds.destroy();
+    await bridgeDb.close();
   }
   const check = await cli(db, ['check-constraints']);
   assert.equal(check.code, 1);

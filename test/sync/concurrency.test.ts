@@ -41,7 +41,7 @@ describe('force sync: coalescing, parallel projects, answering at once', () => {
     // A parts-list call that hangs for a moment keeps the run going after the project row exists.
     rig.emulator.setFaults({ hangSeconds: 1, script: [{ endpoint: 'GET /elevations/selected/parts-list', kind: 'timeout' }] });
     t.after(() => rig.emulator.setFaults({}));
-    const ds = rig.bridge.app.services.ds;
+    const ds = rig.bridge.app.services.db.reader;
     assert.equal(await ds.getRepository(Project).countBy({ name: 'DOS22269' }), 0, 'a project the mirror has never seen');
     const first = await startForce(rig, 'DOS22269');
     let stored: Project | null = null;

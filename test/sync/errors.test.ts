@@ -9,7 +9,7 @@ import { startTestApp } from '../helpers/test-app';
 import { DEMO, directSync, closeBalanced } from '../helpers/sync-checks';
 
 async function mirrorCounts(rig: Rig): Promise<number[]> {
-  const ds = rig.bridge.app.services.ds;
+  const ds = rig.bridge.app.services.db.reader;
   return Promise.all([Directory, Project, Phase, Elevation].map((e) => ds.getRepository(e).count()));
 }
 
@@ -42,7 +42,7 @@ describe('sync errors are clear, recorded, and leave the process serving', () =>
     const ptext = projects.error ? projects.error.data.message : projects.result.message;
     if (!projects.error) assert.equal(projects.result.state, 'failed');
     assert.match(ptext, /No Such Folder/);
-    assert.equal(await rig.bridge.app.services.ds.getRepository(Directory).count(), 0, 'sync.projects wrote no directory for it');
+    assert.equal(await rig.bridge.app.services.db.reader.getRepository(Directory).count(), 0, 'sync.projects wrote no directory for it');
   });
 
   it('Logikal down (stopped) → a failed run with a clear reason; the bridge keeps serving', { timeout: 30_000 }, async () => {
@@ -61,7 +61,7 @@ describe('sync errors are clear, recorded, and leave the process serving', () =>
       assert.match(dirs.result.message, /connection failed/);
       const status = await app.rpc('sync.status', { run_id: res.result.run_id });
       assert.equal(status.result.state, 'failed', 'the process is alive and answers');
-      assert.equal(await app.app.services.ds.getRepository(SyncRun).countBy({ state: 'running' }), 0, 'no run left running');
+      assert.equal(await app.app.services.db.reader.getRepository(SyncRun).countBy({ state: 'running' }), 0, 'no run left running');
     } finally {
       await app.close();
     }
@@ -113,7 +113,7 @@ describe('sync errors are clear, recorded, and leave the process serving', () =>
         assert.equal(res.error?.data.name, 'odoo.exceptions.UserError', `${m}: ${JSON.stringify(res)}`);
         for (const v of ['LOGIKAL_URL', 'LOGIKAL_USERNAME', 'LOGIKAL_PASSWORD']) assert.match(res.error.data.message, new RegExp(v));
       }
-      assert.equal(await bare.app.services.ds.getRepository(SyncRun).count(), 0, 'no run row for a bridge that cannot sync');
+      assert.equal(await bare.app.services.db.reader.getRepository(SyncRun).count(), 0, 'no run row for a bridge that cannot sync');
     } finally {
       await bare.close();
     }

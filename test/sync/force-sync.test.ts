@@ -23,17 +23,17 @@ describe('sync.force_project over JSON-RPC', () => {
     assert.equal(r.thumbnails_synced, 17);
     assert.deepEqual(r.failures, []);
 
-    const ds = rig.bridge.app.services.ds;
+    const ds = rig.bridge.app.services.db.reader;
     const project = await ds.getRepository(Project).findOneByOrFail({ name: 'DOS22309' });
     const phases = await ds.getRepository(Phase).findBy({ projectId: project.id });
     assert.equal(phases.length, 2);
     assert.equal(phases.filter((p) => p.logikalId === NULL_GUID).length, 1);
-    const els = await ds.getRepository(Elevation).createQueryBuilder('e').addSelect(['e.thumbnail', 'e.partsList'])
+    const els = await ds.getRepository(Elevation).createQueryBuilder('e').leftJoinAndSelect('e.thumbnailFile', 'tf').leftJoinAndSelect('e.partsListFile', 'pf')
       .where('e.projectId = :id', { id: project.id }).getMany();
     assert.equal(els.length, 17);
     for (const e of els) {
-      assert.ok(e.thumbnail && e.thumbnail.subarray(0, 4).toString('hex') === '89504e47', `${e.name} thumbnail`);
-      assert.ok(e.partsList && e.partsList.subarray(0, 15).toString() === 'SQLite format 3', `${e.name} parts list`);
+      assert.ok(e.thumbnailFile && e.thumbnailFile.content.subarray(0, 4).toString('hex') === '89504e47', `${e.name} thumbnail`);
+      assert.ok(e.partsListFile && e.partsListFile.content.subarray(0, 15).toString() === 'SQLite format 3', `${e.name} parts list`);
       assert.equal(e.parseStatus, 'success', `${e.name}: ${e.parseError}`);
       assert.ok(e.systemName, `${e.name} system name`);
       assert.ok((e.widthOut ?? 0) > 0 && (e.heightOut ?? 0) > 0, `${e.name} dimensions`);

@@ -19,7 +19,7 @@ describe('force sync with one corrupt parts list', () => {
       const clean = await forceSync(rig, 'DOS22309');
       assert.equal(clean.state, 'succeeded', clean.message);
 
-      const ds = rig.bridge.app.services.ds;
+      const ds = rig.bridge.app.services.db.reader;
       const row = await ds.getRepository(Elevation).findOneByOrFail({ logikalId: P05 });
       const before = await partsSnapshot(ds, row.id);
       assert.equal(before.parseStatus, 'success');

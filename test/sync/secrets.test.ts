@@ -88,7 +88,7 @@ describe('secrets stay out of logs, tables and RPC answers', () => {
     leaks('log output', lines.join(''));
     leaks('RPC answers', answers.join('\n'));
 
-    const ds = app.app.services.ds;
+    const ds = app.app.services.db.dataSource;
     let cells = 0;
     for (const meta of ds.entityMetadatas) {
       const rows = await ds.query(`SELECT * FROM ${ds.driver.escape(meta.tableName)}`) as Array<Record<string, unknown>>;

@@ -15,7 +15,7 @@ const THUMBS = 'GET /elevations/{elevationId}/thumbnail';
 
 describe('smart sync (sync.project): only what changed, nothing marked gone on a failed listing', () => {
   let rig: Rig;
-  const row = (logikalId: string) => rig.bridge.app.services.ds.getRepository(Elevation).findOneByOrFail({ logikalId });
+  const row = (logikalId: string) => rig.bridge.app.services.db.reader.getRepository(Elevation).findOneByOrFail({ logikalId });
   before(async () => {
     rig = await startRig();
     const r = await forceSync(rig, 'DOS22309');
@@ -38,8 +38,8 @@ describe('smart sync (sync.project): only what changed, nothing marked gone on a
   });
 
   it('touchElevation: exactly that elevation is downloaded and re-parsed', async () => {
-    const before = await partsSnapshot(rig.bridge.app.services.ds, (await row(P12)).id);
-    const other = await partsSnapshot(rig.bridge.app.services.ds, (await row(P03)).id);
+    const before = await partsSnapshot(rig.bridge.app.services.db.reader, (await row(P12)).id);
+    const other = await partsSnapshot(rig.bridge.app.services.db.reader, (await row(P03)).id);
     const calls = partsListCalls(rig.emulator);
     const touched = rig.emulator.touchElevation(P12);
     const r = await smartSync(rig, 'DOS22309');
@@ -48,11 +48,11 @@ describe('smart sync (sync.project): only what changed, nothing marked gone on a
     assert.equal(r.parts_lists_synced, 1);
     assert.equal(partsListCalls(rig.emulator), calls + 1, 'one parts-list download');
     const after = await row(P12);
-    const snap = await partsSnapshot(rig.bridge.app.services.ds, after.id);
+    const snap = await partsSnapshot(rig.bridge.app.services.db.reader, after.id);
     assert.notEqual(snap.partsListSha256, before.partsListSha256, 'new bytes stored');
     assert.equal(snap.parseStatus, 'success');
     assert.equal(after.versionId, String(touched.versionId).toLowerCase(), 'new versionId mirrored');
-    assert.deepEqual(await partsSnapshot(rig.bridge.app.services.ds, (await row(P03)).id), other, 'others untouched');
+    assert.deepEqual(await partsSnapshot(rig.bridge.app.services.db.reader, (await row(P03)).id), other, 'others untouched');
     const again = await smartSync(rig, 'DOS22309');
     assert.equal(again.parts_lists_synced, 0, 'and the next smart sync has nothing to do');
   });
@@ -65,8 +65,8 @@ describe('smart sync (sync.project): only what changed, nothing marked gone on a
     const gone = await row(P03);
     assert.equal(gone.active, false);
     assert.equal(gone.parseStatus, 'success', 'its data is kept');
-    const project = await rig.bridge.app.services.ds.getRepository(Project).findOneByOrFail({ name: 'DOS22309' });
-    assert.equal(await rig.bridge.app.services.ds.getRepository(Elevation).countBy({ projectId: project.id, active: true }), 16);
+    const project = await rig.bridge.app.services.db.reader.getRepository(Project).findOneByOrFail({ name: 'DOS22309' });
+    assert.equal(await rig.bridge.app.services.db.reader.getRepository(Elevation).countBy({ projectId: project.id, active: true }), 16);
   });
 
   it('I2: a sync whose elevation listing failed marks nothing gone', async () => {
@@ -81,8 +81,8 @@ describe('smart sync (sync.project): only what changed, nothing marked gone on a
     assert.equal(r.success, false);
     assert.match(r.message, /GET \/elevations failed with 500/);
     assert.equal((await row(P16)).active, true, 'not marked gone on a failed listing');
-    const project = await rig.bridge.app.services.ds.getRepository(Project).findOneByOrFail({ name: 'DOS22309' });
-    assert.equal(await rig.bridge.app.services.ds.getRepository(Elevation).countBy({ projectId: project.id, active: true }), 16);
+    const project = await rig.bridge.app.services.db.reader.getRepository(Project).findOneByOrFail({ name: 'DOS22309' });
+    assert.equal(await rig.bridge.app.services.db.reader.getRepository(Elevation).countBy({ projectId: project.id, active: true }), 16);
 
     const ok = await smartSync(rig, 'DOS22309');
     assert.equal(ok.state, 'succeeded', ok.message);

@@ -17,7 +17,7 @@ describe('tree sync and per-project identity (null-GUID phases, same names in tw
     const res = await rig.bridge.rpc('sync.directories', { wait_seconds: 30 });
     assert.equal(res.error, undefined, JSON.stringify(res.error));
     assert.equal(res.result.state, 'succeeded', res.result.message);
-    const dirs = await rig.bridge.app.services.ds.getRepository(Directory).find({ order: { path: 'ASC' } });
+    const dirs = await rig.bridge.app.services.db.reader.getRepository(Directory).find({ order: { path: 'ASC' } });
     const chain = [DEMO, 'Demo Odoo/Sublevel 1 Testing', SUB2, `${SUB2}/Sublevel 3 Testing`, `${SUB2}/Sublevel 3 Testing/Sublevel 4 Testing`];
     assert.deepEqual(dirs.map((d) => d.path), chain);
     const byPath = new Map(dirs.map((d) => [d.path, d]));
@@ -33,7 +33,7 @@ describe('tree sync and per-project identity (null-GUID phases, same names in tw
     const res = await rig.bridge.rpc('sync.projects', { directory_id: DEMO, wait_seconds: 30 });
     assert.equal(res.error, undefined, JSON.stringify(res.error));
     assert.equal(res.result.state, 'succeeded', res.result.message);
-    const ds = rig.bridge.app.services.ds;
+    const ds = rig.bridge.app.services.db.reader;
     const demo = await ds.getRepository(Directory).findOneByOrFail({ path: DEMO });
     const projects = await ds.getRepository(Project).find({ where: { directoryId: demo.id }, order: { name: 'ASC' } });
     assert.deepEqual(projects.map((p) => p.name), ['DOS22269', 'DOS22309', 'DOS22410']);
@@ -52,7 +52,7 @@ describe('tree sync and per-project identity (null-GUID phases, same names in tw
     assert.equal(r.state, 'succeeded', r.message);
     assert.equal(r.phases_synced, 2);
     assert.equal(r.parts_lists_synced, 2);
-    const ds = rig.bridge.app.services.ds;
+    const ds = rig.bridge.app.services.db.reader;
     const p = await ds.getRepository(Project).findOneByOrFail({ name: UNICODE_PROJECT });
     const phases = await ds.getRepository(Phase).find({ where: { projectId: p.id }, order: { name: 'ASC' } });
     assert.deepEqual(phases.map((x) => x.name), ['Fase 2 – Über & "Quotes"', 'Posities zonder levering']);
@@ -71,7 +71,7 @@ describe('tree sync and per-project identity (null-GUID phases, same names in tw
     assert.equal(second.elevations_synced, 11);
     assert.equal(second.parts_lists_synced, 11);
 
-    const ds = rig.bridge.app.services.ds;
+    const ds = rig.bridge.app.services.db.reader;
     const a = await ds.getRepository(Project).findOneByOrFail({ name: 'DOS22309' });
     const b = await ds.getRepository(Project).findOneByOrFail({ name: 'DOS22410' });
     const nullPhases = await ds.getRepository(Phase).findBy({ logikalId: NULL_GUID });

@@ -25,16 +25,16 @@ const LOGOUT_FAULTS: FaultOptions['script'] = [
 /** The mirror after a faulty run: no duplicates, every stored file matches its hash, failed elevations are the listed ones. */
 async function assertMirrorSound(rig: Rig, r: SyncResult): Promise<void> {
   if (process.env.SYNC_TEST_VERBOSE) console.log(r.state, r.message, r.parts_lists_synced, r.parts_lists_failed, r.failures.length);
-  const ds = rig.bridge.app.services.ds;
+  const ds = rig.bridge.app.services.db.reader;
   const project = await ds.getRepository(Project).findOneBy({ name: 'DOS22309' });
   if (!project) { assert.equal(r.state, 'failed', 'no project row only when the run failed before listing'); return; }
-  const els = await ds.getRepository(Elevation).createQueryBuilder('e').addSelect('e.partsList')
+  const els = await ds.getRepository(Elevation).createQueryBuilder('e').leftJoinAndSelect('e.partsListFile', 'pf')
     .where('e.projectId = :id', { id: project.id }).getMany();
   assert.ok(els.length <= 17);
   assert.equal(new Set(els.map((e) => `${e.phaseId}/${e.logikalId}`)).size, els.length, 'no duplicate elevation rows (I4)');
   for (const e of els) {
-    if (!e.partsList) continue;
-    assert.equal(createHash('sha256').update(e.partsList).digest('hex'), e.partsListSha256, `${e.name}: stored bytes match their hash`);
+    if (!e.partsListFile) continue;
+    assert.equal(createHash('sha256').update(e.partsListFile.content).digest('hex'), e.partsListSha256, `${e.name}: stored bytes match their hash`);
     assert.equal(e.parseStatus, 'success');
   }
   for (const f of r.failures) assert.match(f.reason, /^Logikal /, `failures name a Logikal reason: ${f.reason}`);
@@ -96,7 +96,7 @@ describe('force sync against a faulty Logikal: ends, honestly, with every sessio
     const r = await forceSync(rig, 'DOS22309');
     assert.equal(r.state, 'succeeded', r.message);
     assert.equal(r.parts_lists_failed, 0);
-    const ds = rig.bridge.app.services.ds;
+    const ds = rig.bridge.app.services.db.reader;
     const project = await ds.getRepository(Project).findOneByOrFail({ name: 'DOS22309' });
     assert.equal(await ds.getRepository(Elevation).countBy({ projectId: project.id, parseStatus: 'success', active: true }), 17);
   });
