@@ -127,8 +127,8 @@ describe('logikal.* models: methods and Odoo value conventions', () => {
       assert.equal(r.error?.data.name, 'builtins.ValueError', order);
       assert.match(r.error.data.message, /order/, order);
     }
-    const glass = t.app.services.db.reader.getRepository(ElevationGlass);
-    await glass.insert(Array.from({ length: MAX_RECORDS + 5 }, (_v, i) => ({ elevationId: s.posLower, glassId: `B-${i}`, name: null })));
+    await t.app.services.db.write((m) => m.getRepository(ElevationGlass)
+      .insert(Array.from({ length: MAX_RECORDS + 5 }, (_v, i) => ({ elevationId: s.posLower, glassId: `B-${i}`, name: null }))));
     const page = await odoo.ok('logikal.elevation.glass', 'search_read', [[['elevation_id', '=', s.posLower]], ['glass_id']], { limit: 1e9 });
     assert.equal(page.length, MAX_RECORDS, 'limit is capped');
     assert.equal((await odoo.ok('logikal.elevation.glass', 'search_read', [[['elevation_id', '=', s.posLower]], ['glass_id']])).length, MAX_RECORDS, 'no limit is capped too');
