@@ -1,16 +1,26 @@
+import { z } from 'zod';
 import { AccessDeniedError } from '../server/errors';
 import { bridgeVersion } from '../server/version';
 import { method, type CallContext, type MethodDef } from './method-table';
 import { checkDb } from './object.rpc';
+import { param, type ParamsOf } from './params';
+
+const credentials = {
+  db: param.string(),
+  // Informational: the key alone identifies the caller (Odoo users' logins do not exist here).
+  login: param.any().optional(),
+  /** The API key; anything but a string is no key (login answers false). */
+  password: z.string().optional().catch(undefined),
+};
 
 /**
  * Odoo's `common` service. The password is an API key; the uid is the key's id. Like Odoo, bad
  * credentials answer `false`, not an error.
  */
-async function login(p: Record<string, unknown>, ctx: CallContext): Promise<number | false> {
+async function login(p: ParamsOf<typeof credentials>, ctx: CallContext): Promise<number | false> {
   checkDb(p.db, ctx);
   try {
-    const caller = await ctx.services.apiKeys.authenticate(p.password as string | undefined);
+    const caller = await ctx.services.apiKeys.authenticate(p.password);
     ctx.caller = caller;
     return caller.keyId;
   } catch (err) {
@@ -19,18 +29,11 @@ async function login(p: Record<string, unknown>, ctx: CallContext): Promise<numb
   }
 }
 
-const credentials = [
-  { name: 'db', type: 'string' as const, required: true },
-  // Informational: the key alone identifies the caller (Odoo users' logins do not exist here).
-  { name: 'login', type: 'any' as const },
-  { name: 'password', type: 'any' as const },
-];
-
 export const commonMethods: MethodDef[] = [
   method({
     name: 'common.version',
     scope: null,
-    params: [],
+    params: {},
     doc: "Odoo's version(): the Odoo API level the bridge mirrors, plus the bridge's own version.",
     handler: async () => ({
       server_version: '17.0', server_version_info: [17, 0, 0, 'final', 0, ''], server_serie: '17.0', protocol_version: 1,
@@ -47,7 +50,7 @@ export const commonMethods: MethodDef[] = [
   method({
     name: 'common.authenticate',
     scope: 'self',
-    params: [...credentials, { name: 'user_agent_env', type: 'any' }],
+    params: { ...credentials, user_agent_env: param.any().optional() },
     doc: 'authenticate(db, login, api_key, user_agent_env) → uid (the key id) or false.',
     handler: login,
   }),

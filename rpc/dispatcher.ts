@@ -2,7 +2,6 @@ import { requireScope } from '../server/auth/api-key.service';
 import { MethodNotFoundError } from '../server/errors';
 import { getLogger } from '../server/logging';
 import type { CallContext, MethodTable } from './method-table';
-import { bindParams } from './params';
 
 const log = getLogger('rpc');
 
@@ -23,8 +22,7 @@ export class Dispatcher {
         ctx.caller = await ctx.services.apiKeys.authenticate(ctx.presentedKey);
         requireScope(ctx.caller, def.scope);
       }
-      const params = bindParams(def.params, rawParams, kwargs);
-      return await def.handler(params, ctx);
+      return await def.run(rawParams, ctx, kwargs);
     } catch (err) {
       outcome = err instanceof Error ? err.name : 'error';
       throw err;

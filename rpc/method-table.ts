@@ -1,7 +1,7 @@
 import type { Scope } from '../entities';
 import type { Caller } from '../server/auth/api-key.service';
 import type { AppServices } from '../server/app-services';
-import type { ParamSpec } from './params';
+import { Params, type ParamShape, type ParamsOf } from './params';
 
 /** What every handler receives besides its params. */
 export interface CallContext {
@@ -15,20 +15,40 @@ export interface CallContext {
   transport: 'jsonrpc' | 'xmlrpc' | 'json2' | 'cli';
 }
 
-export interface MethodDef {
+/** One RPC method as its module declares it: the handler's params are typed by the schema. */
+export interface MethodSpec<S extends ParamShape> {
   /** Wire name, `service.method`. */
   name: string;
   /** Scope the caller's key needs; null = open (only system.version), 'self' = the method authenticates itself (Odoo's object/common services). */
   scope: Scope | null | 'self';
-  params: ParamSpec[];
+  /** Params in positional order; checked before the handler runs. */
+  params: S;
   /** One-line description, for the README method list and system.methods. */
   doc: string;
-  handler: (params: Record<string, unknown>, ctx: CallContext) => Promise<unknown>;
+  handler: (params: ParamsOf<S>, ctx: CallContext) => Promise<unknown>;
 }
 
-/** Helper so each service module reads as a table. */
-export function method(def: MethodDef): MethodDef {
-  return def;
+/** A method in the table. */
+export interface MethodDef {
+  name: string;
+  scope: Scope | null | 'self';
+  /** Param names in positional order (system.methods lists them). */
+  params: Array<{ name: string }>;
+  doc: string;
+  /** Binds and checks the raw params (InvalidParamsError naming the param), then runs the handler. */
+  run: (rawParams: unknown, ctx: CallContext, kwargs?: Record<string, unknown>) => Promise<unknown>;
+}
+
+/** Declares a method, so each service module reads as a table. */
+export function method<S extends ParamShape>(spec: MethodSpec<S>): MethodDef {
+  const params = new Params(spec.params);
+  return {
+    name: spec.name,
+    scope: spec.scope,
+    params: params.names.map((name) => ({ name })),
+    doc: spec.doc,
+    run: (raw, ctx, kwargs) => spec.handler(params.bind(raw, kwargs), ctx),
+  };
 }
 
 export class MethodTable {

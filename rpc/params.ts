@@ -1,85 +1,72 @@
+import { z } from 'zod';
 import { InvalidParamsError } from '../server/errors';
 
-export type ParamType = 'string' | 'integer' | 'number' | 'boolean' | 'object' | 'array' | 'any';
-
-/** One declared parameter of an RPC method: checked before the handler runs. */
-export interface ParamSpec {
-  name: string;
-  type: ParamType;
-  required?: boolean;
-  /** Extra rule; returns a message ("expected …") when the value is wrong. */
-  check?: (value: unknown) => string | undefined;
-  /** Odoo clients send "", 0, false or null for "not set": treat them as absent for this param. */
-  emptyMeansUnset?: boolean;
-}
+/** A method's params in positional order: name → zod schema. Handlers receive {@link ParamsOf}. */
+export type ParamShape = Record<string, z.ZodType>;
+export type ParamsOf<S extends ParamShape> = z.output<z.ZodObject<S>>;
 
 const MAX_STRING = 100_000;
+const expected = (what: string) => ({ error: `expected ${what}` });
+const range = (min: number, max: number) => expected(`a number from ${min} to ${max}`);
 
-function typeOk(type: ParamType, v: unknown): boolean {
-  switch (type) {
-    case 'string': return typeof v === 'string' && v.length <= MAX_STRING;
-    case 'integer': return typeof v === 'number' && Number.isSafeInteger(v);
-    case 'number': return typeof v === 'number' && Number.isFinite(v);
-    case 'boolean': return typeof v === 'boolean';
-    case 'object': return typeof v === 'object' && v !== null && !Array.isArray(v);
-    case 'array': return Array.isArray(v);
-    case 'any': return true;
-  }
-}
-
-const TYPE_WORDS: Record<ParamType, string> = {
-  string: 'a string', integer: 'an integer', number: 'a number', boolean: 'true or false',
-  object: 'an object', array: 'a list', any: 'a value',
+/** Param schemas; each failure reads `param "name": expected …`. Add `.optional()` / `.default()` for optional params. */
+export const param = {
+  string: () => z.string(expected('a string')).max(MAX_STRING, expected('a string')),
+  integer: (min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER) =>
+    z.int(expected('an integer')).min(min, range(min, max)).max(max, range(min, max)),
+  number: (min = -Infinity, max = Infinity) => z.number(expected('a number')).min(min, range(min, max)).max(max, range(min, max)),
+  boolean: () => z.boolean(expected('true or false')),
+  list: () => z.array(z.unknown(), expected('a list')),
+  object: () => z.record(z.string(), z.unknown(), expected('an object')),
+  any: () => z.unknown(),
 };
+
+/** Odoo clients send "", 0, false or null for "not set": those make this param absent. */
+export const unsetIfEmpty = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (v === '' || v === 0 || v === false || v === null ? undefined : v), schema.optional());
 
 /**
- * Maps positional (array) or named (object) params onto the declared names, the way Python binds
- * arguments: unknown names, duplicates and missing required params are errors naming the param.
+ * Binds positional (array) or named (object) params, plus call_kw's kwargs, onto the declared names
+ * the way Python binds arguments: too many, unknown, twice-given and missing required params are
+ * InvalidParamsErrors naming the param. A null counts as not given.
  */
-export function bindParams(specs: ParamSpec[], raw: unknown, kwargs?: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = Object.create(null);
-  if (raw === undefined || raw === null) raw = [];
-  if (Array.isArray(raw)) {
-    if (raw.length > specs.length) {
-      throw new InvalidParamsError(`expected at most ${specs.length} positional params (${specs.map((s) => s.name).join(', ')}), got ${raw.length}`);
+export class Params<S extends ParamShape> {
+  readonly names: string[];
+  private readonly schema: z.ZodObject<S>;
+
+  constructor(shape: S) {
+    this.names = Object.keys(shape);
+    this.schema = z.object(shape);
+  }
+
+  bind(raw: unknown, kwargs?: Record<string, unknown>): ParamsOf<S> {
+    const given = new Map<string, unknown>();
+    const params = raw ?? [];
+    if (Array.isArray(params)) {
+      if (params.length > this.names.length) {
+        throw new InvalidParamsError(`expected at most ${this.names.length} positional params (${this.names.join(', ')}), got ${params.length}`);
+      }
+      params.forEach((v, i) => given.set(this.names[i]!, v));
+    } else if (typeof params === 'object') {
+      this.named(Object.entries(params), given);
+    } else {
+      throw new InvalidParamsError('params must be a list or an object');
     }
-    raw.forEach((v, i) => { out[specs[i].name] = v; });
-  } else if (typeof raw === 'object') {
-    Object.assign(out, namedOnly(specs, raw as Record<string, unknown>, out));
-  } else {
-    throw new InvalidParamsError('params must be a list or an object');
-  }
-  if (kwargs) Object.assign(out, namedOnly(specs, kwargs, out));
+    if (kwargs) this.named(Object.entries(kwargs), given);
 
-  const bound: Record<string, unknown> = {};
-  for (const spec of specs) {
-    let v = out[spec.name];
-    if (spec.emptyMeansUnset && (v === '' || v === 0 || v === false || v === null)) v = undefined;
-    if (v === undefined || v === null) {
-      if (spec.required) throw new InvalidParamsError(`missing required param "${spec.name}"`);
-      continue;
+    const input = Object.fromEntries([...given].filter(([, v]) => v !== null));
+    const parsed = this.schema.safeParse(input);
+    if (parsed.success) return parsed.data;
+    const { path, message } = parsed.error.issues[0]!;
+    const name = String(path[0]);
+    throw new InvalidParamsError(input[name] === undefined ? `missing required param "${name}"` : `param "${name}": ${message}`);
+  }
+
+  private named(entries: Array<[string, unknown]>, given: Map<string, unknown>): void {
+    for (const [key, v] of entries) {
+      if (!this.names.includes(key)) throw new InvalidParamsError(`unknown param "${key}" (expected ${this.names.join(', ') || 'none'})`);
+      if (given.has(key)) throw new InvalidParamsError(`param "${key}" given twice`);
+      given.set(key, v);
     }
-    if (!typeOk(spec.type, v)) throw new InvalidParamsError(`param "${spec.name}": expected ${TYPE_WORDS[spec.type]}`);
-    const problem = spec.check?.(v);
-    if (problem) throw new InvalidParamsError(`param "${spec.name}": ${problem}`);
-    bound[spec.name] = v;
   }
-  return bound;
 }
-
-function namedOnly(specs: ParamSpec[], given: Record<string, unknown>, already: Record<string, unknown>): Record<string, unknown> {
-  const names = new Set(specs.map((s) => s.name));
-  const res: Record<string, unknown> = {};
-  for (const key of Object.keys(given)) {
-    if (!names.has(key)) throw new InvalidParamsError(`unknown param "${key}" (expected ${[...names].join(', ') || 'none'})`);
-    if (key in already) throw new InvalidParamsError(`param "${key}" given twice`);
-    res[key] = given[key];
-  }
-  return res;
-}
-
-export const checks = {
-  range: (min: number, max: number) => (v: unknown) => (typeof v === 'number' && v >= min && v <= max ? undefined : `expected a number from ${min} to ${max}`),
-  nonEmpty: (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? undefined : 'expected a non-empty string'),
-  maxLength: (n: number) => (v: unknown) => (typeof v === 'string' && v.length <= n ? undefined : `expected at most ${n} characters`),
-};
