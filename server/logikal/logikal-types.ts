@@ -1,14 +1,19 @@
+import { z } from 'zod';
+import { GUID_RE, isGuid, NULL_GUID } from '../guid';
 import { LogikalInvalidArgumentError, LogikalProtocolError } from './logikal-errors';
 
-/** Wire and normalised models of the MBIOE REST v3 endpoints the bridge uses (swagger v12.2.6.59). */
+/**
+ * Wire and normalised models of the MBIOE REST v3 endpoints the bridge uses (swagger v12.2.6.59).
+ * Responses are read leniently: unknown fields are ignored and a missing or wrongly typed field
+ * reads as null (or its fallback); only what identifies a listed item (its GUID) is strict.
+ */
 
-export const NULL_GUID = '00000000-0000-0000-0000-000000000000';
-export const GUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+export { NULL_GUID };
+/** The one GUID pattern (server/guid.ts), under the name the sync code imports. */
+export const GUID_PATTERN = GUID_RE;
 
 /** POST /auth body (LoginData). */
 export interface LoginRequest { username: string; password: string; erp: boolean }
-/** POST /auth data (SessionData). */
-export interface SessionData { username: string; token: string }
 /** POST /directories/select body (DirectorySelectionData): directories are addressed by path. */
 export interface DirectorySelectionRequest { identifier: string }
 /** POST /projects|phases|elevations/select body (SelectionData). */
@@ -17,50 +22,95 @@ export interface SelectionRequest { identifier: string }
 /** Success envelope; `data` may be missing/null, and some proxies hand back a bare list. */
 export interface SuccessEnvelope<T> { data?: T | null; hints?: string[]; warnings?: string[] }
 
-export interface LogikalComponentVersion { name: string; version: string; description: string | null }
-export interface LogikalVersion { componentVersions: LogikalComponentVersion[] }
+// ---- lenient field readers ----------------------------------------------------------------------
 
-export interface LogikalDirectory { name: string; path: string }
+const text = z.string().nullable().catch(null);
+const textOr = (fallback: string) => z.string().catch(fallback);
+const flag = z.boolean().nullable().catch(null);
+/** A finite number, also when sent as a numeric string. */
+const number = z.union([z.number(), z.string().trim().min(1).pipe(z.coerce.number())]).nullable().catch(null);
+const guidOrNull = z.string().regex(GUID_RE).nullable().catch(null);
+/**
+ * A listed object we cannot identify is a protocol error rather than a silently dropped row: a sync
+ * that "lost" an item from a listing would otherwise mark it deleted.
+ */
+const requiredGuid = z.string('has no valid id').regex(GUID_RE, 'has no valid id');
+const surface = z.object({ name: textOr(''), colorInside: textOr(''), colorOutside: textOr('') }).nullable().catch(null);
 
-export interface LogikalProject {
-  id: string;
-  name: string;
+// ---- payloads -----------------------------------------------------------------------------------
+
+/** POST /auth data (SessionData). */
+const Session = z.object({
+  username: textOr(''),
+  // Swagger says GUID; accept any non-trivial opaque token but refuse what cannot go in a header.
+  token: z.string().min(8).max(512).regex(/^[\x21-\x7e]+$/),
+});
+export type SessionData = z.output<typeof Session>;
+
+const ComponentVersion = z.object({ name: textOr(''), version: textOr(''), description: text });
+export type LogikalComponentVersion = z.output<typeof ComponentVersion>;
+const Version = z.object({
+  componentVersions: z.array(ComponentVersion.nullable().catch(null)).catch([]).transform((list) => list.filter((c) => c !== null)),
+});
+export type LogikalVersion = z.output<typeof Version>;
+
+const Directory = z.object({ name: text, path: text }).transform(({ name, path: given }, ctx) => {
+  const path = given ?? name;
+  if (path === null || path === '') {
+    ctx.addIssue({ code: 'custom', message: 'has neither path nor name' });
+    return z.NEVER;
+  }
+  return { name: name ?? path.split('/').pop() ?? path, path };
+});
+export type LogikalDirectory = z.output<typeof Directory>;
+
+const Project = z.object({
+  id: requiredGuid,
+  name: textOr(''),
   /** Unix seconds. */
-  createdDate: number | null;
-  changedDate: number | null;
-  isDeleted: boolean;
-  jobNumber: string | null;
-  offerNumber: string | null;
-  personInCharge: string | null;
-  estimated: boolean | null;
-}
+  createdDate: number,
+  changedDate: number,
+  isDeleted: z.boolean().catch(false),
+  jobNumber: text,
+  offerNumber: text,
+  personInCharge: text,
+  estimated: flag,
+});
+export type LogikalProject = z.output<typeof Project>;
 
-export interface LogikalPhase { id: string; name: string; description: string | null }
+const Phase = z.object({
+  // The default phase carries the null GUID; an empty id means the same thing (MW normalised it so).
+  id: z.preprocess((v) => (v === undefined || v === null || v === '' ? NULL_GUID : v), requiredGuid),
+  name: textOr(''),
+  description: text,
+});
+export type LogikalPhase = z.output<typeof Phase>;
 
-export interface LogikalSurface { name: string; colorInside: string; colorOutside: string }
+export type LogikalSurface = NonNullable<z.output<typeof surface>>;
 
-export interface LogikalElevation {
-  id: string;
-  versionId: string | null;
-  name: string;
-  amount: number | null;
-  isInRecycleBin: boolean | null;
-  automaticDescription: string | null;
-  systemDescription: string | null;
-  modelDescription: string | null;
-  userDescription: string | null;
-  surfaceOfBaseElement: LogikalSurface | null;
-  surfaceOfInsertions: LogikalSurface | null;
-  createdByUser: string | null;
-  createdDate: number | null;
-  changedDate: number | null;
-  width: number | null;
-  height: number | null;
-  isElementPricelistElevation: boolean | null;
-  elementPricelistId: string | null;
-  type: string | null;
-  state: string | null;
-}
+const Elevation = z.object({
+  id: requiredGuid,
+  versionId: guidOrNull,
+  name: textOr(''),
+  amount: number,
+  isInRecycleBin: flag,
+  automaticDescription: text,
+  systemDescription: text,
+  modelDescription: text,
+  userDescription: text,
+  surfaceOfBaseElement: surface,
+  surfaceOfInsertions: surface,
+  createdByUser: text,
+  createdDate: number,
+  changedDate: number,
+  width: number,
+  height: number,
+  isElementPricelistElevation: flag,
+  elementPricelistId: guidOrNull,
+  type: text,
+  state: text,
+});
+export type LogikalElevation = z.output<typeof Elevation>;
 
 export interface LogikalQuotationPrice { quotationPrice: string | null }
 
@@ -89,7 +139,7 @@ export interface LogikalPath {
 }
 
 export function assertGuid(id: unknown, what: string): string {
-  if (typeof id !== 'string' || !GUID_PATTERN.test(id)) {
+  if (!isGuid(id)) {
     throw new LogikalInvalidArgumentError(`${what} must be a GUID`, { local: true });
   }
   return id;
@@ -99,144 +149,53 @@ export function sameGuid(a: string | null, b: string | null): boolean {
   return a !== null && b !== null && a.toLowerCase() === b.toLowerCase();
 }
 
-// ---- tolerant readers ---------------------------------------------------------------------------
+// ---- envelopes and items ------------------------------------------------------------------------
 
 type Obj = Record<string, unknown>;
+const obj = z.record(z.string(), z.unknown());
 
 /** `data` of an envelope: tolerates a bare value/list, a missing or null `data`. */
 export function unwrapData(body: unknown): unknown {
   if (Array.isArray(body)) return body;
-  if (body !== null && typeof body === 'object') {
-    const o = body as Obj;
-    return 'data' in o ? o.data : undefined;
-  }
+  if (body !== null && typeof body === 'object') return 'data' in body ? body.data : undefined;
   return body;
 }
 
+/** The list in `data` (none = empty), each item an object. */
 export function readList(body: unknown, what: string): Obj[] {
-  const data = unwrapData(body);
-  if (data === undefined || data === null) return [];
-  if (!Array.isArray(data)) throw new LogikalProtocolError(`${what}: expected a list in data`);
-  return data.map((item, i) => {
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-      throw new LogikalProtocolError(`${what}: item ${i} is not an object`);
-    }
-    return item as Obj;
-  });
+  const parsed = z.array(obj).nullish().safeParse(unwrapData(body));
+  if (parsed.success) return parsed.data ?? [];
+  const item = parsed.error.issues[0]!.path[0];
+  throw new LogikalProtocolError(item === undefined ? `${what}: expected a list in data` : `${what}: item ${String(item)} is not an object`);
 }
 
+/** The object in `data`, or null when there is none. */
 export function readObject(body: unknown, what: string): Obj | null {
-  const data = unwrapData(body);
-  if (data === undefined || data === null) return null;
-  if (typeof data !== 'object' || Array.isArray(data)) throw new LogikalProtocolError(`${what}: expected an object in data`);
-  return data as Obj;
+  const parsed = obj.nullish().safeParse(unwrapData(body));
+  if (!parsed.success) throw new LogikalProtocolError(`${what}: expected an object in data`);
+  return parsed.data ?? null;
 }
 
-function str(o: Obj, k: string): string | null {
-  const v = o[k];
-  return typeof v === 'string' ? v : null;
-}
-function num(o: Obj, k: string): number | null {
-  const v = o[k];
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
-  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
-  return null;
-}
-function bool(o: Obj, k: string): boolean | null {
-  const v = o[k];
-  return typeof v === 'boolean' ? v : null;
-}
-function guidOrNull(o: Obj, k: string): string | null {
-  const v = str(o, k);
-  return v !== null && GUID_PATTERN.test(v) ? v : null;
-}
-/**
- * A listed object we cannot identify is a protocol error rather than a silently dropped row: a sync
- * that "lost" an item from a listing would otherwise mark it deleted.
- */
-function requiredGuid(o: Obj, k: string, what: string, i: number): string {
-  const v = str(o, k);
-  if (v === null || !GUID_PATTERN.test(v)) throw new LogikalProtocolError(`${what}: item ${i} has no valid ${k}`);
-  return v;
-}
-function surface(o: Obj, k: string): LogikalSurface | null {
-  const v = o[k];
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return null;
-  const s = v as Obj;
-  return { name: str(s, 'name') ?? '', colorInside: str(s, 'colorInside') ?? '', colorOutside: str(s, 'colorOutside') ?? '' };
-}
-
-export function toDirectory(o: Obj, i: number): LogikalDirectory {
-  const name = str(o, 'name');
-  const path = str(o, 'path') ?? name;
-  if (path === null || path === '') throw new LogikalProtocolError(`directories: item ${i} has neither path nor name`);
-  return { name: name ?? path.split('/').pop() ?? path, path };
-}
-
-export function toProject(o: Obj, i: number): LogikalProject {
-  return {
-    id: requiredGuid(o, 'id', 'projects', i),
-    name: str(o, 'name') ?? '',
-    createdDate: num(o, 'createdDate'),
-    changedDate: num(o, 'changedDate'),
-    isDeleted: bool(o, 'isDeleted') ?? false,
-    jobNumber: str(o, 'jobNumber'),
-    offerNumber: str(o, 'offerNumber'),
-    personInCharge: str(o, 'personInCharge'),
-    estimated: bool(o, 'estimated'),
+/** Reads item `i` of a listing; what cannot be read is a protocol error naming the list and the item. */
+function itemReader<T>(schema: z.ZodType<T>, what: string): (o: Obj, i: number) => T {
+  return (o, i) => {
+    const parsed = schema.safeParse(o);
+    if (!parsed.success) throw new LogikalProtocolError(`${what}: item ${i} ${parsed.error.issues[0]!.message}`);
+    return parsed.data;
   };
 }
 
-export function toPhase(o: Obj, i: number): LogikalPhase {
-  // The default phase carries the null GUID; an empty id means the same thing (MW normalised it so).
-  const raw = o.id;
-  const id = raw === undefined || raw === null || raw === '' ? NULL_GUID : requiredGuid(o, 'id', 'phases', i);
-  return { id, name: str(o, 'name') ?? '', description: str(o, 'description') };
-}
-
-export function toElevation(o: Obj, i: number): LogikalElevation {
-  return {
-    id: requiredGuid(o, 'id', 'elevations', i),
-    versionId: guidOrNull(o, 'versionId'),
-    name: str(o, 'name') ?? '',
-    amount: num(o, 'amount'),
-    isInRecycleBin: bool(o, 'isInRecycleBin'),
-    automaticDescription: str(o, 'automaticDescription'),
-    systemDescription: str(o, 'systemDescription'),
-    modelDescription: str(o, 'modelDescription'),
-    userDescription: str(o, 'userDescription'),
-    surfaceOfBaseElement: surface(o, 'surfaceOfBaseElement'),
-    surfaceOfInsertions: surface(o, 'surfaceOfInsertions'),
-    createdByUser: str(o, 'createdByUser'),
-    createdDate: num(o, 'createdDate'),
-    changedDate: num(o, 'changedDate'),
-    width: num(o, 'width'),
-    height: num(o, 'height'),
-    isElementPricelistElevation: bool(o, 'isElementPricelistElevation'),
-    elementPricelistId: guidOrNull(o, 'elementPricelistId'),
-    type: str(o, 'type'),
-    state: str(o, 'state'),
-  };
-}
+export const toDirectory = itemReader(Directory, 'directories');
+export const toProject = itemReader(Project, 'projects');
+export const toPhase = itemReader(Phase, 'phases');
+export const toElevation = itemReader(Elevation, 'elevations');
 
 export function toVersion(body: unknown): LogikalVersion {
-  const o = readObject(body, 'version');
-  const list = o && Array.isArray(o.componentVersions) ? o.componentVersions : [];
-  const componentVersions: LogikalComponentVersion[] = [];
-  for (const c of list) {
-    if (c === null || typeof c !== 'object') continue;
-    const v = c as Obj;
-    componentVersions.push({ name: str(v, 'name') ?? '', version: str(v, 'version') ?? '', description: str(v, 'description') });
-  }
-  return { componentVersions };
+  return Version.parse(readObject(body, 'version') ?? {});
 }
 
 export function toSessionData(body: unknown): SessionData {
-  const o = readObject(body, 'login');
-  const token = o ? str(o, 'token') : null;
-  // Swagger says GUID; accept any non-trivial opaque token but refuse what cannot go in a header.
-  if (token === null || token.length < 8 || token.length > 512 || !/^[\x21-\x7e]+$/.test(token)) {
-    throw new LogikalProtocolError('login: response has no usable token');
-  }
-  return { username: (o && str(o, 'username')) ?? '', token };
+  const parsed = Session.safeParse(readObject(body, 'login'));
+  if (!parsed.success) throw new LogikalProtocolError('login: response has no usable token');
+  return parsed.data;
 }
