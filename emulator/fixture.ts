@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixturesDir } from '../server/paths';
-import { isGuid } from './http-util';
-import { NULL_GUID } from '../server/logikal/logikal-types';
+import { z } from 'zod';
+import { GUID_RE, NULL_GUID } from '../server/guid';
 
 /**
  * Fixture format (JSON; fixtures/demo.json is the bundled example).
@@ -37,70 +37,73 @@ import { NULL_GUID } from '../server/logikal/logikal-types';
  * Ids are lowercase hyphenated GUIDs; project and elevation ids are globally unique, phase ids are
  * unique per project only (every project has the null-GUID default phase), directory paths unique.
  */
-export interface SurfaceData {
-  name: string;
-  colorInside: string;
-  colorOutside: string;
-}
+const must = (what: string) => ({ error: `must be ${what}` });
+const str = z.string(must('a string'));
+const num = z.number(must('a non-negative number')).nonnegative(must('a non-negative number'));
+const bool = z.boolean(must('a boolean'));
+const guid = z.string(must('a lowercase GUID')).regex(GUID_RE, must('a lowercase GUID')).refine((v) => v === v.toLowerCase(), must('a lowercase GUID'));
+const list = <T extends z.ZodType>(item: T) => z.array(item, must('an array'));
 
-export interface FixturePartsList {
-  systemName?: string;
-  systemCode?: string;
-  systemLongName?: string;
-  colorBaseLong?: string;
-  targetBytes?: number;
-  glassCount?: number;
-  alternatives?: number;
-  decoyNames?: string[];
+const Surface = z.object({ name: str, colorInside: str, colorOutside: str }, must('an object'));
+export type SurfaceData = z.output<typeof Surface>;
+
+const PartsList = z.object({
+  systemName: str.optional(),
+  systemCode: str.optional(),
+  systemLongName: str.optional(),
+  colorBaseLong: str.optional(),
+  targetBytes: num.optional(),
+  glassCount: num.optional(),
+  alternatives: num.optional(),
+  decoyNames: list(str).optional(),
   /** Generator seed; defaults to a hash of the elevation id. touchElevation() bumps it. */
-  seed?: number;
-}
+  seed: num.optional(),
+}, must('an object'));
+export type FixturePartsList = z.output<typeof PartsList>;
 
-export interface FixtureElevation {
-  id: string;
-  versionId: string;
-  name: string;
-  amount: number;
-  isInRecycleBin: boolean;
-  automaticDescription: string;
-  systemDescription: string;
-  modelDescription: string;
-  userDescription: string;
-  surfaceOfBaseElement?: SurfaceData;
-  surfaceOfInsertions?: SurfaceData;
-  createdByUser?: string;
-  createdDate: number;
-  changedDate: number;
-  width: number;
-  height: number;
-  isElementPricelistElevation?: boolean;
-  elementPricelistId?: string;
-  type?: string;
-  state?: string;
-  thumbnail?: string;
-  quotationPrice?: string;
-  partsList?: FixturePartsList;
-}
+const Elevation = z.object({
+  id: guid,
+  versionId: guid,
+  name: str,
+  amount: num,
+  isInRecycleBin: bool,
+  automaticDescription: str,
+  systemDescription: str,
+  modelDescription: str,
+  userDescription: str,
+  surfaceOfBaseElement: Surface.optional(),
+  surfaceOfInsertions: Surface.optional(),
+  createdByUser: str.optional(),
+  createdDate: num,
+  changedDate: num,
+  width: num,
+  height: num,
+  isElementPricelistElevation: bool.optional(),
+  elementPricelistId: guid.optional(),
+  type: str.optional(),
+  state: str.optional(),
+  thumbnail: str.refine((f) => !/[\\/]|^\.\.?$/.test(f), must('a bare file name')).optional(),
+  quotationPrice: str.optional(),
+  partsList: PartsList.optional(),
+}, must('an object'));
+export type FixtureElevation = z.output<typeof Elevation>;
 
-export interface FixturePhase {
-  id: string;
-  name: string;
-  description: string;
-  elevations: FixtureElevation[];
-}
+const Phase = z.object({ id: guid, name: str, description: str, elevations: list(Elevation) }, must('an object'));
+export type FixturePhase = z.output<typeof Phase>;
 
-export interface FixtureProject {
-  id: string;
-  name: string;
-  createdDate: number;
-  changedDate: number;
-  isDeleted: boolean;
-  jobNumber: string;
-  offerNumber: string;
-  personInCharge: string;
-  estimated: boolean;
-  phases: FixturePhase[];
-}
+const Project = z.object({
+  id: guid,
+  name: str,
+  createdDate: num,
+  changedDate: num,
+  isDeleted: bool,
+  jobNumber: str,
+  offerNumber: str,
+  personInCharge: str,
+  estimated: bool,
+  phases: list(Phase),
+}, must('an object'));
+export type FixtureProject = z.output<typeof Project>;
 
 export interface FixtureDirectory {
   name: string;
@@ -108,10 +111,15 @@ export interface FixtureDirectory {
   children?: FixtureDirectory[];
   projects?: FixtureProject[];
 }
+const Directory: z.ZodType<FixtureDirectory> = z.object({
+  name: str.refine((n) => n !== '' && !n.includes('/'), must('non-empty and contain no "/"')),
+  path: str,
+  get children() { return list(Directory).optional(); },
+  projects: list(Project).optional(),
+}, must('an object'));
 
-export interface EmulatorFixture {
-  directories: FixtureDirectory[];
-}
+const Fixture = z.object({ directories: list(Directory) }, must('an object'));
+export type EmulatorFixture = z.output<typeof Fixture>;
 
 export class FixtureError extends Error {}
 
@@ -119,108 +127,56 @@ function fail(where: string, what: string): never {
   throw new FixtureError(`fixture ${where}: ${what}`);
 }
 
-type Check = (o: Record<string, unknown>, key: string, where: string, optional?: boolean) => void;
-
-/** A field check: absent is fine when optional, otherwise the value must pass `ok`. */
-function check(ok: (v: unknown) => boolean, expected: string): Check {
-  return (o, key, where, optional = false) => {
-    const v = o[key];
-    if (v === undefined && optional) return;
-    if (!ok(v)) fail(where, `"${key}" must be ${expected}`);
-  };
+/** Parses with `schema`, or throws a FixtureError naming the first offending field, e.g. `directories[0].projects[1]: "id" must be …`. */
+function parse<T>(schema: z.ZodType<T>, value: unknown, base = ''): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const { path, message } = parsed.error.issues[0]!;
+  const last = path.at(-1);
+  const field = typeof last === 'string' ? path.slice(0, -1) : path;
+  const where = field.reduce<string>((w, k) => (typeof k === 'number' ? `${w}[${k}]` : w ? `${w}.${String(k)}` : String(k)), base);
+  return fail(where || 'root', typeof last === 'string' ? `"${last}" ${message}` : message);
 }
 
-const str = check((v) => typeof v === 'string', 'a string');
-const num = check((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0, 'a non-negative number');
-const bool = check((v) => typeof v === 'boolean', 'a boolean');
-const guid = check((v) => isGuid(v) && v === (v as string).toLowerCase(), 'a lowercase GUID');
-function obj(v: unknown, where: string): Record<string, unknown> {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(where, 'must be an object');
-  return v as Record<string, unknown>;
-}
-function arr(o: Record<string, unknown>, key: string, where: string, optional = false): unknown[] {
-  const v = o[key];
-  if (v === undefined && optional) return [];
-  if (!Array.isArray(v)) fail(where, `"${key}" must be an array`);
-  return v;
-}
-
-function validateElevation(v: unknown, where: string, seenElevations: Set<string>): void {
-  const e = obj(v, where);
-  guid(e, 'id', where);
-  guid(e, 'versionId', where);
-  guid(e, 'elementPricelistId', where, true);
-  for (const k of ['name', 'automaticDescription', 'systemDescription', 'modelDescription', 'userDescription']) str(e, k, where);
-  for (const k of ['createdByUser', 'type', 'state', 'thumbnail', 'quotationPrice']) str(e, k, where, true);
-  for (const k of ['amount', 'width', 'height', 'createdDate', 'changedDate']) num(e, k, where);
-  bool(e, 'isInRecycleBin', where);
-  bool(e, 'isElementPricelistElevation', where, true);
-  for (const k of ['surfaceOfBaseElement', 'surfaceOfInsertions']) {
-    if (e[k] === undefined) continue;
-    const s = obj(e[k], `${where}.${k}`);
-    for (const sk of ['name', 'colorInside', 'colorOutside']) str(s, sk, `${where}.${k}`);
-  }
-  if (typeof e.thumbnail === 'string' && /[\\/]|^\.\.?$/.test(e.thumbnail)) fail(where, '"thumbnail" must be a bare file name');
-  if (e.partsList !== undefined) {
-    const p = obj(e.partsList, `${where}.partsList`);
-    for (const k of ['systemName', 'systemCode', 'systemLongName', 'colorBaseLong']) str(p, k, `${where}.partsList`, true);
-    for (const k of ['targetBytes', 'glassCount', 'alternatives', 'seed']) num(p, k, `${where}.partsList`, true);
-    const decoys = arr(p, 'decoyNames', `${where}.partsList`, true);
-    if (decoys.some((d) => typeof d !== 'string')) fail(`${where}.partsList`, '"decoyNames" must be strings');
-  }
-  const id = e.id as string;
-  if (seenElevations.has(id)) fail(where, `duplicate elevation id ${id}`);
-  seenElevations.add(id);
-}
-
-function validateProject(v: unknown, where: string, seen: { projects: Set<string>; elevations: Set<string> }): void {
-  const p = obj(v, where);
-  guid(p, 'id', where);
-  for (const k of ['name', 'jobNumber', 'offerNumber', 'personInCharge']) str(p, k, where);
-  for (const k of ['createdDate', 'changedDate']) num(p, k, where);
-  for (const k of ['isDeleted', 'estimated']) bool(p, k, where);
-  if (seen.projects.has(p.id as string)) fail(where, `duplicate project id ${String(p.id)}`);
-  seen.projects.add(p.id as string);
-  const phaseIds = new Set<string>();
-  arr(p, 'phases', where).forEach((ph, i) => {
-    const w = `${where}.phases[${i}]`;
-    const phase = obj(ph, w);
-    guid(phase, 'id', w);
-    str(phase, 'name', w);
-    str(phase, 'description', w);
-    if (phaseIds.has(phase.id as string)) fail(w, `duplicate phase id ${String(phase.id)} in project`);
-    phaseIds.add(phase.id as string);
-    arr(phase, 'elevations', w).forEach((e, j) => validateElevation(e, `${w}.elevations[${j}]`, seen.elevations));
+/** What the schema cannot see: directory paths follow names, ids are unique, every project has its default phase. */
+function checkTree(fixture: EmulatorFixture): void {
+  const seen = { paths: new Set<string>(), projects: new Set<string>(), elevations: new Set<string>() };
+  const walk = (dirs: FixtureDirectory[], parentPath: string | null, where: string): void => dirs.forEach((d, i) => {
+    const w = `${where}[${i}]`;
+    const expected = parentPath === null ? d.name : `${parentPath}/${d.name}`;
+    if (d.path !== expected) fail(w, `"path" must be "${expected}"`);
+    if (seen.paths.has(expected)) fail(w, `duplicate directory path ${expected}`);
+    seen.paths.add(expected);
+    (d.projects ?? []).forEach((p, j) => {
+      const pw = `${w}.projects[${j}]`;
+      if (seen.projects.has(p.id)) fail(pw, `duplicate project id ${p.id}`);
+      seen.projects.add(p.id);
+      const phaseIds = new Set<string>();
+      p.phases.forEach((phase, k) => {
+        if (phaseIds.has(phase.id)) fail(`${pw}.phases[${k}]`, `duplicate phase id ${phase.id} in project`);
+        phaseIds.add(phase.id);
+        phase.elevations.forEach((e, l) => {
+          if (seen.elevations.has(e.id)) fail(`${pw}.phases[${k}].elevations[${l}]`, `duplicate elevation id ${e.id}`);
+          seen.elevations.add(e.id);
+        });
+      });
+      if (!phaseIds.has(NULL_GUID)) fail(pw, 'every project needs its default phase (id = null GUID)');
+    });
+    walk(d.children ?? [], expected, `${w}.children`);
   });
-  if (!phaseIds.has(NULL_GUID)) fail(where, 'every project needs its default phase (id = null GUID)');
-}
-
-function validateDirectory(v: unknown, where: string, parentPath: string | null, seen: { projects: Set<string>; elevations: Set<string>; paths: Set<string> }): void {
-  const d = obj(v, where);
-  str(d, 'name', where);
-  str(d, 'path', where);
-  const name = d.name as string;
-  if (name === '' || name.includes('/')) fail(where, 'directory "name" must be non-empty and contain no "/"');
-  const expected = parentPath === null ? name : `${parentPath}/${name}`;
-  if (d.path !== expected) fail(where, `"path" must be "${expected}"`);
-  if (seen.paths.has(expected)) fail(where, `duplicate directory path ${expected}`);
-  seen.paths.add(expected);
-  arr(d, 'projects', where, true).forEach((p, i) => validateProject(p, `${where}.projects[${i}]`, seen));
-  arr(d, 'children', where, true).forEach((c, i) => validateDirectory(c, `${where}.children[${i}]`, expected, seen));
+  walk(fixture.directories, null, 'directories');
 }
 
 /** Throws FixtureError naming the first offending field. */
 export function validateFixture(value: unknown): EmulatorFixture {
-  const root = obj(value, 'root');
-  const seen = { projects: new Set<string>(), elevations: new Set<string>(), paths: new Set<string>() };
-  arr(root, 'directories', 'root').forEach((d, i) => validateDirectory(d, `directories[${i}]`, null, seen));
-  return value as EmulatorFixture;
+  const fixture = parse(Fixture, value);
+  checkTree(fixture);
+  return fixture;
 }
 
 /** Validates one elevation record (for addElevation at runtime). */
 export function checkElevation(value: unknown): FixtureElevation {
-  validateElevation(value, 'elevation', new Set());
-  return value as FixtureElevation;
+  return parse(Elevation, value, 'elevation');
 }
 
 export function defaultFixturePath(): string {
