@@ -1,0 +1,51 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { join, resolve } from 'node:path';
+import { ConfigError, loadConfig } from '../../server/config';
+
+const refused = (env: Record<string, string>, message: RegExp) =>
+  assert.throws(() => loadConfig(env), (e: unknown) => e instanceof ConfigError && message.test(e.message), JSON.stringify(env));
+
+describe('loadConfig (environment → BridgeConfig)', () => {
+  it('applies every default, with blank values counting as unset', () => {
+    const c = loadConfig({ PORT: '', HOST: '  ' });
+    assert.equal(c.port, 8070);
+    assert.equal(c.host, '127.0.0.1');
+    assert.deepEqual(c.database, { type: 'sqlite', path: join(resolve('./data'), 'bridge.sqlite') });
+    assert.deepEqual(c.logikal, { url: undefined, username: undefined, password: undefined, maxSessions: 4 });
+    assert.equal(c.syncCron, '0 2 * * *');
+    assert.equal(c.logLevel, 'info');
+    assert.equal(c.bootstrapKey, undefined);
+    assert.equal(c.migrateOnStart, true);
+    assert.equal(c.dbName, 'logikal');
+    assert.equal(c.production, false);
+  });
+
+  it('reads and normalises set values', () => {
+    const c = loadConfig({
+      PORT: ' 0 ', DATABASE_URL: ' postgresql://u:p@h/db ', LOGIKAL_URL: 'https://h/MbioeService.svc/api/v3/', LOG_LEVEL: 'DEBUG',
+      LOGIKAL_MAX_SESSIONS: '64', MIGRATE_ON_START: 'Yes', BRIDGE_DB_NAME: ' prod ', NODE_ENV: 'production',
+    });
+    assert.equal(c.port, 0);
+    assert.deepEqual(c.database, { type: 'postgres', url: 'postgresql://u:p@h/db' });
+    assert.equal(c.logikal.url, 'https://h/MbioeService.svc/api/v3/');
+    assert.equal(c.logLevel, 'debug');
+    assert.equal(c.logikal.maxSessions, 64);
+    assert.equal(c.migrateOnStart, true);
+    assert.equal(c.dbName, 'prod');
+    assert.equal(c.production, true);
+    assert.equal(loadConfig({ DATABASE_URL: 'postgres://h/db' }).migrateOnStart, false, 'PostgreSQL migrates by deploy step');
+  });
+
+  it('names the variable and what it expects, never showing a secret', () => {
+    refused({ PORT: 'eighty' }, /^PORT: expected an integer from 0 to 65535, got "eighty"$/);
+    refused({ LOGIKAL_MAX_SESSIONS: '65' }, /^LOGIKAL_MAX_SESSIONS: expected an integer from 1 to 64/);
+    refused({ LOGIKAL_URL: 'ftp://x/api/v3' }, /^LOGIKAL_URL: expected an http\(s\) URL ending in \/api\/v3/);
+    refused({ LOGIKAL_URL: 'http://x/api/v2' }, /^LOGIKAL_URL: expected an http\(s\) URL ending in \/api\/v3/);
+    refused({ SYNC_CRON: 'nightly' }, /^SYNC_CRON: expected a cron expression/);
+    refused({ LOG_LEVEL: 'loud' }, /^LOG_LEVEL: expected one of error, warn, info/);
+    refused({ MIGRATE_ON_START: 'maybe' }, /^MIGRATE_ON_START: expected true or false/);
+    refused({ DATABASE_URL: 'mysql://root:hunter2@h/db' }, /^DATABASE_URL: expected a postgres:\/\/ URL, or unset for the embedded SQLite$/);
+    refused({ BRIDGE_BOOTSTRAP_KEY: 'short-secret' }, /^BRIDGE_BOOTSTRAP_KEY: expected at least 16 characters$/);
+  });
+});
