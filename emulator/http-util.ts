@@ -121,11 +121,7 @@ export function normalisePath(path: string): string {
   return collapsed.length > 1 && collapsed.endsWith('/') ? collapsed.slice(0, -1) : collapsed;
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isGuid(value: unknown): value is string {
-  return typeof value === 'string' && GUID.test(value);
-}
+export { isGuid } from '../server/guid';
 
 /** Accepts `Bearer <token>` and, as the swagger's apiKey header allows, a bare token. */
 export function bearerToken(req: IncomingMessage): string | undefined {

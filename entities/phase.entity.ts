@@ -2,7 +2,7 @@ import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, U
 import { TIMESTAMP } from './column-types';
 import { Project } from './project.entity';
 
-export const NULL_GUID = '00000000-0000-0000-0000-000000000000';
+export { NULL_GUID } from '../server/guid';
 
 /**
  * Every project's default phase has the null GUID, so a phase is identified by

@@ -1,11 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { Directory, Project } from '../../entities';
-import { GUID_PATTERN } from '../logikal/logikal-types';
-
-/** True for a LogiKal GUID (the one pattern the bridge knows). */
-export function isGuid(ref: string): boolean {
-  return GUID_PATTERN.test(ref);
-}
+import { isGuid } from '../guid';
 
 /** The mirror's lookups by natural key, on whichever manager the caller reads or writes with. */
 export class MirrorLookups {

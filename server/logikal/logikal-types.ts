@@ -9,8 +9,6 @@ import { LogikalInvalidArgumentError, LogikalProtocolError } from './logikal-err
  */
 
 export { NULL_GUID };
-/** The one GUID pattern (server/guid.ts), under the name the sync code imports. */
-export const GUID_PATTERN = GUID_RE;
 
 /** POST /auth body (LoginData). */
 export interface LoginRequest { username: string; password: string; erp: boolean }

@@ -1,7 +1,8 @@
 import type { Logger } from 'winston';
 import type { Elevation, Phase, Project, SyncFailure } from '../../entities';
 import type { LogikalClient, LogikalElevation, LogikalPhase, LogikalProject, LogikalSession, UnitOptions } from '../logikal';
-import { GUID_PATTERN, LogikalSessionLostError } from '../logikal';
+import { LogikalSessionLostError } from '../logikal';
+import { isGuid as looksLikeGuid } from '../guid';
 import { PartsListError, type PartsListParser } from '../parts/parts-list-parser';
 import { NotFoundError, UserError } from '../errors';
 import { LeaseStash } from './lease-stash';
@@ -162,7 +163,7 @@ export class ProjectSync {
 
   private pickProject(projects: LogikalProject[]): LogikalProject {
     const ref = this.job.projectRef;
-    const isGuid = GUID_PATTERN.test(ref);
+    const isGuid = looksLikeGuid(ref);
     const matches = projects.filter((p) => (isGuid ? p.id.toLowerCase() === ref.toLowerCase() : p.name === ref));
     if (matches.length === 0) throw new NotFoundError(`Project "${ref}" not found in Logikal directory "${this.job.directory}"`);
     if (matches.length > 1) throw new UserError(`${matches.length} projects are named "${ref}" in "${this.job.directory}"; pass the project GUID instead`);

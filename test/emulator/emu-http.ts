@@ -1,6 +1,7 @@
 import { startEmulator, type EmulatorOptions, type LogikalEmulator } from '../../emulator/index';
 
-export const NULL_GUID = '00000000-0000-0000-0000-000000000000';
+import { NULL_GUID } from '../../server/guid';
+export { NULL_GUID };
 export const DOS22309 = '5ddb1393-56eb-4280-9f7e-3c3aec51483c';
 export const DOS22410 = '15782e4d-a69c-4ce5-9c17-d3060a039b2d';
 export const DOS22269 = 'f584ee63-90d9-4903-9e5f-96f8fc2837fe';
