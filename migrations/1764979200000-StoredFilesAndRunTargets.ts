@@ -56,10 +56,7 @@ export class StoredFilesAndRunTargets1764979200000 implements MigrationInterface
       new TableIndex({ name: 'ix_elevations_thumbnail_file_id', columnNames: ['thumbnail_file_id'] }),
       new TableIndex({ name: 'ix_elevations_parts_list_file_id', columnNames: ['parts_list_file_id'] }),
     ]);
-    await q.createForeignKeys('elevations', [
-      new TableForeignKey({ name: 'fk_elevations_thumbnail_file', columnNames: ['thumbnail_file_id'], referencedTableName: 'stored_files', referencedColumnNames: ['id'], onDelete: 'SET NULL' }),
-      new TableForeignKey({ name: 'fk_elevations_parts_list_file', columnNames: ['parts_list_file_id'], referencedTableName: 'stored_files', referencedColumnNames: ['id'], onDelete: 'SET NULL' }),
-    ]);
+    await q.createForeignKeys('elevations', fileForeignKeys());
 
     await q.addColumns('sync_runs', [
       new TableColumn({ name: 'directory_path', type: 'varchar', length: '1024', isNullable: true }),
@@ -89,10 +86,7 @@ export class StoredFilesAndRunTargets1764979200000 implements MigrationInterface
     });
     await q.dropColumns('sync_runs', ['directory_path', 'project_ref', 'superseded_by_id']);
 
-    await q.dropForeignKeys('elevations', [
-      new TableForeignKey({ name: 'fk_elevations_thumbnail_file', columnNames: ['thumbnail_file_id'], referencedTableName: 'stored_files', referencedColumnNames: ['id'], onDelete: 'SET NULL' }),
-      new TableForeignKey({ name: 'fk_elevations_parts_list_file', columnNames: ['parts_list_file_id'], referencedTableName: 'stored_files', referencedColumnNames: ['id'], onDelete: 'SET NULL' }),
-    ]);
+    await q.dropForeignKeys('elevations', fileForeignKeys());
     await q.dropIndex('elevations', 'ix_elevations_thumbnail_file_id');
     await q.dropIndex('elevations', 'ix_elevations_parts_list_file_id');
     const bin = pg ? 'bytea' : 'blob';
@@ -122,6 +116,12 @@ export class StoredFilesAndRunTargets1764979200000 implements MigrationInterface
 }
 
 interface RunRow { id: number; kind: string; target: string; target_key: string | null; message: string | null; directory_path: string | null; project_ref: string | null }
+
+function fileForeignKeys(): TableForeignKey[] {
+  return ['thumbnail', 'parts_list'].map((f) => new TableForeignKey({
+    name: `fk_elevations_${f}_file`, columnNames: [`${f}_file_id`], referencedTableName: 'stored_files', referencedColumnNames: ['id'], onDelete: 'SET NULL',
+  }));
+}
 
 function placeholders(pg: boolean): (i: number) => string {
   return (i) => (pg ? `$${i}` : '?');
