@@ -31,7 +31,8 @@ export interface FaultOptions {
   script?: ScriptedFault[];
 }
 
-export type FaultDecision = { kind: 'none' } | { kind: 'serverError'; status: number } | { kind: 'timeout'; hangMs: number } | { kind: 'cutOff' };
+export type FaultDecision =
+  { kind: 'none' } | { kind: 'serverError'; status: number } | { kind: 'timeout'; hangMs: number } | { kind: 'cutOff' };
 
 /** mulberry32: tiny, deterministic, good enough to spread faults. */
 function prng(seed: number): () => number {
@@ -56,7 +57,8 @@ export class FaultPlan {
   private script: ScriptedFault[];
 
   constructor(readonly options: Readonly<FaultOptions> = {}) {
-    const total = rate(options.serverErrorRate, 'serverErrorRate') + rate(options.timeoutRate, 'timeoutRate') + rate(options.cutOffRate, 'cutOffRate');
+    const total =
+      rate(options.serverErrorRate, 'serverErrorRate') + rate(options.timeoutRate, 'timeoutRate') + rate(options.cutOffRate, 'cutOffRate');
     if (total > 1) throw new RangeError('the fault rates add up to more than 1');
     const status = options.serverErrorStatus ?? 500;
     if (!Number.isInteger(status) || status < 500 || status > 599) throw new RangeError('serverErrorStatus must be 5xx');

@@ -41,68 +41,80 @@ const must = (what: string) => ({ error: `must be ${what}` });
 const str = z.string(must('a string'));
 const num = z.number(must('a non-negative number')).nonnegative(must('a non-negative number'));
 const bool = z.boolean(must('a boolean'));
-const guid = z.string(must('a lowercase GUID')).regex(GUID_RE, must('a lowercase GUID')).refine((v) => v === v.toLowerCase(), must('a lowercase GUID'));
+const guid = z
+  .string(must('a lowercase GUID'))
+  .regex(GUID_RE, must('a lowercase GUID'))
+  .refine((v) => v === v.toLowerCase(), must('a lowercase GUID'));
 const list = <T extends z.ZodType>(item: T) => z.array(item, must('an array'));
 
 const Surface = z.object({ name: str, colorInside: str, colorOutside: str }, must('an object'));
 export type SurfaceData = z.output<typeof Surface>;
 
-const PartsList = z.object({
-  systemName: str.optional(),
-  systemCode: str.optional(),
-  systemLongName: str.optional(),
-  colorBaseLong: str.optional(),
-  targetBytes: num.optional(),
-  glassCount: num.optional(),
-  alternatives: num.optional(),
-  decoyNames: list(str).optional(),
-  /** Generator seed; defaults to a hash of the elevation id. touchElevation() bumps it. */
-  seed: num.optional(),
-}, must('an object'));
+const PartsList = z.object(
+  {
+    systemName: str.optional(),
+    systemCode: str.optional(),
+    systemLongName: str.optional(),
+    colorBaseLong: str.optional(),
+    targetBytes: num.optional(),
+    glassCount: num.optional(),
+    alternatives: num.optional(),
+    decoyNames: list(str).optional(),
+    /** Generator seed; defaults to a hash of the elevation id. touchElevation() bumps it. */
+    seed: num.optional(),
+  },
+  must('an object'),
+);
 export type FixturePartsList = z.output<typeof PartsList>;
 
-const Elevation = z.object({
-  id: guid,
-  versionId: guid,
-  name: str,
-  amount: num,
-  isInRecycleBin: bool,
-  automaticDescription: str,
-  systemDescription: str,
-  modelDescription: str,
-  userDescription: str,
-  surfaceOfBaseElement: Surface.optional(),
-  surfaceOfInsertions: Surface.optional(),
-  createdByUser: str.optional(),
-  createdDate: num,
-  changedDate: num,
-  width: num,
-  height: num,
-  isElementPricelistElevation: bool.optional(),
-  elementPricelistId: guid.optional(),
-  type: str.optional(),
-  state: str.optional(),
-  thumbnail: str.refine((f) => !/[\\/]|^\.\.?$/.test(f), must('a bare file name')).optional(),
-  quotationPrice: str.optional(),
-  partsList: PartsList.optional(),
-}, must('an object'));
+const Elevation = z.object(
+  {
+    id: guid,
+    versionId: guid,
+    name: str,
+    amount: num,
+    isInRecycleBin: bool,
+    automaticDescription: str,
+    systemDescription: str,
+    modelDescription: str,
+    userDescription: str,
+    surfaceOfBaseElement: Surface.optional(),
+    surfaceOfInsertions: Surface.optional(),
+    createdByUser: str.optional(),
+    createdDate: num,
+    changedDate: num,
+    width: num,
+    height: num,
+    isElementPricelistElevation: bool.optional(),
+    elementPricelistId: guid.optional(),
+    type: str.optional(),
+    state: str.optional(),
+    thumbnail: str.refine((f) => !/[\\/]|^\.\.?$/.test(f), must('a bare file name')).optional(),
+    quotationPrice: str.optional(),
+    partsList: PartsList.optional(),
+  },
+  must('an object'),
+);
 export type FixtureElevation = z.output<typeof Elevation>;
 
 const Phase = z.object({ id: guid, name: str, description: str, elevations: list(Elevation) }, must('an object'));
 export type FixturePhase = z.output<typeof Phase>;
 
-const Project = z.object({
-  id: guid,
-  name: str,
-  createdDate: num,
-  changedDate: num,
-  isDeleted: bool,
-  jobNumber: str,
-  offerNumber: str,
-  personInCharge: str,
-  estimated: bool,
-  phases: list(Phase),
-}, must('an object'));
+const Project = z.object(
+  {
+    id: guid,
+    name: str,
+    createdDate: num,
+    changedDate: num,
+    isDeleted: bool,
+    jobNumber: str,
+    offerNumber: str,
+    personInCharge: str,
+    estimated: bool,
+    phases: list(Phase),
+  },
+  must('an object'),
+);
 export type FixtureProject = z.output<typeof Project>;
 
 export interface FixtureDirectory {
@@ -111,12 +123,17 @@ export interface FixtureDirectory {
   children?: FixtureDirectory[];
   projects?: FixtureProject[];
 }
-const Directory: z.ZodType<FixtureDirectory> = z.object({
-  name: str.refine((n) => n !== '' && !n.includes('/'), must('non-empty and contain no "/"')),
-  path: str,
-  get children() { return list(Directory).optional(); },
-  projects: list(Project).optional(),
-}, must('an object'));
+const Directory: z.ZodType<FixtureDirectory> = z.object(
+  {
+    name: str.refine((n) => n !== '' && !n.includes('/'), must('non-empty and contain no "/"')),
+    path: str,
+    get children() {
+      return list(Directory).optional();
+    },
+    projects: list(Project).optional(),
+  },
+  must('an object'),
+);
 
 const Fixture = z.object({ directories: list(Directory) }, must('an object'));
 export type EmulatorFixture = z.output<typeof Fixture>;
@@ -141,29 +158,30 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, base = ''): T {
 /** What the schema cannot see: directory paths follow names, ids are unique, every project has its default phase. */
 function checkTree(fixture: EmulatorFixture): void {
   const seen = { paths: new Set<string>(), projects: new Set<string>(), elevations: new Set<string>() };
-  const walk = (dirs: FixtureDirectory[], parentPath: string | null, where: string): void => dirs.forEach((d, i) => {
-    const w = `${where}[${i}]`;
-    const expected = parentPath === null ? d.name : `${parentPath}/${d.name}`;
-    if (d.path !== expected) fail(w, `"path" must be "${expected}"`);
-    if (seen.paths.has(expected)) fail(w, `duplicate directory path ${expected}`);
-    seen.paths.add(expected);
-    (d.projects ?? []).forEach((p, j) => {
-      const pw = `${w}.projects[${j}]`;
-      if (seen.projects.has(p.id)) fail(pw, `duplicate project id ${p.id}`);
-      seen.projects.add(p.id);
-      const phaseIds = new Set<string>();
-      p.phases.forEach((phase, k) => {
-        if (phaseIds.has(phase.id)) fail(`${pw}.phases[${k}]`, `duplicate phase id ${phase.id} in project`);
-        phaseIds.add(phase.id);
-        phase.elevations.forEach((e, l) => {
-          if (seen.elevations.has(e.id)) fail(`${pw}.phases[${k}].elevations[${l}]`, `duplicate elevation id ${e.id}`);
-          seen.elevations.add(e.id);
+  const walk = (dirs: FixtureDirectory[], parentPath: string | null, where: string): void =>
+    dirs.forEach((d, i) => {
+      const w = `${where}[${i}]`;
+      const expected = parentPath === null ? d.name : `${parentPath}/${d.name}`;
+      if (d.path !== expected) fail(w, `"path" must be "${expected}"`);
+      if (seen.paths.has(expected)) fail(w, `duplicate directory path ${expected}`);
+      seen.paths.add(expected);
+      (d.projects ?? []).forEach((p, j) => {
+        const pw = `${w}.projects[${j}]`;
+        if (seen.projects.has(p.id)) fail(pw, `duplicate project id ${p.id}`);
+        seen.projects.add(p.id);
+        const phaseIds = new Set<string>();
+        p.phases.forEach((phase, k) => {
+          if (phaseIds.has(phase.id)) fail(`${pw}.phases[${k}]`, `duplicate phase id ${phase.id} in project`);
+          phaseIds.add(phase.id);
+          phase.elevations.forEach((e, l) => {
+            if (seen.elevations.has(e.id)) fail(`${pw}.phases[${k}].elevations[${l}]`, `duplicate elevation id ${e.id}`);
+            seen.elevations.add(e.id);
+          });
         });
+        if (!phaseIds.has(NULL_GUID)) fail(pw, 'every project needs its default phase (id = null GUID)');
       });
-      if (!phaseIds.has(NULL_GUID)) fail(pw, 'every project needs its default phase (id = null GUID)');
+      walk(d.children ?? [], expected, `${w}.children`);
     });
-    walk(d.children ?? [], expected, `${w}.children`);
-  });
   walk(fixture.directories, null, 'directories');
 }
 

@@ -5,8 +5,7 @@ export const MSG = {
   invalidSession: 'Invalid session authentication identifier.',
   badCredentials: 'Authentication failed. Invalid username or password.',
   badRequest: 'The request is in an invalid format or is missing required properties.',
-  badRequestObject:
-    "The request is in an invalid format, is missing required properties or can't be performed on the requested object.",
+  badRequestObject: "The request is in an invalid format, is missing required properties or can't be performed on the requested object.",
   notFound: 'The requested resource could not be selected because it was not found.',
   expectsDirectory: 'This operation expects the session to be in a directory.',
   expectsProject: 'This operation expects the session to be in a project.',
@@ -29,7 +28,10 @@ export function licenceLimit(max: number): string {
 
 /** A failure a handler wants turned into the swagger ErrorResponseSchema. */
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }

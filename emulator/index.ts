@@ -162,7 +162,12 @@ export class LogikalEmulator {
   }
 
   get runtimeOptions(): Required<RuntimeOptions> {
-    return { ...this.core.nav, maxSessions: this.core.maxSessions, latencyScale: this.latencyScale, idleExpirySeconds: this.idleExpirySeconds };
+    return {
+      ...this.core.nav,
+      maxSessions: this.core.maxSessions,
+      latencyScale: this.latencyScale,
+      idleExpirySeconds: this.idleExpirySeconds,
+    };
   }
 
   configure(o: RuntimeOptions): void {
@@ -171,7 +176,8 @@ export class LogikalEmulator {
       this.latencyScale = o.latencyScale;
     }
     if (o.allowSiblingSelect !== undefined) this.core.nav.allowSiblingSelect = !!o.allowSiblingSelect;
-    if (o.getDirectoriesResetsToDirectory !== undefined) this.core.nav.getDirectoriesResetsToDirectory = !!o.getDirectoriesResetsToDirectory;
+    if (o.getDirectoriesResetsToDirectory !== undefined)
+      this.core.nav.getDirectoriesResetsToDirectory = !!o.getDirectoriesResetsToDirectory;
     if (o.maxSessions !== undefined) {
       if (!Number.isInteger(o.maxSessions) || o.maxSessions < 1) throw new RangeError('maxSessions must be a positive integer');
       this.core.maxSessions = o.maxSessions;

@@ -11,8 +11,19 @@ import { buildModel, elevationDefs, int, pick, prng, type Model, type PartsListS
 
 export type { PartsListSpec } from './parts-list-model';
 
-export type HostileKind = 'not-sqlite' | 'truncated' | 'empty-file' | 'missing-glass' | 'lowercase-columns'
-  | 'empty-elevations' | 'oversize' | 'elevations-view' | 'trigger' | 'name-quotes' | 'no-matching-row' | 'bit-flips';
+export type HostileKind =
+  | 'not-sqlite'
+  | 'truncated'
+  | 'empty-file'
+  | 'missing-glass'
+  | 'lowercase-columns'
+  | 'empty-elevations'
+  | 'oversize'
+  | 'elevations-view'
+  | 'trigger'
+  | 'name-quotes'
+  | 'no-matching-row'
+  | 'bit-flips';
 
 /** Name used by the 'name-quotes' variant: the spec name plus quotes, `../` and SQL-ish noise. */
 export function nameQuotesName(base: string): string {
@@ -24,7 +35,12 @@ export function nameQuotesName(base: string): string {
 
 const q = (id: string): string => `"${id.replace(/"/g, '""')}"`;
 
-interface WriteOpts { lowerElevationCols?: boolean; elevationsAsView?: boolean; trigger?: boolean; dropGlass?: boolean }
+interface WriteOpts {
+  lowerElevationCols?: boolean;
+  elevationsAsView?: boolean;
+  trigger?: boolean;
+  dropGlass?: boolean;
+}
 
 /**
  * Runs `fn` on a private SQLite file — a copy of `bytes`, or a new one — then checkpoints and
@@ -51,8 +67,8 @@ export function rewriteSqlite(bytes: Buffer | null, fn: (db: Database.Database) 
 function writeDb(model: Model, targetBytes: number | undefined, seed: number, o: WriteOpts = {}): Buffer {
   return rewriteSqlite(null, (db) => {
     db.pragma('page_size = 4096');
-    db.pragma('journal_mode = WAL');   // real exports are WAL-mode files (header bytes 18/19 = 2)
-    db.pragma('synchronous = OFF');    // throwaway file: durability buys nothing here
+    db.pragma('journal_mode = WAL'); // real exports are WAL-mode files (header bytes 18/19 = 2)
+    db.pragma('synchronous = OFF'); // throwaway file: durability buys nothing here
     db.transaction(() => {
       for (const tb of model.tables) {
         if (o.dropGlass && tb.name === 'Glass') continue;
@@ -79,9 +95,9 @@ function writeDb(model: Model, targetBytes: number | undefined, seed: number, o:
 function pad(db: Database.Database, targetBytes: number | undefined, seed: number): void {
   db.exec('CREATE TABLE Pictures (PictureID INTEGER PRIMARY KEY, Name TEXT, Data BLOB)');
   if (!targetBytes) return;
-  const pages = (db.pragma('page_count', { simple: true }) as number);
+  const pages = db.pragma('page_count', { simple: true }) as number;
   // Overflow pages carry 4092 payload bytes each; aim a little below target to absorb b-tree overhead.
-  const deficit = Math.floor((targetBytes - pages * 4096) * 4092 / 4096) - 8192;
+  const deficit = Math.floor(((targetBytes - pages * 4096) * 4092) / 4096) - 8192;
   if (deficit <= 0) return;
   const bytes = randomBytes(deficit, seed);
   const ins = db.prepare('INSERT INTO Pictures (Name, Data) VALUES (?, ?)');
@@ -92,7 +108,12 @@ function pad(db: Database.Database, targetBytes: number | undefined, seed: numbe
 function randomBytes(n: number, seed: number): Buffer {
   const words = new Uint32Array(Math.ceil(n / 4));
   let x = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < words.length; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; words[i] = x >>> 0; }
+  for (let i = 0; i < words.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    words[i] = x >>> 0;
+  }
   return Buffer.from(words.buffer, 0, n);
 }
 
@@ -111,7 +132,7 @@ export function generateHostilePartsList(kind: HostileKind, spec: PartsListSpec)
       return Buffer.alloc(0);
     case 'truncated': {
       const b = generatePartsList(spec);
-      return b.subarray(0, Math.floor(b.length * 0.45) - 1234);   // mid-download cut, not page-aligned
+      return b.subarray(0, Math.floor(b.length * 0.45) - 1234); // mid-download cut, not page-aligned
     }
     case 'oversize':
       return generatePartsList({ ...spec, targetBytes: 10.5 * 1024 * 1024 });
@@ -126,8 +147,11 @@ export function generateHostilePartsList(kind: HostileKind, spec: PartsListSpec)
     case 'empty-elevations':
       return writeDb(buildModel(spec, []), spec.targetBytes, spec.seed);
     case 'name-quotes':
-      return generatePartsList({ ...spec, elevationName: nameQuotesName(spec.elevationName),
-        decoyNames: [...(spec.decoyNames ?? []), spec.elevationName, `${spec.elevationName} 'Süd'`] });
+      return generatePartsList({
+        ...spec,
+        elevationName: nameQuotesName(spec.elevationName),
+        decoyNames: [...(spec.decoyNames ?? []), spec.elevationName, `${spec.elevationName} 'Süd'`],
+      });
     case 'no-matching-row': {
       // Only an alternative carries the name, and a decoy that a LIKE '%name%' would match.
       const r = prng(spec.seed);
@@ -151,7 +175,7 @@ function flipBits(src: Buffer, seed: number): Buffer {
   for (let round = 0; round < 50; round++) {
     for (let k = 0; k < 6; k++) {
       const page = pick(r, btreePages) * pageSize;
-      const off = page + (k % 2 === 0 ? int(r, 1, 23) : int(r, 24, pageSize - 1));   // header/cell pointers, then content
+      const off = page + (k % 2 === 0 ? int(r, 1, 23) : int(r, 24, pageSize - 1)); // header/cell pointers, then content
       b[off] = (b[off] as number) ^ (1 << int(r, 0, 7));
     }
     if (!passesQuickCheck(b)) return b;

@@ -76,7 +76,11 @@ function readIdentifier(kind: SelectKind, body: Record<string, unknown>): string
 }
 
 /** Children of the current context for this kind of select, and "does it exist anywhere". */
-function candidates(kind: SelectKind, scope: NavContext, index: FixtureIndex): { find: (id: string) => NavContext | undefined; existsAnywhere: (id: string) => boolean } {
+function candidates(
+  kind: SelectKind,
+  scope: NavContext,
+  index: FixtureIndex,
+): { find: (id: string) => NavContext | undefined; existsAnywhere: (id: string) => boolean } {
   switch (kind) {
     case 'directory':
       return {
@@ -131,7 +135,13 @@ function parentScope(ctx: NavContext): NavContext {
  * POST /{directories|projects|phases|elevations}/select: the session's next context, or an ApiError.
  * Check order: 405 (state) → 400 (body) → 409/404 (identifier), so the body is read only when needed.
  */
-export async function select(kind: SelectKind, ctx: NavContext, body: () => Promise<Record<string, unknown>>, index: FixtureIndex, opts: NavOptions): Promise<NavContext> {
+export async function select(
+  kind: SelectKind,
+  ctx: NavContext,
+  body: () => Promise<Record<string, unknown>>,
+  index: FixtureIndex,
+  opts: NavOptions,
+): Promise<NavContext> {
   const required = REQUIRED_FOR_SELECT[kind];
   const cur = DEPTH[ctx.level];
   if (cur < DEPTH[required]) throw new ApiError(405, EXPECTS[required]);

@@ -11,7 +11,10 @@ export const ACTIVE_STATES: SyncRunState[] = ['queued', 'running'];
  */
 export const ACTIVE_RUN_UNIQUE = 'uq_sync_runs_active_target';
 
-export interface SyncFailure { elevation: string; reason: string }
+export interface SyncFailure {
+  elevation: string;
+  reason: string;
+}
 
 @Entity('sync_runs')
 @Index(ACTIVE_RUN_UNIQUE, ['targetKey'], { unique: true, where: "state IN ('queued', 'running')" })

@@ -14,17 +14,26 @@ export class StoredFilesAndRunTargets1764979200000 implements MigrationInterface
   async up(q: QueryRunner): Promise<void> {
     const pg = q.connection.options.type === 'postgres';
     const $ = placeholders(pg);
-    await q.createTable(new Table({
-      name: 'stored_files',
-      columns: [
-        { name: 'id', type: 'integer', isPrimary: true, isGenerated: true, generationStrategy: 'increment', primaryKeyConstraintName: 'pk_stored_files' },
-        { name: 'sha256', type: 'varchar', length: '64', isNullable: false },
-        { name: 'size', type: 'integer', isNullable: false },
-        { name: 'content', type: pg ? 'bytea' : 'blob', isNullable: false },
-        { name: 'created_at', type: pg ? 'timestamptz' : 'datetime', isNullable: false },
-      ],
-      uniques: [{ name: 'uq_stored_files_sha256', columnNames: ['sha256'] }],
-    }));
+    await q.createTable(
+      new Table({
+        name: 'stored_files',
+        columns: [
+          {
+            name: 'id',
+            type: 'integer',
+            isPrimary: true,
+            isGenerated: true,
+            generationStrategy: 'increment',
+            primaryKeyConstraintName: 'pk_stored_files',
+          },
+          { name: 'sha256', type: 'varchar', length: '64', isNullable: false },
+          { name: 'size', type: 'integer', isNullable: false },
+          { name: 'content', type: pg ? 'bytea' : 'blob', isNullable: false },
+          { name: 'created_at', type: pg ? 'timestamptz' : 'datetime', isNullable: false },
+        ],
+        uniques: [{ name: 'uq_stored_files_sha256', columnNames: ['sha256'] }],
+      }),
+    );
     await q.addColumns('elevations', [
       new TableColumn({ name: 'thumbnail_file_id', type: 'integer', isNullable: true }),
       new TableColumn({ name: 'parts_list_file_id', type: 'integer', isNullable: true }),
@@ -34,20 +43,29 @@ export class StoredFilesAndRunTargets1764979200000 implements MigrationInterface
       const sha = createHash('sha256').update(bytes).digest('hex');
       const found = (await q.query(`SELECT id FROM stored_files WHERE sha256 = ${$(1)}`, [sha])) as Array<{ id: number }>;
       if (found.length) return Number(found[0].id);
-      await q.query(`INSERT INTO stored_files (sha256, size, content, created_at) VALUES (${$(1)}, ${$(2)}, ${$(3)}, ${$(4)})`,
-        [sha, bytes.length, bytes, pg ? new Date() : new Date().toISOString().replace('T', ' ').replace('Z', '')]);
+      await q.query(`INSERT INTO stored_files (sha256, size, content, created_at) VALUES (${$(1)}, ${$(2)}, ${$(3)}, ${$(4)})`, [
+        sha,
+        bytes.length,
+        bytes,
+        pg ? new Date() : new Date().toISOString().replace('T', ' ').replace('Z', ''),
+      ]);
       const [row] = (await q.query(`SELECT id FROM stored_files WHERE sha256 = ${$(1)}`, [sha])) as Array<{ id: number }>;
       return Number(row.id);
     };
     for (let last = 0; ;) {
       const rows = (await q.query(
         `SELECT id, thumbnail, parts_list FROM elevations WHERE id > ${$(1)} AND (thumbnail IS NOT NULL OR parts_list IS NOT NULL) ORDER BY id LIMIT ${PAGE}`,
-        [last])) as Array<{ id: number; thumbnail: Buffer | null; parts_list: Buffer | null }>;
+        [last],
+      )) as Array<{ id: number; thumbnail: Buffer | null; parts_list: Buffer | null }>;
       if (!rows.length) break;
       for (const r of rows) {
         const thumb = r.thumbnail ? await fileId(Buffer.from(r.thumbnail)) : null;
         const parts = r.parts_list ? await fileId(Buffer.from(r.parts_list)) : null;
-        await q.query(`UPDATE elevations SET thumbnail_file_id = ${$(1)}, parts_list_file_id = ${$(2)} WHERE id = ${$(3)}`, [thumb, parts, r.id]);
+        await q.query(`UPDATE elevations SET thumbnail_file_id = ${$(1)}, parts_list_file_id = ${$(2)} WHERE id = ${$(3)}`, [
+          thumb,
+          parts,
+          r.id,
+        ]);
         last = Number(r.id);
       }
     }
@@ -68,8 +86,16 @@ export class StoredFilesAndRunTargets1764979200000 implements MigrationInterface
       const successor = /^Superseded by run (\d+),/.exec(r.message ?? '');
       const directory = t.directory ?? null;
       const project = t.project ?? null;
-      await q.query(`UPDATE sync_runs SET directory_path = ${$(1)}, project_ref = ${$(2)}, superseded_by_id = ${$(3)}, target = ${$(4)} WHERE id = ${$(5)}`,
-        [directory, project, successor ? Number(successor[1]) : null, describeTarget(r.kind, directory, project, t.day ?? null, r.target), r.id]);
+      await q.query(
+        `UPDATE sync_runs SET directory_path = ${$(1)}, project_ref = ${$(2)}, superseded_by_id = ${$(3)}, target = ${$(4)} WHERE id = ${$(5)}`,
+        [
+          directory,
+          project,
+          successor ? Number(successor[1]) : null,
+          describeTarget(r.kind, directory, project, t.day ?? null, r.target),
+          r.id,
+        ],
+      );
     });
   }
 
@@ -78,10 +104,15 @@ export class StoredFilesAndRunTargets1764979200000 implements MigrationInterface
     const $ = placeholders(pg);
     await eachRun(q, $, async (r) => {
       const day = /^nightly:(.+)$/.exec(r.target_key ?? '')?.[1];
-      const json = r.kind === 'nightly' ? { day } : r.kind === 'directories' ? {} : {
-        ...(r.directory_path !== null ? { directory: r.directory_path } : {}),
-        ...(r.project_ref !== null ? { project: r.project_ref } : {}),
-      };
+      const json =
+        r.kind === 'nightly'
+          ? { day }
+          : r.kind === 'directories'
+            ? {}
+            : {
+                ...(r.directory_path !== null ? { directory: r.directory_path } : {}),
+                ...(r.project_ref !== null ? { project: r.project_ref } : {}),
+              };
       await q.query(`UPDATE sync_runs SET target = ${$(1)} WHERE id = ${$(2)}`, [JSON.stringify(json), r.id]);
     });
     await q.dropColumns('sync_runs', ['directory_path', 'project_ref', 'superseded_by_id']);
@@ -97,7 +128,8 @@ export class StoredFilesAndRunTargets1764979200000 implements MigrationInterface
     for (let last = 0; ;) {
       const rows = (await q.query(
         `SELECT id, thumbnail_file_id, parts_list_file_id FROM elevations WHERE id > ${$(1)} AND (thumbnail_file_id IS NOT NULL OR parts_list_file_id IS NOT NULL) ORDER BY id LIMIT ${PAGE}`,
-        [last])) as Array<{ id: number; thumbnail_file_id: number | null; parts_list_file_id: number | null }>;
+        [last],
+      )) as Array<{ id: number; thumbnail_file_id: number | null; parts_list_file_id: number | null }>;
       if (!rows.length) break;
       for (const r of rows) {
         const content = async (id: number | null): Promise<Buffer | null> => {
@@ -105,8 +137,11 @@ export class StoredFilesAndRunTargets1764979200000 implements MigrationInterface
           const [f] = (await q.query(`SELECT content FROM stored_files WHERE id = ${$(1)}`, [id])) as Array<{ content: Buffer }>;
           return f ? Buffer.from(f.content) : null;
         };
-        await q.query(`UPDATE elevations SET thumbnail = ${$(1)}, parts_list = ${$(2)} WHERE id = ${$(3)}`,
-          [await content(r.thumbnail_file_id), await content(r.parts_list_file_id), r.id]);
+        await q.query(`UPDATE elevations SET thumbnail = ${$(1)}, parts_list = ${$(2)} WHERE id = ${$(3)}`, [
+          await content(r.thumbnail_file_id),
+          await content(r.parts_list_file_id),
+          r.id,
+        ]);
         last = Number(r.id);
       }
     }
@@ -115,12 +150,27 @@ export class StoredFilesAndRunTargets1764979200000 implements MigrationInterface
   }
 }
 
-interface RunRow { id: number; kind: string; target: string; target_key: string | null; message: string | null; directory_path: string | null; project_ref: string | null }
+interface RunRow {
+  id: number;
+  kind: string;
+  target: string;
+  target_key: string | null;
+  message: string | null;
+  directory_path: string | null;
+  project_ref: string | null;
+}
 
 function fileForeignKeys(): TableForeignKey[] {
-  return ['thumbnail', 'parts_list'].map((f) => new TableForeignKey({
-    name: `fk_elevations_${f}_file`, columnNames: [`${f}_file_id`], referencedTableName: 'stored_files', referencedColumnNames: ['id'], onDelete: 'SET NULL',
-  }));
+  return ['thumbnail', 'parts_list'].map(
+    (f) =>
+      new TableForeignKey({
+        name: `fk_elevations_${f}_file`,
+        columnNames: [`${f}_file_id`],
+        referencedTableName: 'stored_files',
+        referencedColumnNames: ['id'],
+        onDelete: 'SET NULL',
+      }),
+  );
 }
 
 function placeholders(pg: boolean): (i: number) => string {

@@ -36,7 +36,10 @@ export const commonMethods: MethodDef[] = [
     params: {},
     doc: "Odoo's version(): the Odoo API level the bridge mirrors, plus the bridge's own version.",
     handler: async () => ({
-      server_version: '17.0', server_version_info: [17, 0, 0, 'final', 0, ''], server_serie: '17.0', protocol_version: 1,
+      server_version: '17.0',
+      server_version_info: [17, 0, 0, 'final', 0, ''],
+      server_serie: '17.0',
+      protocol_version: 1,
       logikal_bridge: bridgeVersion(),
     }),
   }),

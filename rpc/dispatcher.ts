@@ -29,7 +29,12 @@ export class Dispatcher {
     } finally {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       log.info(`${name} ${outcome}`, {
-        requestId: ctx.requestId, method: name, caller: ctx.caller?.name ?? null, transport: ctx.transport, ms: Math.round(ms * 10) / 10, outcome,
+        requestId: ctx.requestId,
+        method: name,
+        caller: ctx.caller?.name ?? null,
+        transport: ctx.transport,
+        ms: Math.round(ms * 10) / 10,
+        outcome,
       });
     }
   }

@@ -20,8 +20,12 @@ interface OdooMethod {
   call(model: string, args: unknown[], kwargs: Record<string, unknown>, odoo: OdooContext, ctx: CallContext): Promise<unknown>;
 }
 
-function modelMethod<S extends ParamShape>(scope: Scope, record: boolean, shape: S,
-  run: (model: string, p: ParamsOf<S>, odoo: OdooContext, ctx: CallContext) => Promise<unknown>): OdooMethod {
+function modelMethod<S extends ParamShape>(
+  scope: Scope,
+  record: boolean,
+  shape: S,
+  run: (model: string, p: ParamsOf<S>, odoo: OdooContext, ctx: CallContext) => Promise<unknown>,
+): OdooMethod {
   const params = new Params(shape);
   return { scope, record, call: (model, args, kwargs, o, ctx) => run(model, params.bind(args, kwargs), o, ctx) };
 }
@@ -47,27 +51,58 @@ const svc = (ctx: CallContext) => ctx.services.odoo;
 const requestedBy = (ctx: CallContext) => ctx.caller?.name ?? 'odoo';
 
 const METHODS: Record<string, OdooMethod> = {
-  search_read: modelMethod('read', false, { domain: P.domain, fields: P.fields, offset: P.offset, limit: P.limit, order: P.order, load: P.load },
-    (model, p, o, ctx) => svc(ctx).searchRead(model, { ...p, pairs: pairs(p.load) }, o)),
-  read: modelMethod('read', true, { ids: P.ids, fields: P.fields, load: P.load },
-    (model, p, o, ctx) => svc(ctx).read(model, p.ids, p.fields, o, pairs(p.load))),
-  search: modelMethod('read', false, { domain: P.domain, offset: P.offset, limit: P.limit, order: P.order, count: unsetIfEmpty(param.boolean()) },
-    (model, p, o, ctx) => (p.count ? svc(ctx).searchCount(model, p.domain, undefined, o) : svc(ctx).search(model, p, o))),
-  search_count: modelMethod('read', false, { domain: P.domain, limit: P.limit },
-    (model, p, o, ctx) => svc(ctx).searchCount(model, p.domain, p.limit, o)),
-  fields_get: modelMethod('read', false, { allfields: unsetIfEmpty(fieldNames), attributes: unsetIfEmpty(fieldNames) },
-    async (model, p, _o, ctx) => svc(ctx).fieldsGet(model, p.allfields, p.attributes)),
-  name_search: modelMethod('read', false, { name: unsetIfEmpty(param.string()), domain: P.domain, operator: unsetIfEmpty(param.string()), limit: P.limit },
-    (model, p, o, ctx) => svc(ctx).nameSearch(model, p, o)),
-  name_get: modelMethod('read', true, { ids: P.ids },
-    async (model, p, o, ctx) => (await svc(ctx).read(model, p.ids, ['display_name'], o)).map((r) => [r.id, r.display_name])),
-  action_force_sync: modelMethod('sync', true, { ids: P.ids },
-    (model, p, _o, ctx) => svc(ctx).startProjectSyncs(model, p.ids, 'force', syncStarterOf(ctx.services), requestedBy(ctx))),
-  action_smart_sync: modelMethod('sync', true, { ids: P.ids },
-    (model, p, _o, ctx) => svc(ctx).startProjectSyncs(model, p.ids, 'smart', syncStarterOf(ctx.services), requestedBy(ctx))),
+  search_read: modelMethod(
+    'read',
+    false,
+    { domain: P.domain, fields: P.fields, offset: P.offset, limit: P.limit, order: P.order, load: P.load },
+    (model, p, o, ctx) => svc(ctx).searchRead(model, { ...p, pairs: pairs(p.load) }, o),
+  ),
+  read: modelMethod('read', true, { ids: P.ids, fields: P.fields, load: P.load }, (model, p, o, ctx) =>
+    svc(ctx).read(model, p.ids, p.fields, o, pairs(p.load)),
+  ),
+  search: modelMethod(
+    'read',
+    false,
+    { domain: P.domain, offset: P.offset, limit: P.limit, order: P.order, count: unsetIfEmpty(param.boolean()) },
+    (model, p, o, ctx) => (p.count ? svc(ctx).searchCount(model, p.domain, undefined, o) : svc(ctx).search(model, p, o)),
+  ),
+  search_count: modelMethod('read', false, { domain: P.domain, limit: P.limit }, (model, p, o, ctx) =>
+    svc(ctx).searchCount(model, p.domain, p.limit, o),
+  ),
+  fields_get: modelMethod(
+    'read',
+    false,
+    { allfields: unsetIfEmpty(fieldNames), attributes: unsetIfEmpty(fieldNames) },
+    async (model, p, _o, ctx) => svc(ctx).fieldsGet(model, p.allfields, p.attributes),
+  ),
+  name_search: modelMethod(
+    'read',
+    false,
+    { name: unsetIfEmpty(param.string()), domain: P.domain, operator: unsetIfEmpty(param.string()), limit: P.limit },
+    (model, p, o, ctx) => svc(ctx).nameSearch(model, p, o),
+  ),
+  name_get: modelMethod('read', true, { ids: P.ids }, async (model, p, o, ctx) =>
+    (await svc(ctx).read(model, p.ids, ['display_name'], o)).map((r) => [r.id, r.display_name]),
+  ),
+  action_force_sync: modelMethod('sync', true, { ids: P.ids }, (model, p, _o, ctx) =>
+    svc(ctx).startProjectSyncs(model, p.ids, 'force', syncStarterOf(ctx.services), requestedBy(ctx)),
+  ),
+  action_smart_sync: modelMethod('sync', true, { ids: P.ids }, (model, p, _o, ctx) =>
+    svc(ctx).startProjectSyncs(model, p.ids, 'smart', syncStarterOf(ctx.services), requestedBy(ctx)),
+  ),
 };
 
-const WRITE_METHODS = new Set(['create', 'write', 'unlink', 'copy', 'toggle_active', 'action_archive', 'action_unarchive', 'name_create', 'load']);
+const WRITE_METHODS = new Set([
+  'create',
+  'write',
+  'unlink',
+  'copy',
+  'toggle_active',
+  'action_archive',
+  'action_unarchive',
+  'name_create',
+  'load',
+]);
 
 /** The method, or Odoo's error for a private, write or unknown one. */
 export function odooMethod(model: string, method: string): OdooMethod {
@@ -95,7 +130,14 @@ export function odooContext(raw: unknown): OdooContext {
 }
 
 /** Runs a model method for an authenticated caller (object.execute_kw has set ctx.caller). */
-export async function callKw(caller: Caller, model: string, method: string, args: unknown[], kwargs: Record<string, unknown>, ctx: CallContext): Promise<unknown> {
+export async function callKw(
+  caller: Caller,
+  model: string,
+  method: string,
+  args: unknown[],
+  kwargs: Record<string, unknown>,
+  ctx: CallContext,
+): Promise<unknown> {
   ctx.services.odoo.model(model);
   const def = odooMethod(model, method);
   requireScope(caller, def.scope);

@@ -44,7 +44,9 @@ export class Params<S extends ParamShape> {
     const params = raw ?? [];
     if (Array.isArray(params)) {
       if (params.length > this.names.length) {
-        throw new InvalidParamsError(`expected at most ${this.names.length} positional params (${this.names.join(', ')}), got ${params.length}`);
+        throw new InvalidParamsError(
+          `expected at most ${this.names.length} positional params (${this.names.join(', ')}), got ${params.length}`,
+        );
       }
       params.forEach((v, i) => given.set(this.names[i]!, v));
     } else if (typeof params === 'object') {

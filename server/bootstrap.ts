@@ -47,10 +47,19 @@ export async function buildServices(config: BridgeConfig): Promise<{ services: A
     if (config.bootstrapKey) await apiKeys.ensureBootstrapKey(config.bootstrapKey);
     const table = new MethodTable([systemMethods, syncMethods, adminMethods, commonMethods, objectMethods]);
     const system = new SystemService(db, config, () =>
-      table.list().map((m) => ({ name: m.name, scope: m.scope, params: m.params.map((p) => p.name), doc: m.doc })));
+      table.list().map((m) => ({ name: m.name, scope: m.scope, params: m.params.map((p) => p.name), doc: m.doc })),
+    );
     const sync = new SyncService(db, config);
     await sync.startup();
-    const services: AppServices = { config, db, apiKeys, system, sync, schema: new SchemaHealthService(db), odoo: new OdooModelService(db) };
+    const services: AppServices = {
+      config,
+      db,
+      apiKeys,
+      system,
+      sync,
+      schema: new SchemaHealthService(db),
+      odoo: new OdooModelService(db),
+    };
     return { services, dispatcher: new Dispatcher(table), db };
   } catch (err) {
     await db.close().catch(() => undefined);
@@ -71,7 +80,11 @@ export async function startApp(config: BridgeConfig): Promise<App> {
   log.info(`listening on ${url} (database: ${config.database.type})`);
   let closed = false;
   return {
-    config, services, dispatcher, http, url,
+    config,
+    services,
+    dispatcher,
+    http,
+    url,
     async close() {
       if (closed) return;
       closed = true;

@@ -35,7 +35,11 @@ export interface BridgeConfig {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, expected: string, value?: string) {
+  constructor(
+    readonly variable: string,
+    expected: string,
+    value?: string,
+  ) {
     super(`${variable}: expected ${expected}${value === undefined ? '' : `, got ${JSON.stringify(value)}`}`);
     this.name = 'ConfigError';
   }
@@ -47,20 +51,31 @@ const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'
 const MBIOE_URL = 'an http(s) URL ending in /api/v3';
 
 /** A variable that is unset, empty or blank takes the default; any other value must pass `schema`. */
-const setting = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema);
-const integer = (min: number, max: number) => z.string().trim()
-  .refine((s) => /^\d+$/.test(s) && Number(s) >= min && Number(s) <= max, `an integer from ${min} to ${max}`)
-  .transform(Number);
+const setting = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema);
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .refine((s) => /^\d+$/.test(s) && Number(s) >= min && Number(s) <= max, `an integer from ${min} to ${max}`)
+    .transform(Number);
 const trimmed = z.string().trim();
 
 /** The environment: each key is a variable, each message what it expects (ConfigError adds the rest). */
 const EnvSchema = z.object({
   DATABASE_URL: setting(trimmed.regex(/^postgres(ql)?:\/\//i, 'a postgres:// URL, or unset for the embedded SQLite').optional()),
-  LOGIKAL_URL: setting(trimmed.pipe(z.url({ protocol: /^https?$/, error: MBIOE_URL, abort: true }))
-    .refine((u) => /\/api\/v3\/?$/.test(new URL(u).pathname), MBIOE_URL).optional()),
+  LOGIKAL_URL: setting(
+    trimmed
+      .pipe(z.url({ protocol: /^https?$/, error: MBIOE_URL, abort: true }))
+      .refine((u) => /\/api\/v3\/?$/.test(new URL(u).pathname), MBIOE_URL)
+      .optional(),
+  ),
   SYNC_CRON: setting(trimmed.refine((c) => validateCron(c), 'a cron expression such as "0 2 * * *"').default('0 2 * * *')),
-  LOG_LEVEL: setting(trimmed.toLowerCase().pipe(z.enum(LOG_LEVELS, `one of ${LOG_LEVELS.join(', ')}`)).default('info')),
+  LOG_LEVEL: setting(
+    trimmed
+      .toLowerCase()
+      .pipe(z.enum(LOG_LEVELS, `one of ${LOG_LEVELS.join(', ')}`))
+      .default('info'),
+  ),
   BRIDGE_BOOTSTRAP_KEY: setting(z.string().min(16, 'at least 16 characters').optional()),
   PORT: setting(integer(0, 65535).default(8070)),
   HOST: setting(trimmed.default('127.0.0.1')),
@@ -68,7 +83,11 @@ const EnvSchema = z.object({
   LOGIKAL_USERNAME: setting(z.string().optional()),
   LOGIKAL_PASSWORD: setting(z.string().optional()),
   LOGIKAL_MAX_SESSIONS: setting(integer(1, 64).default(4)),
-  MIGRATE_ON_START: setting(trimmed.pipe(z.stringbool({ truthy: ['1', 'true', 'yes', 'on'], falsy: ['0', 'false', 'no', 'off'], error: 'true or false' })).optional()),
+  MIGRATE_ON_START: setting(
+    trimmed
+      .pipe(z.stringbool({ truthy: ['1', 'true', 'yes', 'on'], falsy: ['0', 'false', 'no', 'off'], error: 'true or false' }))
+      .optional(),
+  ),
   BRIDGE_DB_NAME: setting(trimmed.default('logikal')),
   NODE_ENV: z.string().optional(),
 });
@@ -124,7 +143,9 @@ export function secretsOf(config: BridgeConfig): string[] {
     try {
       const p = new URL(config.database.url).password;
       if (p) s.push(decodeURIComponent(p));
-    } catch { /* validated earlier */ }
+    } catch {
+      /* validated earlier */
+    }
   }
   return s.filter((x): x is string => !!x && x.length >= 4);
 }

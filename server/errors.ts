@@ -20,7 +20,10 @@ export abstract class BridgeError extends Error {
   abstract readonly odooName: OdooErrorName;
   /** HTTP status for transports that use one (JSON-2). */
   readonly httpStatus: number = 400;
-  constructor(message: string, readonly details?: Record<string, unknown>) {
+  constructor(
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
     super(message);
     this.name = new.target.name;
   }

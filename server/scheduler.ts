@@ -9,9 +9,15 @@ const log = getLogger('cron');
  * lets exactly one of them run it (a run row keyed by the date). Returns a stop function.
  */
 export function startScheduler(app: App): () => void {
-  const task = cron.schedule(app.config.syncCron, () => {
-    app.services.sync.nightly().catch((err) => log.error('nightly sync failed', { error: err }));
-  }, { timezone: 'UTC' });
+  const task = cron.schedule(
+    app.config.syncCron,
+    () => {
+      app.services.sync.nightly().catch((err) => log.error('nightly sync failed', { error: err }));
+    },
+    { timezone: 'UTC' },
+  );
   log.info(`nightly smart sync scheduled at "${app.config.syncCron}" (UTC)`);
-  return () => { void task.stop(); };
+  return () => {
+    void task.stop();
+  };
 }

@@ -12,7 +12,12 @@ export interface HealthReport {
   uptime_seconds: number;
 }
 
-export interface MethodInfo { name: string; scope: string | null; params: string[]; doc: string }
+export interface MethodInfo {
+  name: string;
+  scope: string | null;
+  params: string[];
+  doc: string;
+}
 
 const startedAt = Date.now();
 

@@ -19,7 +19,11 @@ const areas = readdirSync(dist, { withFileTypes: true })
 const pgUrl = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/logikal_bridge_test';
 
 function files(areaList) {
-  return areaList.flatMap((a) => readdirSync(join(dist, a)).filter((f) => f.endsWith('.test.js')).map((f) => join(dist, a, f)));
+  return areaList.flatMap((a) =>
+    readdirSync(join(dist, a))
+      .filter((f) => f.endsWith('.test.js'))
+      .map((f) => join(dist, a, f)),
+  );
 }
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
@@ -30,18 +34,25 @@ function run(label, list, env) {
   const dataDir = mkdtempSync(join(tmpdir(), 'lkb-test-'));
   process.stdout.write(`\n=== ${label}: ${list.length} test files ===\n`);
   const child = spawn(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', ...list], {
-    cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env, DATA_DIR: dataDir, LOG_LEVEL: process.env.LOG_LEVEL || 'warn' },
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env, DATA_DIR: dataDir, LOG_LEVEL: process.env.LOG_LEVEL || 'warn' },
   });
   let out = '';
-  child.stdout.on('data', (d) => { out += d.toString(); process.stdout.write(d); });
-  return new Promise((resolve) => child.on('close', (status) => {
-    const n = (re) => Number((out.match(re) || [])[1] || 0);
-    totals.passed += n(/ℹ pass (\d+)/);
-    totals.failed += n(/ℹ fail (\d+)/) + (status !== 0 && !/ℹ fail [1-9]/.test(out) ? 1 : 0);
-    totals.skipped += n(/ℹ skipped (\d+)/);
-    rmSync(dataDir, { recursive: true, force: true });
-    resolve();
-  }));
+  child.stdout.on('data', (d) => {
+    out += d.toString();
+    process.stdout.write(d);
+  });
+  return new Promise((resolve) =>
+    child.on('close', (status) => {
+      const n = (re) => Number((out.match(re) || [])[1] || 0);
+      totals.passed += n(/ℹ pass (\d+)/);
+      totals.failed += n(/ℹ fail (\d+)/) + (status !== 0 && !/ℹ fail [1-9]/.test(out) ? 1 : 0);
+      totals.skipped += n(/ℹ skipped (\d+)/);
+      rmSync(dataDir, { recursive: true, force: true });
+      resolve();
+    }),
+  );
 }
 
 /** The test database named by TEST_DATABASE_URL is created if missing; each test app then makes its own beside it. */

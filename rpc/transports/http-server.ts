@@ -47,7 +47,11 @@ export function bearerKey(req: IncomingMessage): string | undefined {
   return m ? m[1] : undefined;
 }
 
-export interface RouteContext { requestId: string; services: AppServices; dispatcher: Dispatcher }
+export interface RouteContext {
+  requestId: string;
+  services: AppServices;
+  dispatcher: Dispatcher;
+}
 
 /** A transport mounted on a path. */
 export interface Route {
@@ -65,25 +69,39 @@ export function createHttpServer(services: AppServices, dispatcher: Dispatcher, 
   const jsonrpc = new JsonRpcTransport(dispatcher);
   const routes: Route[] = [
     {
-      method: 'POST', path: '/jsonrpc',
+      method: 'POST',
+      path: '/jsonrpc',
       async handle(req, res, ctx) {
         let body: Buffer;
         try {
           body = await readBody(req);
         } catch (err) {
           if (err instanceof BodyTooLargeError) {
-            sendJson(res, 413, { jsonrpc: '2.0', id: null, error: protocolError(-32600, `Request body exceeds ${MAX_BODY_BYTES} bytes`) }, { Connection: 'close' });
+            sendJson(
+              res,
+              413,
+              { jsonrpc: '2.0', id: null, error: protocolError(-32600, `Request body exceeds ${MAX_BODY_BYTES} bytes`) },
+              { Connection: 'close' },
+            );
             return;
           }
           throw err;
         }
-        const out = await jsonrpc.handle(body.toString('utf8'), { requestId: ctx.requestId, presentedKey: bearerKey(req), services: ctx.services });
-        if (out === undefined) { res.writeHead(204).end(); return; }
+        const out = await jsonrpc.handle(body.toString('utf8'), {
+          requestId: ctx.requestId,
+          presentedKey: bearerKey(req),
+          services: ctx.services,
+        });
+        if (out === undefined) {
+          res.writeHead(204).end();
+          return;
+        }
         sendJson(res, 200, out);
       },
     },
     {
-      method: 'GET', path: '/health',
+      method: 'GET',
+      path: '/health',
       async handle(_req, res, ctx) {
         const h = await ctx.services.system.health();
         sendJson(res, h.ok ? 200 : 503, h);
@@ -96,8 +114,9 @@ export function createHttpServer(services: AppServices, dispatcher: Dispatcher, 
     const requestId = randomUUID().slice(0, 8);
     res.setHeader('X-Request-Id', requestId);
     const path = (req.url ?? '/').split('?')[0];
-    const route = routes.find((r) => (r.path.endsWith('/') ? path.startsWith(r.path) : path === r.path) && r.method === req.method)
-      ?? routes.find((r) => (r.path.endsWith('/') ? path.startsWith(r.path) : path === r.path));
+    const route =
+      routes.find((r) => (r.path.endsWith('/') ? path.startsWith(r.path) : path === r.path) && r.method === req.method) ??
+      routes.find((r) => (r.path.endsWith('/') ? path.startsWith(r.path) : path === r.path));
     if (!route) {
       sendJson(res, 404, { error: 'not found', path });
       return;
@@ -108,7 +127,8 @@ export function createHttpServer(services: AppServices, dispatcher: Dispatcher, 
     }
     route.handle(req, res, { requestId, services, dispatcher }).catch((err) => {
       log.error('unhandled transport error', { requestId, path, error: err });
-      if (!res.headersSent) sendJson(res, 500, { jsonrpc: '2.0', id: null, error: protocolError(-32603, `Internal error (request ${requestId})`) });
+      if (!res.headersSent)
+        sendJson(res, 500, { jsonrpc: '2.0', id: null, error: protocolError(-32603, `Internal error (request ${requestId})`) });
       else res.destroy();
     });
   });

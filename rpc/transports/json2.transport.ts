@@ -17,7 +17,13 @@ export const json2Route: Route = {
   method: 'POST',
   path: PREFIX,
   async handle(req, res, rctx) {
-    const ctx: CallContext = { requestId: rctx.requestId, services: rctx.services, presentedKey: bearerKey(req), caller: null, transport: 'json2' };
+    const ctx: CallContext = {
+      requestId: rctx.requestId,
+      services: rctx.services,
+      presentedKey: bearerKey(req),
+      caller: null,
+      transport: 'json2',
+    };
     try {
       const [model, method, ...extra] = (req.url ?? '').split('?')[0].slice(PREFIX.length).split('/');
       if (!model || !method || extra.length || !NAME.test(model) || !NAME.test(method)) {
@@ -38,7 +44,8 @@ export const json2Route: Route = {
           throw new InvalidParamsError('The body is not valid JSON');
         }
       }
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidParamsError('The body must be a JSON object of named arguments');
+      if (typeof body !== 'object' || body === null || Array.isArray(body))
+        throw new InvalidParamsError('The body must be a JSON object of named arguments');
       const header = req.headers['x-odoo-database'];
       const db = typeof header === 'string' && header ? header : rctx.services.config.dbName;
       const key = ctx.presentedKey ?? '';

@@ -24,23 +24,33 @@ type JsonObject = Record<string, unknown>;
 export class JsonRpcTransport {
   private readonly server: jayson.Server;
 
-  constructor(private readonly dispatcher: Dispatcher, private readonly maxBatch = 20) {
+  constructor(
+    private readonly dispatcher: Dispatcher,
+    private readonly maxBatch = 20,
+  ) {
     const self = this;
-    this.server = new jayson.Server({}, {
-      useContext: true,
-      maxBatchLength: maxBatch,
-      router(name: string) {
-        return new jayson.Method({
-          useContext: true,
-          handler: (params: unknown, context: object) => self.invoke(name, params, context as JsonRpcRequestContext),
-        });
+    this.server = new jayson.Server(
+      {},
+      {
+        useContext: true,
+        maxBatchLength: maxBatch,
+        router(name: string) {
+          return new jayson.Method({
+            useContext: true,
+            handler: (params: unknown, context: object) => self.invoke(name, params, context as JsonRpcRequestContext),
+          });
+        },
       },
-    });
+    );
   }
 
   private async invoke(name: string, params: unknown, rctx: JsonRpcRequestContext): Promise<unknown> {
     const ctx: CallContext = {
-      requestId: rctx.requestId, services: rctx.services, presentedKey: rctx.presentedKey, caller: null, transport: 'jsonrpc',
+      requestId: rctx.requestId,
+      services: rctx.services,
+      presentedKey: rctx.presentedKey,
+      caller: null,
+      transport: 'jsonrpc',
     };
     let dispatched = name;
     try {
@@ -78,7 +88,11 @@ export class JsonRpcTransport {
     }
     if (Array.isArray(parsed)) {
       if (parsed.length > this.maxBatch) {
-        return { jsonrpc: '2.0', id: null, error: protocolError(-32600, `Invalid request: a batch may hold at most ${this.maxBatch} calls, got ${parsed.length}`) };
+        return {
+          jsonrpc: '2.0',
+          id: null,
+          error: protocolError(-32600, `Invalid request: a batch may hold at most ${this.maxBatch} calls, got ${parsed.length}`),
+        };
       }
       parsed = parsed.map(markNullId);
     } else {

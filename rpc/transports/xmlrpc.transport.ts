@@ -24,12 +24,17 @@ const FAULT = { application: 1, warning: 2, accessDenied: 3, accessError: 4 } as
 
 function faultFor(name: string, message: string): { faultCode: number; faultString: string } {
   switch (name) {
-    case 'odoo.exceptions.AccessDenied': return { faultCode: FAULT.accessDenied, faultString: message };
-    case 'odoo.exceptions.AccessError': return { faultCode: FAULT.accessError, faultString: message };
-    case 'odoo.exceptions.UserError': case 'odoo.exceptions.ValidationError': case 'odoo.exceptions.MissingError':
+    case 'odoo.exceptions.AccessDenied':
+      return { faultCode: FAULT.accessDenied, faultString: message };
+    case 'odoo.exceptions.AccessError':
+      return { faultCode: FAULT.accessError, faultString: message };
+    case 'odoo.exceptions.UserError':
+    case 'odoo.exceptions.ValidationError':
+    case 'odoo.exceptions.MissingError':
       return { faultCode: FAULT.warning, faultString: message };
     // Odoo sends the traceback, whose last line is "ExceptionClass: message"; the bridge sends that line.
-    default: return { faultCode: FAULT.application, faultString: `${name.split('.').pop()}: ${message}` };
+    default:
+      return { faultCode: FAULT.application, faultString: `${name.split('.').pop()}: ${message}` };
   }
 }
 
@@ -82,14 +87,20 @@ export const xmlRpcRoute: Route = {
       body = await readBody(req);
     } catch (err) {
       if (!(err instanceof BodyTooLargeError)) throw err;
-      res.writeHead(413, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' }).end(`Request body exceeds ${MAX_BODY_BYTES} bytes`);
+      res
+        .writeHead(413, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' })
+        .end(`Request body exceeds ${MAX_BODY_BYTES} bytes`);
       return;
     }
     let call: { method: string; params: unknown[] };
     try {
       call = await parseCall(body);
     } catch {
-      sendXml(res, 200, serializer.serializeFault(faultFor('builtins.ValueError', 'Invalid XML-RPC request: not a well-formed methodCall')));
+      sendXml(
+        res,
+        200,
+        serializer.serializeFault(faultFor('builtins.ValueError', 'Invalid XML-RPC request: not a well-formed methodCall')),
+      );
       return;
     }
     const ctx: CallContext = { requestId: rctx.requestId, services: rctx.services, caller: null, transport: 'xmlrpc' };

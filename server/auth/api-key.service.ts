@@ -47,9 +47,19 @@ export class ApiKeyService {
     if (await this.repo.findOneBy({ name: clean })) throw new UserError(`An API key named "${clean}" already exists`);
     const key = 'lkb_' + randomBytes(32).toString('base64url');
     registerSecret(key);
-    const record = await this.write((repo) => repo.save(repo.create({
-      name: clean, keyHash: sha256(key), keyPrefix: key.slice(0, PREFIX_LEN), scopes, createdAt: new Date(), revokedAt: null, lastUsedAt: null,
-    })));
+    const record = await this.write((repo) =>
+      repo.save(
+        repo.create({
+          name: clean,
+          keyHash: sha256(key),
+          keyPrefix: key.slice(0, PREFIX_LEN),
+          scopes,
+          createdAt: new Date(),
+          revokedAt: null,
+          lastUsedAt: null,
+        }),
+      ),
+    );
     return { key, record };
   }
 

@@ -23,8 +23,15 @@ export async function runDemo(opts: { latencyScale: number; keep: boolean }): Pr
   const { startEmulator } = await import('../../emulator/index.js');
   const emulator = await startEmulator({ latencyScale: opts.latencyScale, password: emuPassword });
   const config = loadConfig({
-    DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', LOGIKAL_URL: emulator.url, LOGIKAL_USERNAME: 'odoo',
-    LOGIKAL_PASSWORD: emuPassword, LOGIKAL_MAX_SESSIONS: '8', BRIDGE_BOOTSTRAP_KEY: key, MIGRATE_ON_START: 'true',
+    DATA_DIR: dataDir,
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    LOGIKAL_URL: emulator.url,
+    LOGIKAL_USERNAME: 'odoo',
+    LOGIKAL_PASSWORD: emuPassword,
+    LOGIKAL_MAX_SESSIONS: '8',
+    BRIDGE_BOOTSTRAP_KEY: key,
+    MIGRATE_ON_START: 'true',
   });
   const app = await startApp(config);
   const out = (s = '') => process.stdout.write(s + '\n');
@@ -40,7 +47,7 @@ export async function runDemo(opts: { latencyScale: number; keep: boolean }): Pr
       headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${key}` },
       body: JSON.stringify({ jsonrpc: '2.0', method, params, id: 1 }),
     });
-    const body = await res.json() as { result?: any; error?: { message: string } };
+    const body = (await res.json()) as { result?: any; error?: { message: string } };
     if (body.error) throw new Error(`${method}: ${body.error.message}`);
     return body.result;
   };
@@ -51,12 +58,26 @@ export async function runDemo(opts: { latencyScale: number; keep: boolean }): Pr
     out('A few parsed elevations (logikal.elevation via object.execute_kw search_read):');
     const uid = await rpc('call', { service: 'common', method: 'authenticate', args: [config.dbName, 'demo', key, {}] });
     const rows = await rpc('call', {
-      service: 'object', method: 'execute_kw',
-      args: [config.dbName, uid, key, 'logikal.elevation', 'search_read', [[['project_id.name', '=', PROJECT]]],
-        { fields: ['name', 'phase_id', 'system_name', 'width_out', 'height_out', 'width_unit', 'weight_out', 'weight_unit', 'parts_count'], order: 'name', limit: 5 }],
+      service: 'object',
+      method: 'execute_kw',
+      args: [
+        config.dbName,
+        uid,
+        key,
+        'logikal.elevation',
+        'search_read',
+        [[['project_id.name', '=', PROJECT]]],
+        {
+          fields: ['name', 'phase_id', 'system_name', 'width_out', 'height_out', 'width_unit', 'weight_out', 'weight_unit', 'parts_count'],
+          order: 'name',
+          limit: 5,
+        },
+      ],
     });
     for (const r of rows) {
-      out(`  ${String(r.name).padEnd(6)} ${String(r.system_name).padEnd(44)} ${r.width_out} x ${r.height_out} ${r.width_unit || ''}  ${r.weight_out} ${r.weight_unit || ''}  ${r.parts_count} parts  [${r.phase_id?.[1] ?? ''}]`);
+      out(
+        `  ${String(r.name).padEnd(6)} ${String(r.system_name).padEnd(44)} ${r.width_out} x ${r.height_out} ${r.width_unit || ''}  ${r.weight_out} ${r.weight_unit || ''}  ${r.parts_count} parts  [${r.phase_id?.[1] ?? ''}]`,
+      );
     }
     const stats = emulator.stats();
     out();

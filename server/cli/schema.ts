@@ -14,7 +14,8 @@ import type { CheckReport, FixReport, SchemaProblem } from '../db/schema-health.
  * Nothing here migrates: that is `logikal-bridge migrate`, the deploy step.
  */
 export function registerSchemaCommands(program: Command): void {
-  program.command('check-constraints')
+  program
+    .command('check-constraints')
     .description('compare the live schema with the migrations (exit 0 clean, 1 problems, 2 config error)')
     .option('--json', 'print the full report as JSON')
     .action(async (opts: { json?: boolean }) => {
@@ -25,7 +26,8 @@ export function registerSchemaCommands(program: Command): void {
       process.exit(report.ok ? 0 : 1);
     });
 
-  program.command('fix-constraints')
+  program
+    .command('fix-constraints')
     .description('repair schema drift in one transaction; never deletes rows (exit 0 fixed/clean, 1 remaining/refused, 2 config error)')
     .option('--dry-run', 'print the statements without running them (exits 1 if there is anything to do)')
     .option('--json', 'print the full result as JSON')
@@ -58,7 +60,9 @@ function problemLine(p: SchemaProblem): string {
 
 function printCheck(r: CheckReport): void {
   const out = process.stdout;
-  out.write(`schema (${r.dialect}): ${r.checked.length} tables checked, migrations ${r.migrations.pending.length ? `${r.migrations.pending.length} pending` : 'current'}\n`);
+  out.write(
+    `schema (${r.dialect}): ${r.checked.length} tables checked, migrations ${r.migrations.pending.length ? `${r.migrations.pending.length} pending` : 'current'}\n`,
+  );
   out.write(`rows with the null GUID: ${r.null_guid_rows.phases} phases, ${r.null_guid_rows.elevations} elevations\n`);
   if (r.ok) out.write('no problems\n');
   else out.write(`${r.problems.length} problem(s):\n${r.problems.map(problemLine).join('')}`);
@@ -67,7 +71,11 @@ function printCheck(r: CheckReport): void {
 function printFix(r: FixReport): void {
   const out = process.stdout;
   if (r.statements.length === 0) out.write('nothing to fix\n');
-  else out.write(`${r.dry_run ? 'would run' : 'ran'} ${r.statements.length} statement(s) in one transaction:\n${r.statements.map((s) => `  ${s};\n`).join('')}`);
+  else
+    out.write(
+      `${r.dry_run ? 'would run' : 'ran'} ${r.statements.length} statement(s) in one transaction:\n${r.statements.map((s) => `  ${s};\n`).join('')}`,
+    );
   if (!r.dry_run && r.fixed.length) out.write(`fixed ${r.fixed.length}:\n${r.fixed.map(problemLine).join('')}`);
-  if (r.remaining.length) out.write(`${r.dry_run ? 'current problems' : 'remaining'} (${r.remaining.length}):\n${r.remaining.map(problemLine).join('')}`);
+  if (r.remaining.length)
+    out.write(`${r.dry_run ? 'current problems' : 'remaining'} (${r.remaining.length}):\n${r.remaining.map(problemLine).join('')}`);
 }

@@ -12,7 +12,9 @@ export function openDatabase(config: Pick<BridgeConfig, 'database'>): Promise<Db
   return Db.open(config.database);
 }
 
-export interface MigrateResult { applied: string[] }
+export interface MigrateResult {
+  applied: string[];
+}
 
 /**
  * Applies pending migrations. On PostgreSQL under a session advisory lock, so several instances
@@ -28,7 +30,9 @@ export async function migrate(db: Db): Promise<MigrateResult> {
       // The pool's 60 s statement_timeout would cut both the wait for another instance's migration
       // and a long migration itself; the deploy step has its own timeout.
       await runner.query('SET statement_timeout = 0');
-      const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK_KEY])) as Array<{ locked: boolean }>;
+      const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK_KEY])) as Array<{
+        locked: boolean;
+      }>;
       if (!locked) {
         log.info('another instance is migrating; waiting for the migration lock');
         await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);

@@ -10,7 +10,8 @@ export class MirrorLookups {
   project(ref: string, directoryPath: string): Promise<Project | null> {
     const repo = this.m().getRepository(Project);
     if (isGuid(ref)) return repo.findOneBy({ logikalId: ref.toLowerCase() });
-    return repo.createQueryBuilder('p')
+    return repo
+      .createQueryBuilder('p')
       .innerJoin(Directory, 'd', 'd.id = p.directoryId')
       .where('p.name = :n AND d.path = :dp', { n: ref, dp: directoryPath })
       .getOne();
@@ -18,7 +19,9 @@ export class MirrorLookups {
 
   /** A project by its name or GUID anywhere in the mirror (sync.runs' filter). */
   projectByNameOrGuid(ref: string): Promise<Project | null> {
-    return this.m().getRepository(Project).findOne({ where: [{ name: ref }, { logikalId: ref.toLowerCase() }] });
+    return this.m()
+      .getRepository(Project)
+      .findOne({ where: [{ name: ref }, { logikalId: ref.toLowerCase() }] });
   }
 
   projectById(id: number): Promise<Project | null> {

@@ -13,8 +13,8 @@ const MAX_LISTED = 20;
 export async function blockersOf(ds: DataSource, qr: QueryRunner, dialect: Dialect, f: Finding): Promise<string[]> {
   const out: string[] = [];
   for (const a of f.actions) {
-    if (a.op === 'create_key' && a.key.unique) out.push(...await duplicates(ds, qr, dialect, a.spec, a.key));
-    if (a.op === 'create_fk') out.push(...await orphans(ds, qr, a.spec, a.fk));
+    if (a.op === 'create_key' && a.key.unique) out.push(...(await duplicates(ds, qr, dialect, a.spec, a.key)));
+    if (a.op === 'create_fk') out.push(...(await orphans(ds, qr, a.spec, a.fk)));
   }
   return out;
 }
@@ -27,7 +27,7 @@ async function duplicates(ds: DataSource, qr: QueryRunner, dialect: Dialect, spe
   const where = [...cols.map((c) => `${c} IS NOT NULL`), ...(key.where ? [`(${key.where})`] : [])].join(' AND ');
   const rows = (await qr.query(
     `SELECT ${cols.map((c, i) => `${c} AS c${i}`).join(', ')}, COUNT(*) AS n, ${ids} AS ids FROM ${q(spec.table)} WHERE ${where} ` +
-    `GROUP BY ${cols.join(', ')} HAVING COUNT(*) > 1 ORDER BY COUNT(*) DESC LIMIT ${MAX_LISTED + 1}`,
+      `GROUP BY ${cols.join(', ')} HAVING COUNT(*) > 1 ORDER BY COUNT(*) DESC LIMIT ${MAX_LISTED + 1}`,
   )) as Array<Record<string, unknown>>;
   return listed(rows, (r) => {
     const values = key.columns.map((c, i) => `${c}=${JSON.stringify(r[`c${i}`])}`).join(', ');
@@ -42,10 +42,14 @@ async function orphans(ds: DataSource, qr: QueryRunner, spec: TableSpec, fk: For
   const match = fk.refColumns.map((r, i) => `p.${q(r)} = ${c[i]}`).join(' AND ');
   const rows = (await qr.query(
     `SELECT c.${q(spec.idColumn)} AS id, ${c.map((x, i) => `${x} AS c${i}`).join(', ')} FROM ${q(spec.table)} c ` +
-    `WHERE ${c.map((x) => `${x} IS NOT NULL`).join(' AND ')} AND NOT EXISTS (SELECT 1 FROM ${q(fk.refTable)} p WHERE ${match}) ` +
-    `ORDER BY c.${q(spec.idColumn)} LIMIT ${MAX_LISTED + 1}`,
+      `WHERE ${c.map((x) => `${x} IS NOT NULL`).join(' AND ')} AND NOT EXISTS (SELECT 1 FROM ${q(fk.refTable)} p WHERE ${match}) ` +
+      `ORDER BY c.${q(spec.idColumn)} LIMIT ${MAX_LISTED + 1}`,
   )) as Array<Record<string, unknown>>;
-  return listed(rows, (r) => `${spec.table} ${fk.name}: ${spec.idColumn} ${String(r.id)} has ${fk.columns.map((x, i) => `${x}=${JSON.stringify(r[`c${i}`])}`).join(', ')} with no ${fk.refTable} row`);
+  return listed(
+    rows,
+    (r) =>
+      `${spec.table} ${fk.name}: ${spec.idColumn} ${String(r.id)} has ${fk.columns.map((x, i) => `${x}=${JSON.stringify(r[`c${i}`])}`).join(', ')} with no ${fk.refTable} row`,
+  );
 }
 
 function listed<T>(rows: T[], fmt: (r: T) => string): string[] {

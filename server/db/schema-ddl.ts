@@ -41,18 +41,31 @@ async function apply(qr: QueryRunner, dialect: Dialect, a: Action): Promise<void
       if (a.key.kind === 'unique' && dialect === 'postgres') {
         await qr.createUniqueConstraint(a.table, new TableUnique({ name: a.key.name, columnNames: a.key.columns }));
       } else {
-        await qr.createIndex(a.table, new TableIndex({
-          name: a.key.name, columnNames: a.key.columns, isUnique: a.key.unique, where: a.key.where ?? undefined,
-        }));
+        await qr.createIndex(
+          a.table,
+          new TableIndex({
+            name: a.key.name,
+            columnNames: a.key.columns,
+            isUnique: a.key.unique,
+            where: a.key.where ?? undefined,
+          }),
+        );
       }
       return;
     case 'drop_fk':
       await qr.dropForeignKey(a.table, a.fk.name);
       return;
     case 'create_fk':
-      await qr.createForeignKey(a.table, new TableForeignKey({
-        name: a.fk.name, columnNames: a.fk.columns, referencedTableName: a.fk.refTable, referencedColumnNames: a.fk.refColumns, onDelete: a.fk.onDelete,
-      }));
+      await qr.createForeignKey(
+        a.table,
+        new TableForeignKey({
+          name: a.fk.name,
+          columnNames: a.fk.columns,
+          referencedTableName: a.fk.refTable,
+          referencedColumnNames: a.fk.refColumns,
+          onDelete: a.fk.onDelete,
+        }),
+      );
       return;
   }
 }

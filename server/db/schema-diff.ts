@@ -1,7 +1,14 @@
 import { NULL_GUID } from '../../entities/phase.entity';
 import {
-  describeForeignKey, describeKey, sameForeignKey, satisfies,
-  type Dialect, type ForeignKeySpec, type KeySpec, type MigrationState, type TableSpec,
+  describeForeignKey,
+  describeKey,
+  sameForeignKey,
+  satisfies,
+  type Dialect,
+  type ForeignKeySpec,
+  type KeySpec,
+  type MigrationState,
+  type TableSpec,
 } from './schema-spec';
 import type { Action, CheckReport, Finding, SchemaProblem } from './schema-health.types';
 
@@ -42,8 +49,10 @@ export function diffSchema(state: SchemaState): SchemaDiff {
   const checked: CheckReport['checked'] = [];
   for (const want of state.expected) {
     checked.push({
-      table: want.table, uniques: want.keys.filter((k) => k.unique).map((k) => k.name),
-      indices: want.keys.filter((k) => !k.unique).map((k) => k.name), foreign_keys: want.foreignKeys.map((f) => f.name),
+      table: want.table,
+      uniques: want.keys.filter((k) => k.unique).map((k) => k.name),
+      indices: want.keys.filter((k) => !k.unique).map((k) => k.name),
+      foreign_keys: want.foreignKeys.map((f) => f.name),
     });
     const live = present.get(want.table);
     if (!live) {
@@ -54,8 +63,8 @@ export function diffSchema(state: SchemaState): SchemaDiff {
       add({ table: want.table, kind: 'missing_column', name: c, columns: [c], detail: 'column does not exist', fix: MIGRATE_HINT });
     }
     // A key over a missing column (or to a missing table) is reported but cannot be created yet.
-    const fixable: Fixable = (cols, ref) => cols.every((c) => live.columns.includes(c))
-      && (!ref || hasColumns(present.get(ref.table), ref.columns));
+    const fixable: Fixable = (cols, ref) =>
+      cols.every((c) => live.columns.includes(c)) && (!ref || hasColumns(present.get(ref.table), ref.columns));
     compareKeys(state.dialect, want, live, fixable, add);
     compareForeignKeys(want, live, fixable, add);
   }
@@ -71,14 +80,35 @@ function hasColumns(t: TableSpec | undefined, cols: string[]): boolean {
 
 function migrationProblems(m: MigrationState, add: Adder): void {
   if (m.pending.length > 0) {
-    add({ table: 'migrations', kind: 'migrations_pending', name: m.pending.join(', '), columns: [], detail: `${m.pending.length} migration(s) not applied`, fix: MIGRATE_HINT });
+    add({
+      table: 'migrations',
+      kind: 'migrations_pending',
+      name: m.pending.join(', '),
+      columns: [],
+      detail: `${m.pending.length} migration(s) not applied`,
+      fix: MIGRATE_HINT,
+    });
   }
   if (m.unknown.length > 0) {
-    add({ table: 'migrations', kind: 'migrations_unknown', name: m.unknown.join(', '), columns: [], detail: 'applied by a newer bridge version than this one', fix: 'deploy the bridge version that owns these migrations' });
+    add({
+      table: 'migrations',
+      kind: 'migrations_unknown',
+      name: m.unknown.join(', '),
+      columns: [],
+      detail: 'applied by a newer bridge version than this one',
+      fix: 'deploy the bridge version that owns these migrations',
+    });
   }
   const dup = m.executed.filter((n, i) => m.executed.indexOf(n) !== i);
   if (dup.length > 0) {
-    add({ table: 'migrations', kind: 'migrations_duplicated', name: [...new Set(dup)].join(', '), columns: [], detail: 'recorded more than once: two instances migrated without a lock', fix: 'inspect the schema by hand; remove the duplicate rows from the migrations table' });
+    add({
+      table: 'migrations',
+      kind: 'migrations_duplicated',
+      name: [...new Set(dup)].join(', '),
+      columns: [],
+      detail: 'recorded more than once: two instances migrated without a lock',
+      fix: 'inspect the schema by hand; remove the duplicate rows from the migrations table',
+    });
   }
 }
 
@@ -90,12 +120,36 @@ function compareKeys(dialect: Dialect, want: TableSpec, live: TableSpec, fixable
     if (same && satisfies(same, k, dialect)) continue;
     const create: Action = { op: 'create_key', table: want.table, key: k, spec: want };
     if (!fixable(k.columns)) {
-      add({ table: want.table, kind: k.unique ? 'missing_unique' : 'missing_index', name: k.name, columns: k.columns, detail: `${describeKey(k)} needs missing column(s)`, fix: MIGRATE_HINT });
+      add({
+        table: want.table,
+        kind: k.unique ? 'missing_unique' : 'missing_index',
+        name: k.name,
+        columns: k.columns,
+        detail: `${describeKey(k)} needs missing column(s)`,
+        fix: MIGRATE_HINT,
+      });
     } else if (same) {
-      add({ table: want.table, kind: 'wrong_definition', name: k.name, columns: k.columns, detail: `is a ${describeKey(same)}, expected a ${describeKey(k)}` },
-        [{ op: 'drop_key', table: want.table, key: same }, create]);
+      add(
+        {
+          table: want.table,
+          kind: 'wrong_definition',
+          name: k.name,
+          columns: k.columns,
+          detail: `is a ${describeKey(same)}, expected a ${describeKey(k)}`,
+        },
+        [{ op: 'drop_key', table: want.table, key: same }, create],
+      );
     } else {
-      add({ table: want.table, kind: k.unique ? 'missing_unique' : 'missing_index', name: k.name, columns: k.columns, detail: `missing ${describeKey(k)}` }, [create]);
+      add(
+        {
+          table: want.table,
+          kind: k.unique ? 'missing_unique' : 'missing_index',
+          name: k.name,
+          columns: k.columns,
+          detail: `missing ${describeKey(k)}`,
+        },
+        [create],
+      );
     }
   }
   for (const l of live.keys) {
@@ -104,8 +158,9 @@ function compareKeys(dialect: Dialect, want: TableSpec, live: TableSpec, fixable
     const why = alone
       ? `: every project's default phase has the null GUID ${NULL_GUID}, so a unique key on logikal_id alone rejects the second project's rows (the predecessor's ix_phases_logikal_id failure)`
       : ': not defined by the migrations';
-    add({ table: want.table, kind: 'unexpected_unique', name: l.name, columns: l.columns, detail: `unexpected ${describeKey(l)}${why}` },
-      [{ op: 'drop_key', table: want.table, key: l }]);
+    add({ table: want.table, kind: 'unexpected_unique', name: l.name, columns: l.columns, detail: `unexpected ${describeKey(l)}${why}` }, [
+      { op: 'drop_key', table: want.table, key: l },
+    ]);
   }
 }
 
@@ -117,38 +172,72 @@ function compareForeignKeys(want: TableSpec, live: TableSpec, fixable: Fixable, 
     if (same && sameForeignKey(same, fk)) continue;
     const create: Action = { op: 'create_fk', table: want.table, fk, spec: want };
     if (!fixable(fk.columns, { table: fk.refTable, columns: fk.refColumns })) {
-      add({ table: want.table, kind: 'missing_foreign_key', name: fk.name, columns: fk.columns, detail: `${describeForeignKey(fk)} needs a missing table or column`, fix: MIGRATE_HINT });
+      add({
+        table: want.table,
+        kind: 'missing_foreign_key',
+        name: fk.name,
+        columns: fk.columns,
+        detail: `${describeForeignKey(fk)} needs a missing table or column`,
+        fix: MIGRATE_HINT,
+      });
     } else if (same) {
-      add({ table: want.table, kind: 'wrong_foreign_key', name: fk.name, columns: fk.columns, detail: `is a ${describeForeignKey(same)}, expected a ${describeForeignKey(fk)}` },
-        [{ op: 'drop_fk', table: want.table, fk: same }, create]);
+      add(
+        {
+          table: want.table,
+          kind: 'wrong_foreign_key',
+          name: fk.name,
+          columns: fk.columns,
+          detail: `is a ${describeForeignKey(same)}, expected a ${describeForeignKey(fk)}`,
+        },
+        [{ op: 'drop_fk', table: want.table, fk: same }, create],
+      );
     } else {
-      add({ table: want.table, kind: 'missing_foreign_key', name: fk.name, columns: fk.columns, detail: `missing ${describeForeignKey(fk)}` }, [create]);
+      add(
+        { table: want.table, kind: 'missing_foreign_key', name: fk.name, columns: fk.columns, detail: `missing ${describeForeignKey(fk)}` },
+        [create],
+      );
     }
   }
   for (const l of live.foreignKeys) {
     if (matched.has(l)) continue;
-    add({ table: want.table, kind: 'unexpected_foreign_key', name: l.name, columns: l.columns, detail: `unexpected ${describeForeignKey(l)}: not defined by the migrations` },
-      [{ op: 'drop_fk', table: want.table, fk: l }]);
+    add(
+      {
+        table: want.table,
+        kind: 'unexpected_foreign_key',
+        name: l.name,
+        columns: l.columns,
+        detail: `unexpected ${describeForeignKey(l)}: not defined by the migrations`,
+      },
+      [{ op: 'drop_fk', table: want.table, fk: l }],
+    );
   }
 }
 
 /** What an action does, in words (the `fix` of a finding until its SQL is rendered). */
 export function describeAction(a: Action): string {
   switch (a.op) {
-    case 'drop_key': return `drop ${a.key.kind === 'unique' ? 'constraint' : 'index'} ${a.key.name} on ${a.table}`;
-    case 'create_key': return `create ${describeKey(a.key)} ${a.key.name} on ${a.table}`;
-    case 'drop_fk': return `drop foreign key ${a.fk.name} on ${a.table}`;
-    case 'create_fk': return `create ${describeForeignKey(a.fk)} ${a.fk.name} on ${a.table}`;
+    case 'drop_key':
+      return `drop ${a.key.kind === 'unique' ? 'constraint' : 'index'} ${a.key.name} on ${a.table}`;
+    case 'create_key':
+      return `create ${describeKey(a.key)} ${a.key.name} on ${a.table}`;
+    case 'drop_fk':
+      return `drop foreign key ${a.fk.name} on ${a.table}`;
+    case 'create_fk':
+      return `create ${describeForeignKey(a.fk)} ${a.fk.name} on ${a.table}`;
   }
 }
 
 const ORDER: Record<Action['op'], number> = { drop_fk: 0, drop_key: 1, create_key: 2, create_fk: 3 };
 
-export interface Step { finding: Finding; action: Action }
+export interface Step {
+  finding: Finding;
+  action: Action;
+}
 
 /** Every action in the order they run: all drops before all creates, so a stray object never collides with the one replacing it. */
 export function planSteps(findings: Finding[]): Step[] {
-  return findings.flatMap((finding) => finding.actions.map((action) => ({ finding, action })))
+  return findings
+    .flatMap((finding) => finding.actions.map((action) => ({ finding, action })))
     .sort((x, y) => ORDER[x.action.op] - ORDER[y.action.op]);
 }
 
@@ -177,13 +266,16 @@ export function fixText(f: Finding, dialect: Dialect): string {
 /** Records the rows that block a finding's fix. */
 export function block(f: Finding, blockers: string[]): void {
   f.blockers = blockers;
-  if (blockers.length > 0) f.problem.detail += `; blocked by existing rows, fix_constraints will refuse until they are resolved: ${blockers.slice(0, 3).join('; ')}${blockers.length > 3 ? '; …' : ''}`;
+  if (blockers.length > 0)
+    f.problem.detail += `; blocked by existing rows, fix_constraints will refuse until they are resolved: ${blockers.slice(0, 3).join('; ')}${blockers.length > 3 ? '; …' : ''}`;
 }
 
 export function refusal(blocked: Finding[]): string {
   const parts = blocked.map((f) => `${f.problem.table} ${f.problem.name} (${f.problem.columns.join(', ')}):\n  ${f.blockers.join('\n  ')}`);
-  return `fix_constraints refused: existing rows would violate the constraint(s) it has to create. Nothing was changed and no row was deleted; ` +
-    `resolve these rows (merge or remove the duplicates, repair the references), then run it again.\n${parts.join('\n')}`;
+  return (
+    `fix_constraints refused: existing rows would violate the constraint(s) it has to create. Nothing was changed and no row was deleted; ` +
+    `resolve these rows (merge or remove the duplicates, repair the references), then run it again.\n${parts.join('\n')}`
+  );
 }
 
 /** The planned problems a later check no longer reports. */

@@ -13,7 +13,11 @@ export type { CheckReport, FixReport, ProblemKind, SchemaProblem } from './schem
 
 const log = getLogger('db');
 
-interface Inspection { report: CheckReport; findings: Finding[]; queries: Query[] }
+interface Inspection {
+  report: CheckReport;
+  findings: Finding[];
+  queries: Query[];
+}
 
 /**
  * admin.check_constraints / admin.fix_constraints: find and repair a live schema that drifted from
@@ -80,12 +84,16 @@ export class SchemaHealthService {
         await qr.rollbackTransaction();
         return { ok: report.ok, dry_run: dryRun, statements, planned, fixed: [], remaining: report.problems };
       }
-      const rebuilt = rebuiltTables(todo.flatMap((f) => f.actions), this.db.dialect);
+      const rebuilt = rebuiltTables(
+        todo.flatMap((f) => f.actions),
+        this.db.dialect,
+      );
       const sequences = await readSequences(qr, rebuilt);
       for (const q of queries) await qr.query(q.query, q.parameters);
       for (const t of rebuilt) {
         const bad = (await qr.query(`PRAGMA foreign_key_check(${ds.driver.escape(t)})`)) as unknown[];
-        if (bad.length > 0) throw new ValidationError(`Rebuilding ${t} would leave ${bad.length} row(s) violating a foreign key; nothing was changed`);
+        if (bad.length > 0)
+          throw new ValidationError(`Rebuilding ${t} would leave ${bad.length} row(s) violating a foreign key; nothing was changed`);
       }
       await restoreSequences(qr, sequences);
       await qr.commitTransaction();
@@ -112,7 +120,10 @@ export class SchemaHealthService {
     for (const f of findings) if (f.actions.length > 0) f.problem.fix = fixText(f, dialect);
     for (const f of findings) block(f, await blockersOf(ds, qr, dialect, f));
     const report: CheckReport = {
-      ok: findings.length === 0, dialect, checked, problems: findings.map((f) => f.problem),
+      ok: findings.length === 0,
+      dialect,
+      checked,
+      problems: findings.map((f) => f.problem),
       null_guid_rows: { phases: await countNullGuid(ds, qr, 'phases'), elevations: await countNullGuid(ds, qr, 'elevations') },
       migrations,
     };

@@ -2,9 +2,18 @@ import type { Dialect, ForeignKeySpec, KeySpec, TableSpec } from './schema-spec'
 
 /** The shapes admin.check_constraints and admin.fix_constraints answer, and the plan between them. */
 export type ProblemKind =
-  | 'missing_table' | 'missing_column' | 'migrations_pending' | 'migrations_unknown' | 'migrations_duplicated'
-  | 'missing_unique' | 'missing_index' | 'wrong_definition' | 'unexpected_unique'
-  | 'missing_foreign_key' | 'wrong_foreign_key' | 'unexpected_foreign_key';
+  | 'missing_table'
+  | 'missing_column'
+  | 'migrations_pending'
+  | 'migrations_unknown'
+  | 'migrations_duplicated'
+  | 'missing_unique'
+  | 'missing_index'
+  | 'wrong_definition'
+  | 'unexpected_unique'
+  | 'missing_foreign_key'
+  | 'wrong_foreign_key'
+  | 'unexpected_foreign_key';
 
 export interface SchemaProblem {
   table: string;
@@ -53,4 +62,7 @@ export interface Finding {
   blockers: string[];
 }
 
-export interface Query { query: string; parameters?: unknown[] }
+export interface Query {
+  query: string;
+  parameters?: unknown[];
+}

@@ -1,8 +1,6 @@
 import type { DataSource, QueryRunner, Table } from 'typeorm';
 import { NULL_GUID } from '../../entities/phase.entity';
-import {
-  migrationState, normAction, type ForeignKeySpec, type KeySpec, type MigrationState, type TableSpec,
-} from './schema-spec';
+import { migrationState, normAction, type ForeignKeySpec, type KeySpec, type MigrationState, type TableSpec } from './schema-spec';
 
 /**
  * Reads the two sides schema-diff.ts compares: the schema the migrations produce (from TypeORM's
@@ -22,15 +20,26 @@ export function expectedSchema(ds: DataSource): TableSpec[] {
     columns: m.columns.map((c) => c.databaseName),
     keys: [
       ...m.uniques.map((u): KeySpec => ({
-        kind: 'unique', name: u.name, columns: u.columns.map((c) => c.databaseName), unique: true, where: null,
+        kind: 'unique',
+        name: u.name,
+        columns: u.columns.map((c) => c.databaseName),
+        unique: true,
+        where: null,
       })),
       ...m.indices.map((i): KeySpec => ({
-        kind: 'index', name: i.name, columns: i.columns.map((c) => c.databaseName), unique: i.isUnique, where: i.where || null,
+        kind: 'index',
+        name: i.name,
+        columns: i.columns.map((c) => c.databaseName),
+        unique: i.isUnique,
+        where: i.where || null,
       })),
     ],
     foreignKeys: m.foreignKeys.map((f): ForeignKeySpec => ({
-      name: f.name, columns: f.columnNames, refTable: bareTable(f.referencedTablePath),
-      refColumns: f.referencedColumnNames, onDelete: normAction(f.onDelete),
+      name: f.name,
+      columns: f.columnNames,
+      refTable: bareTable(f.referencedTablePath),
+      refColumns: f.referencedColumnNames,
+      onDelete: normAction(f.onDelete),
     })),
   }));
 }
@@ -51,12 +60,19 @@ export async function liveTable(qr: QueryRunner, name: string, idColumn: string)
     keys: [
       ...t.uniques.map((u): KeySpec => ({ kind: 'unique', name: u.name ?? '', columns: u.columnNames, unique: true, where: null })),
       ...t.indices.map((i): KeySpec => ({
-        kind: 'index', name: i.name ?? '', columns: i.columnNames, unique: i.isUnique, where: i.where || null,
+        kind: 'index',
+        name: i.name ?? '',
+        columns: i.columnNames,
+        unique: i.isUnique,
+        where: i.where || null,
       })),
     ],
     foreignKeys: t.foreignKeys.map((f): ForeignKeySpec => ({
-      name: f.name ?? '', columns: f.columnNames, refTable: bareTable(f.referencedTableName),
-      refColumns: f.referencedColumnNames, onDelete: normAction(f.onDelete),
+      name: f.name ?? '',
+      columns: f.columnNames,
+      refTable: bareTable(f.referencedTableName),
+      refColumns: f.referencedColumnNames,
+      onDelete: normAction(f.onDelete),
     })),
   };
 }
@@ -76,7 +92,9 @@ export async function migrationStatus(ds: DataSource, qr: QueryRunner): Promise<
   const table = ds.options.migrationsTableName ?? 'migrations';
   const known = ds.migrations.map((m) => m.name ?? m.constructor.name);
   const executed = (await qr.hasTable(table))
-    ? ((await qr.query(`SELECT ${q('name')} AS name FROM ${q(table)} ORDER BY ${q('timestamp')}, ${q('id')}`)) as Array<{ name: string }>).map((r) => r.name)
+    ? (
+        (await qr.query(`SELECT ${q('name')} AS name FROM ${q(table)} ORDER BY ${q('timestamp')}, ${q('id')}`)) as Array<{ name: string }>
+      ).map((r) => r.name)
     : [];
   return migrationState(known, executed);
 }
@@ -84,6 +102,8 @@ export async function migrationStatus(ds: DataSource, qr: QueryRunner): Promise<
 /** Rows of a table whose logikal_id is the null GUID (0 when the table or column is missing). */
 export async function countNullGuid(ds: DataSource, qr: QueryRunner, table: string): Promise<number> {
   if (!(await qr.hasColumn(table, 'logikal_id').catch(() => false))) return 0;
-  const rows = (await qr.query(`SELECT COUNT(*) AS n FROM ${ds.driver.escape(table)} WHERE ${ds.driver.escape('logikal_id')} = '${NULL_GUID}'`)) as Array<{ n: unknown }>;
+  const rows = (await qr.query(
+    `SELECT COUNT(*) AS n FROM ${ds.driver.escape(table)} WHERE ${ds.driver.escape('logikal_id')} = '${NULL_GUID}'`,
+  )) as Array<{ n: unknown }>;
   return Number(rows[0]?.n ?? 0);
 }

@@ -48,7 +48,11 @@ export interface MigrationState {
 }
 
 export function migrationState(known: string[], executed: string[]): MigrationState {
-  return { executed, pending: known.filter((n) => !executed.includes(n)), unknown: [...new Set(executed.filter((n) => !known.includes(n)))] };
+  return {
+    executed,
+    pending: known.filter((n) => !executed.includes(n)),
+    unknown: [...new Set(executed.filter((n) => !known.includes(n)))],
+  };
 }
 
 export function normAction(a: string | undefined): string {
@@ -73,8 +77,12 @@ export function satisfies(live: KeySpec, want: KeySpec, dialect: Dialect): boole
 }
 
 export function sameForeignKey(live: ForeignKeySpec, want: ForeignKeySpec): boolean {
-  return sameColumns(live.columns, want.columns) && live.refTable === want.refTable
-    && sameColumns(live.refColumns, want.refColumns) && live.onDelete === want.onDelete;
+  return (
+    sameColumns(live.columns, want.columns) &&
+    live.refTable === want.refTable &&
+    sameColumns(live.refColumns, want.refColumns) &&
+    live.onDelete === want.onDelete
+  );
 }
 
 export function describeKey(k: KeySpec): string {

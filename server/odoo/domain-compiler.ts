@@ -25,11 +25,16 @@ export class DomainCompiler {
 
   compile(node: DomainNode, model: ResolvedModel, alias: string): string {
     switch (node.kind) {
-      case 'const': return node.value ? '1=1' : '1=0';
-      case 'and': return `(${this.compile(node.left, model, alias)} AND ${this.compile(node.right, model, alias)})`;
-      case 'or': return `(${this.compile(node.left, model, alias)} OR ${this.compile(node.right, model, alias)})`;
-      case 'not': return `(NOT ${this.compile(node.child, model, alias)})`;
-      case 'leaf': return this.leaf(node, node.path, model, alias);
+      case 'const':
+        return node.value ? '1=1' : '1=0';
+      case 'and':
+        return `(${this.compile(node.left, model, alias)} AND ${this.compile(node.right, model, alias)})`;
+      case 'or':
+        return `(${this.compile(node.left, model, alias)} OR ${this.compile(node.right, model, alias)})`;
+      case 'not':
+        return `(NOT ${this.compile(node.child, model, alias)})`;
+      case 'leaf':
+        return this.leaf(node, node.path, model, alias);
     }
   }
 
@@ -73,14 +78,17 @@ export class DomainCompiler {
     if (field.type === 'one2many') {
       const co = this.registry.comodel(field);
       if (rest.length === 0 && op !== 'any' && op !== 'not any') {
-        throw new ValueError(`Field '${field.name}' (one2many) can only be searched through a path such as '${field.name}.name', or with 'any'${where}`);
+        throw new ValueError(
+          `Field '${field.name}' (one2many) can only be searched through a path such as '${field.name}.name', or with 'any'${where}`,
+        );
       }
       const sub = this.subquery(co, field.inverse!, (a) => (rest.length ? this.leaf(node, rest, co, a) : this.compile(node.sub!, co, a)));
       const ids = this.column(model, alias, 'id');
       return op === 'not any' ? `(${ids} NOT IN ${sub})` : `(${ids} IN ${sub})`;
     }
     if (rest.length > 0 || op === 'any' || op === 'not any') {
-      if (field.type !== 'many2one') throw new ValueError(`Field '${field.name}' is not relational; '${path.join('.')}' cannot be followed${where}`);
+      if (field.type !== 'many2one')
+        throw new ValueError(`Field '${field.name}' is not relational; '${path.join('.')}' cannot be followed${where}`);
       const co = this.registry.comodel(field);
       const col = this.column(model, alias, field.name);
       // Like Odoo: the comodel is searched without active_test, and a NULL link never matches a path.
@@ -94,11 +102,14 @@ export class DomainCompiler {
       // Odoo runs name_search on the comodel (operator kept, even a negative one) and adds NULL for negatives.
       const co = this.registry.comodel(field);
       const recName = co.def.recName;
-      const sub = this.subquery(co, 'id', (a) => this.scalar(this.column(co, a, recName), this.registry.field(co, recName), op, node.value, where));
+      const sub = this.subquery(co, 'id', (a) =>
+        this.scalar(this.column(co, a, recName), this.registry.field(co, recName), op, node.value, where),
+      );
       return NEGATIVE_OPERATORS.has(op) ? `(${col} IS NULL OR ${col} IN ${sub})` : `(${col} IN ${sub})`;
     }
     if (field.type === 'binary') {
-      if ((op === '=' || op === '!=') && (node.value === false || node.value === null)) return `(${col} IS ${op === '=' ? '' : 'NOT '}NULL)`;
+      if ((op === '=' || op === '!=') && (node.value === false || node.value === null))
+        return `(${col} IS ${op === '=' ? '' : 'NOT '}NULL)`;
       throw new ValueError(`Binary field '${field.name}' can only be compared with false${where}`);
     }
     return this.scalar(col, field, op, node.value, where);
@@ -136,7 +147,8 @@ export class DomainCompiler {
   }
 
   private like(col: string, field: FieldDef, op: Operator, value: unknown, where: string): string {
-    if (!['char', 'text', 'selection'].includes(field.type)) throw new ValueError(`Operator '${op}' needs a text field; '${field.name}' is ${field.type}${where}`);
+    if (!['char', 'text', 'selection'].includes(field.type))
+      throw new ValueError(`Operator '${op}' needs a text field; '${field.name}' is ${field.type}${where}`);
     if (typeof value !== 'string' && typeof value !== 'number') throw new ValueError(`Operator '${op}' needs a string value${where}`);
     const raw = String(value);
     const pattern = op === '=like' || op === '=ilike' ? raw : `%${raw}%`;
@@ -144,9 +156,8 @@ export class DomainCompiler {
     const p = this.param(pattern);
     // PostgreSQL's LIKE is case-sensitive and ILIKE Unicode-aware; SQLite's LIKE folds ASCII only, so
     // SQLite uses odoo_like() (sqlite-functions.ts), which implements exactly the same rules.
-    const test = this.dialect === 'postgres'
-      ? `${col} ${insensitive ? 'ILIKE' : 'LIKE'} ${p}`
-      : `odoo_like(${col}, ${p}, ${insensitive ? 1 : 0}) = 1`;
+    const test =
+      this.dialect === 'postgres' ? `${col} ${insensitive ? 'ILIKE' : 'LIKE'} ${p}` : `odoo_like(${col}, ${p}, ${insensitive ? 1 : 0}) = 1`;
     if (op.startsWith('not ')) return `(${col} IS NULL OR NOT (${test}))`;
     // Odoo: like/ilike with an empty value also matches NULL (it is "no filter").
     return raw === '' && pattern === '%%' ? `(${test} OR ${col} IS NULL)` : `(${test})`;
@@ -164,16 +175,21 @@ function isNameValue(v: unknown): boolean {
 
 /** Checks a value against the field type; Odoo would fail in SQL, the bridge says which leaf is wrong. */
 function coerce(field: FieldDef, v: unknown, where: string, op: Operator): unknown {
-  const bad = (): never => { throw new ValueError(`Invalid value ${show(v)} for ${field.type} field '${field.name}'${where}`); };
+  const bad = (): never => {
+    throw new ValueError(`Invalid value ${show(v)} for ${field.type} field '${field.name}'${where}`);
+  };
   switch (field.type) {
-    case 'integer': case 'many2one':
+    case 'integer':
+    case 'many2one':
       return typeof v === 'number' && Number.isSafeInteger(v) ? v : bad();
     case 'float':
       return typeof v === 'number' && Number.isFinite(v) ? v : bad();
     case 'boolean':
       if (typeof v === 'boolean') return v;
       return v === 0 || v === 1 ? v === 1 : bad();
-    case 'char': case 'text': case 'selection':
+    case 'char':
+    case 'text':
+    case 'selection':
       if (typeof v === 'number' && Number.isFinite(v)) return String(v);
       return typeof v === 'string' && v.length <= 10_000 ? v : bad();
     case 'datetime': {

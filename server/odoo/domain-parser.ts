@@ -7,7 +7,23 @@ import { ValueError } from '../errors';
  * compiler against the model, before any SQL runs.
  */
 export const OPERATORS = [
-  '=', '!=', '>', '>=', '<', '<=', '=?', 'in', 'not in', 'like', 'not like', 'ilike', 'not ilike', '=like', '=ilike', 'any', 'not any',
+  '=',
+  '!=',
+  '>',
+  '>=',
+  '<',
+  '<=',
+  '=?',
+  'in',
+  'not in',
+  'like',
+  'not like',
+  'ilike',
+  'not ilike',
+  '=like',
+  '=ilike',
+  'any',
+  'not any',
 ] as const;
 export type Operator = (typeof OPERATORS)[number];
 
@@ -84,8 +100,20 @@ export function parseDomain(raw: unknown, depth = 0): DomainNode {
 }
 
 const NEGATION: Partial<Record<Operator, Operator>> = {
-  '<': '>=', '>': '<=', '<=': '>', '>=': '<', '=': '!=', '!=': '=', 'in': 'not in', 'not in': 'in',
-  'like': 'not like', 'not like': 'like', 'ilike': 'not ilike', 'not ilike': 'ilike', 'any': 'not any', 'not any': 'any',
+  '<': '>=',
+  '>': '<=',
+  '<=': '>',
+  '>=': '<',
+  '=': '!=',
+  '!=': '=',
+  in: 'not in',
+  'not in': 'in',
+  like: 'not like',
+  'not like': 'like',
+  ilike: 'not ilike',
+  'not ilike': 'ilike',
+  any: 'not any',
+  'not any': 'any',
 };
 
 /**
@@ -95,9 +123,12 @@ const NEGATION: Partial<Record<Operator, Operator>> = {
  */
 function distributeNot(node: DomainNode, negate: boolean): DomainNode {
   switch (node.kind) {
-    case 'const': return negate ? { kind: 'const', value: !node.value } : node;
-    case 'not': return distributeNot(node.child, !negate);
-    case 'and': case 'or': {
+    case 'const':
+      return negate ? { kind: 'const', value: !node.value } : node;
+    case 'not':
+      return distributeNot(node.child, !negate);
+    case 'and':
+    case 'or': {
       const kind = negate ? (node.kind === 'and' ? 'or' : 'and') : node.kind;
       return { kind, left: distributeNot(node.left, negate), right: distributeNot(node.right, negate) };
     }
@@ -156,9 +187,14 @@ export function and(a: DomainNode, b: DomainNode): DomainNode {
 /** Odoo adds ('active','=',True) unless a term of the domain itself names `active`. */
 export function mentionsField(node: DomainNode, name: string): boolean {
   switch (node.kind) {
-    case 'and': case 'or': return mentionsField(node.left, name) || mentionsField(node.right, name);
-    case 'not': return mentionsField(node.child, name);
-    case 'leaf': return node.path.length === 1 && node.path[0] === name;
-    default: return false;
+    case 'and':
+    case 'or':
+      return mentionsField(node.left, name) || mentionsField(node.right, name);
+    case 'not':
+      return mentionsField(node.child, name);
+    case 'leaf':
+      return node.path.length === 1 && node.path[0] === name;
+    default:
+      return false;
   }
 }

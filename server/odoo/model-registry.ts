@@ -65,12 +65,29 @@ export const F = {
   boolean: mk('boolean'),
   datetime: mk('datetime'),
   binary: mk('binary'),
-  selection: (name: string, string: string, selection: Array<[string, string]>, extra: Extra = {}): FieldDef =>
-    ({ name, type: 'selection', string, property: camel(name), selection, ...extra }),
-  many2one: (name: string, string: string, relation: string, extra: Extra = {}): FieldDef =>
-    ({ name, type: 'many2one', string, property: camel(name), relation, ...extra }),
-  one2many: (name: string, string: string, relation: string, inverse: string): FieldDef =>
-    ({ name, type: 'one2many', string, relation, inverse }),
+  selection: (name: string, string: string, selection: Array<[string, string]>, extra: Extra = {}): FieldDef => ({
+    name,
+    type: 'selection',
+    string,
+    property: camel(name),
+    selection,
+    ...extra,
+  }),
+  many2one: (name: string, string: string, relation: string, extra: Extra = {}): FieldDef => ({
+    name,
+    type: 'many2one',
+    string,
+    property: camel(name),
+    relation,
+    ...extra,
+  }),
+  one2many: (name: string, string: string, relation: string, inverse: string): FieldDef => ({
+    name,
+    type: 'one2many',
+    string,
+    relation,
+    inverse,
+  }),
 };
 
 /** Stored = has a column: can be filtered and sorted in SQL. */

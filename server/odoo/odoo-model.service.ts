@@ -23,7 +23,9 @@ function cap(fields: FieldDef[]): number {
 export const MAX_IDS = 10_000;
 
 /** What of Odoo's context the bridge honours. */
-export interface OdooContext { activeTest: boolean }
+export interface OdooContext {
+  activeTest: boolean;
+}
 
 export const DEFAULT_CONTEXT: OdooContext = { activeTest: true };
 
@@ -55,7 +57,11 @@ export class OdooModelService {
     return m;
   }
 
-  async searchRead(model: string, opts: { domain?: unknown; fields?: string[]; offset?: number; limit?: number; order?: string; pairs?: boolean }, ctx: OdooContext): Promise<OdooRecord[]> {
+  async searchRead(
+    model: string,
+    opts: { domain?: unknown; fields?: string[]; offset?: number; limit?: number; order?: string; pairs?: boolean },
+    ctx: OdooContext,
+  ): Promise<OdooRecord[]> {
     const m = this.model(model);
     const fields = this.readFields(m, opts.fields);
     const qb = this.where(m, opts.domain, ctx);
@@ -68,10 +74,15 @@ export class OdooModelService {
   async read(model: string, ids: number[], fieldNames: string[] | undefined, ctx: OdooContext, pairs = true): Promise<OdooRecord[]> {
     const m = this.model(model);
     const fields = this.readFields(m, fieldNames);
-    if (ids.length > cap(fields)) throw new ValueError(`read: at most ${cap(fields)} ids per call${cap(fields) < MAX_RECORDS ? ' when reading binary fields' : ''}`);
+    if (ids.length > cap(fields))
+      throw new ValueError(`read: at most ${cap(fields)} ids per call${cap(fields) < MAX_RECORDS ? ' when reading binary fields' : ''}`);
     const unique = [...new Set(ids)];
     const rows = unique.length
-      ? await this.m.createQueryBuilder(m.def.entity, 'r').select(this.selection(m, fields)).where({ id: In(unique) }).getMany()
+      ? await this.m
+          .createQueryBuilder(m.def.entity, 'r')
+          .select(this.selection(m, fields))
+          .where({ id: In(unique) })
+          .getMany()
       : [];
     const found = new Map((await this.format(m, rows, fields, ctx, pairs)).map((r): [number, OdooRecord] => [r.id as number, r]));
     const missing = unique.filter((id) => !found.has(id));
@@ -79,7 +90,11 @@ export class OdooModelService {
     return ids.map((id) => found.get(id)!);
   }
 
-  async search(model: string, opts: { domain?: unknown; offset?: number; limit?: number; order?: string }, ctx: OdooContext): Promise<number[]> {
+  async search(
+    model: string,
+    opts: { domain?: unknown; offset?: number; limit?: number; order?: string },
+    ctx: OdooContext,
+  ): Promise<number[]> {
     const m = this.model(model);
     const qb = this.where(m, opts.domain, ctx);
     this.page(qb, m, opts.offset, opts.limit, opts.order, MAX_IDS);
@@ -94,7 +109,11 @@ export class OdooModelService {
   }
 
   /** [[id, display name]] of records whose name matches, like Odoo's name_search. */
-  async nameSearch(model: string, opts: { name?: string; domain?: unknown; operator?: string; limit?: number }, ctx: OdooContext): Promise<Array<[number, string]>> {
+  async nameSearch(
+    model: string,
+    opts: { name?: string; domain?: unknown; operator?: string; limit?: number },
+    ctx: OdooContext,
+  ): Promise<Array<[number, string]>> {
     const m = this.model(model);
     const name = opts.name ?? '';
     const operator = opts.operator ?? 'ilike';
@@ -121,9 +140,15 @@ export class OdooModelService {
     for (const f of m.fields.values()) {
       if (allfields && allfields.length && !allfields.includes(f.name)) continue;
       const desc: Record<string, unknown> = {
-        type: f.type, string: f.string, help: f.help ?? '', required: !!f.required, readonly: true,
-        store: isStored(f), searchable: isStored(f) || f.name === 'display_name' || f.type === 'one2many',
-        sortable: isStored(f) && f.type !== 'binary', name: f.name,
+        type: f.type,
+        string: f.string,
+        help: f.help ?? '',
+        required: !!f.required,
+        readonly: true,
+        store: isStored(f),
+        searchable: isStored(f) || f.name === 'display_name' || f.type === 'one2many',
+        sortable: isStored(f) && f.type !== 'binary',
+        name: f.name,
       };
       if (f.relation) desc.relation = f.relation;
       if (f.inverse) desc.relation_field = f.inverse;
@@ -134,7 +159,13 @@ export class OdooModelService {
   }
 
   /** The button methods of logikal.project: one sync run per record. */
-  async startProjectSyncs(model: string, ids: number[], mode: 'force' | 'smart', starter: SyncStarter | undefined, requestedBy: string): Promise<number[]> {
+  async startProjectSyncs(
+    model: string,
+    ids: number[],
+    mode: 'force' | 'smart',
+    starter: SyncStarter | undefined,
+    requestedBy: string,
+  ): Promise<number[]> {
     if (model !== 'logikal.project') throw new UserError(`The method 'action_${mode}_sync' does not exist on the model '${model}'`);
     await this.read(model, ids, ['id'], DEFAULT_CONTEXT);
     if (!starter) throw new UserError('The sync engine is not available in this bridge process');
@@ -174,7 +205,14 @@ export class OdooModelService {
     return this.m.createQueryBuilder(m.def.entity, 'r').where(sql, compiler.params);
   }
 
-  private page(qb: SelectQueryBuilder<ObjectLiteral>, m: ResolvedModel, offset: number | undefined, limit: number | undefined, order: string | undefined, cap: number): void {
+  private page(
+    qb: SelectQueryBuilder<ObjectLiteral>,
+    m: ResolvedModel,
+    offset: number | undefined,
+    limit: number | undefined,
+    order: string | undefined,
+    cap: number,
+  ): void {
     for (const t of parseOrder(order, m)) qb.addOrderBy(`r.${m.fields.get(t.field)!.property}`, t.direction, t.nulls);
     if (offset !== undefined && (!Number.isSafeInteger(offset) || offset < 0)) throw new ValueError(`Invalid offset ${show(offset)}`);
     if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) throw new ValueError(`Invalid limit ${show(limit)}`);
@@ -189,7 +227,13 @@ export class OdooModelService {
     return fb !== null && fb !== undefined && fb !== '' ? String(fb) : `${m.def.name},${row.id}`;
   }
 
-  private async format(m: ResolvedModel, rows: ObjectLiteral[], fields: FieldDef[], ctx: OdooContext, pairs: boolean): Promise<OdooRecord[]> {
+  private async format(
+    m: ResolvedModel,
+    rows: ObjectLiteral[],
+    fields: FieldDef[],
+    ctx: OdooContext,
+    pairs: boolean,
+  ): Promise<OdooRecord[]> {
     const fc: FormatContext = { names: new Map(), children: new Map(), pairs };
     for (const f of fields) {
       if (f.type === 'many2one' && pairs) {
@@ -197,15 +241,28 @@ export class OdooModelService {
         if (!fc.names.has(f.relation!)) fc.names.set(f.relation!, new Map());
         await this.loadNames(this.registry.comodel(f), ids, fc.names.get(f.relation!)!);
       } else if (f.type === 'one2many') {
-        fc.children.set(f.name, await this.loadChildren(f, rows.map((r) => Number(r.id)), ctx));
+        fc.children.set(
+          f.name,
+          await this.loadChildren(
+            f,
+            rows.map((r) => Number(r.id)),
+            ctx,
+          ),
+        );
       } else if (f.type === 'binary') {
-        await this.loadFiles(rows.map((r) => r[f.property!] as number | null), (fc.files ??= new Map()));
+        await this.loadFiles(
+          rows.map((r) => r[f.property!] as number | null),
+          (fc.files ??= new Map()),
+        );
       }
     }
     return rows.map((row) => {
       const rec: OdooRecord = {};
       for (const f of fields) {
-        rec[f.name] = f.name === 'display_name' ? this.displayName(m, row) : formatValue(f, f.property ? row[f.property] : undefined, Number(row.id), fc);
+        rec[f.name] =
+          f.name === 'display_name'
+            ? this.displayName(m, row)
+            : formatValue(f, f.property ? row[f.property] : undefined, Number(row.id), fc);
       }
       rec.id = Number(row.id);
       return rec;
@@ -215,8 +272,11 @@ export class OdooModelService {
   private async loadNames(co: ResolvedModel, ids: number[], into: Map<number, string>): Promise<void> {
     const todo = ids.filter((id) => !into.has(id));
     if (!todo.length) return;
-    const rows = await this.m.createQueryBuilder(co.def.entity, 'r').select(this.selection(co, [co.fields.get('display_name')!]))
-      .where({ id: In(todo) }).getMany();
+    const rows = await this.m
+      .createQueryBuilder(co.def.entity, 'r')
+      .select(this.selection(co, [co.fields.get('display_name')!]))
+      .where({ id: In(todo) })
+      .getMany();
     for (const r of rows) into.set(Number(r.id), this.displayName(co, r));
   }
 
@@ -236,7 +296,12 @@ export class OdooModelService {
     const inverse = co.fields.get(f.inverse!)!.property!;
     const where: Record<string, unknown> = { [inverse]: In(ids) };
     if (co.hasActive && ctx.activeTest) where.active = true;
-    const rows = await this.m.createQueryBuilder(co.def.entity, 'r').select(['r.id', `r.${inverse}`]).where(where).orderBy('r.id', 'ASC').getMany();
+    const rows = await this.m
+      .createQueryBuilder(co.def.entity, 'r')
+      .select(['r.id', `r.${inverse}`])
+      .where(where)
+      .orderBy('r.id', 'ASC')
+      .getMany();
     for (const r of rows) {
       const parent = Number(r[inverse]);
       if (!out.has(parent)) out.set(parent, []);

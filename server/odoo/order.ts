@@ -2,7 +2,11 @@ import { ValueError } from '../errors';
 import { show } from './domain-parser';
 import { isSortable, type ResolvedModel } from './model-registry';
 
-export interface OrderTerm { field: string; direction: 'ASC' | 'DESC'; nulls: 'NULLS FIRST' | 'NULLS LAST' }
+export interface OrderTerm {
+  field: string;
+  direction: 'ASC' | 'DESC';
+  nulls: 'NULLS FIRST' | 'NULLS LAST';
+}
 
 const TERM = /^([a-z_][a-z0-9_]*)(?:\s+(asc|desc))?(?:\s+nulls\s+(first|last))?$/i;
 
@@ -19,7 +23,9 @@ export function parseOrder(raw: string | undefined, model: ResolvedModel): Order
   for (const part of text.split(',')) {
     const m = TERM.exec(part.trim());
     if (!m) {
-      throw new ValueError(`Invalid "order" specified (${show(raw)}). A valid "order" is a comma-separated list of field names, each optionally followed by asc/desc and nulls first/last`);
+      throw new ValueError(
+        `Invalid "order" specified (${show(raw)}). A valid "order" is a comma-separated list of field names, each optionally followed by asc/desc and nulls first/last`,
+      );
     }
     const field = m[1].toLowerCase();
     const def = model.fields.get(field);

@@ -23,8 +23,9 @@ function tokens(pattern: string, insensitive: boolean): Token[] {
   for (let i = 0; i < chars.length; i++) {
     const c = chars[i];
     if (c === '\\' && i + 1 < chars.length) out.push({ kind: 'lit', ch: chars[++i] });
-    else if (c === '%') { if (out[out.length - 1]?.kind !== 'any') out.push({ kind: 'any' }); }
-    else if (c === '_') out.push({ kind: 'one' });
+    else if (c === '%') {
+      if (out[out.length - 1]?.kind !== 'any') out.push({ kind: 'any' });
+    } else if (c === '_') out.push({ kind: 'one' });
     else out.push({ kind: 'lit', ch: c });
   }
   if (cache.size > 500) cache.clear();
@@ -46,10 +47,16 @@ export function likeMatch(value: string, pattern: string, insensitive: boolean):
   let resume = 0;
   while (si < s.length) {
     const t = p[pi];
-    if (t && (t.kind === 'one' || (t.kind === 'lit' && t.ch === s[si]))) { si++; pi++; }
-    else if (t && t.kind === 'any') { star = pi++; resume = si; }
-    else if (star >= 0) { pi = star + 1; si = ++resume; }
-    else return false;
+    if (t && (t.kind === 'one' || (t.kind === 'lit' && t.ch === s[si]))) {
+      si++;
+      pi++;
+    } else if (t && t.kind === 'any') {
+      star = pi++;
+      resume = si;
+    } else if (star >= 0) {
+      pi = star + 1;
+      si = ++resume;
+    } else return false;
   }
   while (p[pi]?.kind === 'any') pi++;
   return pi === p.length;

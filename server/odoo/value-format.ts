@@ -17,9 +17,15 @@ export function parseOdooDatetime(s: string, endOfDay = false): Date | null {
   const [, y, mo, d, h, mi, sec, frac] = m;
   const dateOnly = h === undefined;
   const ms = frac ? Math.round(Number(frac) * 1000) : 0;
-  const t = Date.UTC(Number(y), Number(mo) - 1, Number(d),
-    dateOnly ? (endOfDay ? 23 : 0) : Number(h), dateOnly ? (endOfDay ? 59 : 0) : Number(mi),
-    dateOnly ? (endOfDay ? 59 : 0) : Number(sec ?? 0), dateOnly ? 0 : ms);
+  const t = Date.UTC(
+    Number(y),
+    Number(mo) - 1,
+    Number(d),
+    dateOnly ? (endOfDay ? 23 : 0) : Number(h),
+    dateOnly ? (endOfDay ? 59 : 0) : Number(mi),
+    dateOnly ? (endOfDay ? 59 : 0) : Number(sec ?? 0),
+    dateOnly ? 0 : ms,
+  );
   const date = new Date(t);
   // Reject 2026-02-31 and friends instead of rolling over.
   if (date.getUTCMonth() !== Number(mo) - 1 || date.getUTCDate() !== Number(d)) return null;
@@ -61,9 +67,12 @@ export function formatValue(field: FieldDef, raw: unknown, recordId: number, ctx
       const content = ctx.files?.get(Number(raw));
       return content ? content.toString('base64') : false;
     }
-    case 'integer': case 'float':
+    case 'integer':
+    case 'float':
       return Number(raw);
-    case 'text': case 'char': case 'selection':
+    case 'text':
+    case 'char':
+    case 'selection':
       // simple-json columns (sync.run failures) arrive parsed; Odoo shows text.
       return typeof raw === 'string' ? raw : JSON.stringify(raw);
     default:

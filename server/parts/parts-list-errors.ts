@@ -5,19 +5,22 @@
  * they surface as the original Error so the caller can treat them as retryable.
  */
 export type PartsListErrorReason =
-  | 'empty_file'             // 0 bytes (failed/empty download)
-  | 'not_sqlite'             // magic `SQLite format 3\0` absent
-  | 'too_large'              // over maxBytes, or SQLITE_TOOBIG/NOMEM, or absurd row counts
-  | 'corrupt'                // quick_check ≠ ok, SQLITE_CORRUPT/NOTADB, unreadable schema
-  | 'missing_table'          // Elevations / Glass / Insertions absent
-  | 'missing_column'         // a required column absent (message lists them by name)
-  | 'hostile_schema'         // a table we read is a view, or has a trigger; unsafe schema function
-  | 'no_matching_elevation'  // no Elevations row with Name = <exact> AND Alternative = 0
-  | 'ambiguous_elevation'    // more than one such row: refusing to guess (the predecessor's bug class)
-  | 'timeout';               // wall-clock limit hit (statement interrupted)
+  | 'empty_file' // 0 bytes (failed/empty download)
+  | 'not_sqlite' // magic `SQLite format 3\0` absent
+  | 'too_large' // over maxBytes, or SQLITE_TOOBIG/NOMEM, or absurd row counts
+  | 'corrupt' // quick_check ≠ ok, SQLITE_CORRUPT/NOTADB, unreadable schema
+  | 'missing_table' // Elevations / Glass / Insertions absent
+  | 'missing_column' // a required column absent (message lists them by name)
+  | 'hostile_schema' // a table we read is a view, or has a trigger; unsafe schema function
+  | 'no_matching_elevation' // no Elevations row with Name = <exact> AND Alternative = 0
+  | 'ambiguous_elevation' // more than one such row: refusing to guess (the predecessor's bug class)
+  | 'timeout'; // wall-clock limit hit (statement interrupted)
 
 export class PartsListError extends Error {
-  constructor(readonly reason: PartsListErrorReason | string, message: string) {
+  constructor(
+    readonly reason: PartsListErrorReason | string,
+    message: string,
+  ) {
     super(message);
     this.name = 'PartsListError';
   }

@@ -14,16 +14,37 @@ export { PartsListError } from './parts-list-errors';
 export type { PartsListErrorReason } from './parts-list-errors';
 
 export interface ParsedElevation {
-  autoDescription: string | null; autoDescriptionShort: string | null;
-  widthOut: number | null; widthUnit: string | null; heightOut: number | null; heightUnit: string | null;
-  weightOut: number | null; weightUnit: string | null; areaOutput: number | null; areaUnit: string | null;
-  systemCode: string | null; systemName: string | null; systemLongName: string | null; colorBaseLong: string | null;
+  autoDescription: string | null;
+  autoDescriptionShort: string | null;
+  widthOut: number | null;
+  widthUnit: string | null;
+  heightOut: number | null;
+  heightUnit: string | null;
+  weightOut: number | null;
+  weightUnit: string | null;
+  areaOutput: number | null;
+  areaUnit: string | null;
+  systemCode: string | null;
+  systemName: string | null;
+  systemLongName: string | null;
+  colorBaseLong: string | null;
 }
 export interface ParsedGlass {
-  glassId: string; name: string | null; nameShort: string | null; description: string | null;
-  configuration: string | null; info1: string | null; info2: string | null; origin: string | null;
-  price: number | null; widthOutput: number | null; heightOutput: number | null; fieldNo: string | null;
-  areaOffer: number | null; spacerGapOutput: number | null; modelType: string | null;
+  glassId: string;
+  name: string | null;
+  nameShort: string | null;
+  description: string | null;
+  configuration: string | null;
+  info1: string | null;
+  info2: string | null;
+  origin: string | null;
+  price: number | null;
+  widthOutput: number | null;
+  heightOutput: number | null;
+  fieldNo: string | null;
+  areaOffer: number | null;
+  spacerGapOutput: number | null;
+  modelType: string | null;
 }
 export interface ParsedPartsList {
   elevation: ParsedElevation;
@@ -33,7 +54,11 @@ export interface ParsedPartsList {
   counts: { articles: number; profiles: number; glass: number };
 }
 
-export interface PartsListParserOptions { tempDir: string; timeoutMs?: number; maxBytes?: number }
+export interface PartsListParserOptions {
+  tempDir: string;
+  timeoutMs?: number;
+  maxBytes?: number;
+}
 
 const MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 const MAX_GLASS_ROWS = 10_000;
@@ -42,22 +67,38 @@ const MAX_GLASS_ROWS = 10_000;
 // spliced into SQL text.
 type Kind = 'text' | 'num';
 const ELEVATION_COLS: readonly [string, keyof ParsedElevation, Kind][] = [
-  ['AutoDescription', 'autoDescription', 'text'], ['AutoDescriptionShort', 'autoDescriptionShort', 'text'],
-  ['Width_Output', 'widthOut', 'num'], ['Width_Unit', 'widthUnit', 'text'],
-  ['Height_Output', 'heightOut', 'num'], ['Height_Unit', 'heightUnit', 'text'],
-  ['Weight_Output', 'weightOut', 'num'], ['Weight_Unit', 'weightUnit', 'text'],
-  ['Area_Output', 'areaOutput', 'num'], ['Area_Unit', 'areaUnit', 'text'],
-  ['SystemCode', 'systemCode', 'text'], ['SystemName', 'systemName', 'text'],
-  ['SystemLongName', 'systemLongName', 'text'], ['ColorBase_Long', 'colorBaseLong', 'text'],
+  ['AutoDescription', 'autoDescription', 'text'],
+  ['AutoDescriptionShort', 'autoDescriptionShort', 'text'],
+  ['Width_Output', 'widthOut', 'num'],
+  ['Width_Unit', 'widthUnit', 'text'],
+  ['Height_Output', 'heightOut', 'num'],
+  ['Height_Unit', 'heightUnit', 'text'],
+  ['Weight_Output', 'weightOut', 'num'],
+  ['Weight_Unit', 'weightUnit', 'text'],
+  ['Area_Output', 'areaOutput', 'num'],
+  ['Area_Unit', 'areaUnit', 'text'],
+  ['SystemCode', 'systemCode', 'text'],
+  ['SystemName', 'systemName', 'text'],
+  ['SystemLongName', 'systemLongName', 'text'],
+  ['ColorBase_Long', 'colorBaseLong', 'text'],
 ];
 // Only GlassID/InsertionId/Name are required (the predecessor required GlassID+Name on real files);
 // the rest are known from third-party readers of real exports but read as NULL when absent.
 const GLASS_COLS: readonly [string, Exclude<keyof ParsedGlass, 'glassId'>, Kind][] = [
-  ['Name', 'name', 'text'], ['NameShort', 'nameShort', 'text'], ['Description', 'description', 'text'],
-  ['Configuration', 'configuration', 'text'], ['Info1', 'info1', 'text'], ['Info2', 'info2', 'text'],
-  ['Origin', 'origin', 'text'], ['Price', 'price', 'num'], ['Width_Output', 'widthOutput', 'num'],
-  ['Height_Output', 'heightOutput', 'num'], ['FieldNo', 'fieldNo', 'text'], ['AreaOffer', 'areaOffer', 'num'],
-  ['SpacerGap_Output', 'spacerGapOutput', 'num'], ['ModelType', 'modelType', 'text'],
+  ['Name', 'name', 'text'],
+  ['NameShort', 'nameShort', 'text'],
+  ['Description', 'description', 'text'],
+  ['Configuration', 'configuration', 'text'],
+  ['Info1', 'info1', 'text'],
+  ['Info2', 'info2', 'text'],
+  ['Origin', 'origin', 'text'],
+  ['Price', 'price', 'num'],
+  ['Width_Output', 'widthOutput', 'num'],
+  ['Height_Output', 'heightOutput', 'num'],
+  ['FieldNo', 'fieldNo', 'text'],
+  ['AreaOffer', 'areaOffer', 'num'],
+  ['SpacerGap_Output', 'spacerGapOutput', 'num'],
+  ['ModelType', 'modelType', 'text'],
 ];
 const REQUIRED_COLS: Readonly<Record<string, readonly string[]>> = {
   Elevations: ['ElevationID', 'Name', 'Alternative', ...ELEVATION_COLS.map((c) => c[0])],
@@ -67,16 +108,23 @@ const REQUIRED_COLS: Readonly<Record<string, readonly string[]>> = {
   Profiles: ['InsertionId'],
 };
 const REQUIRED_TABLES = ['Elevations', 'Glass', 'Insertions'] as const;
-const OPTIONAL_TABLES = ['Articles', 'Profiles'] as const;   // absent → count 0
+const OPTIONAL_TABLES = ['Articles', 'Profiles'] as const; // absent → count 0
 const READ_TABLES: readonly string[] = [...REQUIRED_TABLES, ...OPTIONAL_TABLES];
 
 // Lowered sqlite3_limit()s (security.html §1.1). COLUMN and SQL_LENGTH stay generous because they
 // also bind while SQLite parses the file's own schema, and real LogiKal tables are wide.
 const LIMITS: readonly [number, number][] = [
-  [sqlite3.LIMIT_ATTACHED, 0], [sqlite3.LIMIT_LENGTH, 1_000_000], [sqlite3.LIMIT_SQL_LENGTH, 1_000_000],
-  [sqlite3.LIMIT_EXPR_DEPTH, 100], [sqlite3.LIMIT_COMPOUND_SELECT, 3], [sqlite3.LIMIT_VDBE_OP, 250_000],
-  [sqlite3.LIMIT_FUNCTION_ARG, 8], [sqlite3.LIMIT_LIKE_PATTERN_LENGTH, 50], [sqlite3.LIMIT_VARIABLE_NUMBER, 10],
-  [sqlite3.LIMIT_TRIGGER_DEPTH, 1], [sqlite3.LIMIT_WORKER_THREADS, 0],
+  [sqlite3.LIMIT_ATTACHED, 0],
+  [sqlite3.LIMIT_LENGTH, 1_000_000],
+  [sqlite3.LIMIT_SQL_LENGTH, 1_000_000],
+  [sqlite3.LIMIT_EXPR_DEPTH, 100],
+  [sqlite3.LIMIT_COMPOUND_SELECT, 3],
+  [sqlite3.LIMIT_VDBE_OP, 250_000],
+  [sqlite3.LIMIT_FUNCTION_ARG, 8],
+  [sqlite3.LIMIT_LIKE_PATTERN_LENGTH, 50],
+  [sqlite3.LIMIT_VARIABLE_NUMBER, 10],
+  [sqlite3.LIMIT_TRIGGER_DEPTH, 1],
+  [sqlite3.LIMIT_WORKER_THREADS, 0],
 ];
 
 type Row = Record<string, unknown>;
@@ -104,7 +152,10 @@ export class PartsListParser {
     const deadline = Date.now() + this.timeoutMs;
     let db: sqlite3.Database | undefined;
     let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; db?.interrupt(); }, this.timeoutMs);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      db?.interrupt();
+    }, this.timeoutMs);
     const check = (): void => {
       if (timedOut || Date.now() > deadline) {
         timedOut = true;
@@ -144,10 +195,16 @@ function openReadOnly(file: string): Promise<sqlite3.Database> {
   const uri = `${pathToFileURL(file).href}?mode=ro&immutable=1`;
   return new Promise((resolve, reject) => {
     const db: sqlite3.Database = new sqlite3.Database(uri, sqlite3.OPEN_READONLY | sqlite3.OPEN_URI, (err) => {
-      if (err) { reject(err); return; }
+      if (err) {
+        reject(err);
+        return;
+      }
       try {
         for (const [id, value] of LIMITS) db.configure('limit', id, value);
-      } catch (e) { reject(e); return; }
+      } catch (e) {
+        reject(e);
+        return;
+      }
       resolve(db);
     });
   });
@@ -187,35 +244,46 @@ async function readPartsList(db: sqlite3.Database, elevationName: string, check:
   if (elevRows.length === 0) {
     const [cnt] = await all(db, 'SELECT COUNT(*) AS n FROM Elevations');
     const empty = Number(cnt?.['n'] ?? 0) === 0;
-    throw new PartsListError('no_matching_elevation', empty ? 'Elevations table is empty'
-      : `No Elevations row with Name = "${tame(elevationName, 80)}" and Alternative = 0`);
+    throw new PartsListError(
+      'no_matching_elevation',
+      empty ? 'Elevations table is empty' : `No Elevations row with Name = "${tame(elevationName, 80)}" and Alternative = 0`,
+    );
   }
   if (elevRows.length > 1) {
-    throw new PartsListError('ambiguous_elevation',
-      `More than one Elevations row with Name = "${tame(elevationName, 80)}" and Alternative = 0`);
+    throw new PartsListError(
+      'ambiguous_elevation',
+      `More than one Elevations row with Name = "${tame(elevationName, 80)}" and Alternative = 0`,
+    );
   }
   const er = elevRows[0] as Row;
-  const elevation = Object.fromEntries(ELEVATION_COLS.map(([, key, kind], i) =>
-    [key, kind === 'num' ? toNum(er[`c${i}`]) : toText(er[`c${i}`])])) as unknown as ParsedElevation;
+  const elevation = Object.fromEntries(
+    ELEVATION_COLS.map(([, key, kind], i) => [key, kind === 'num' ? toNum(er[`c${i}`]) : toText(er[`c${i}`])]),
+  ) as unknown as ParsedElevation;
   const elevationId = er['id'];
 
   const ofElevation = 'InsertionId IN (SELECT InsertionID FROM Insertions WHERE ElevationId = ?)';
   const glassCols = await columnSet(db, 'Glass');
-  const glassSql = `SELECT GlassID AS id, ${GLASS_COLS.map((c, i) =>
-    `${glassCols.has(c[0].toLowerCase()) ? c[0] : 'NULL'} AS c${i}`).join(', ')}
+  const glassSql = `SELECT GlassID AS id, ${GLASS_COLS.map((c, i) => `${glassCols.has(c[0].toLowerCase()) ? c[0] : 'NULL'} AS c${i}`).join(
+    ', ',
+  )}
     FROM Glass WHERE GlassID IS NOT NULL AND ${ofElevation} ORDER BY GlassID LIMIT ${MAX_GLASS_ROWS + 1}`;
   const glassRows = await all(db, glassSql, [elevationId]);
   check();
   if (glassRows.length > MAX_GLASS_ROWS) throw new PartsListError('too_large', `More than ${MAX_GLASS_ROWS} glass rows`);
-  const glass = glassRows.map((g) => ({
-    glassId: toText(g['id']) ?? '',
-    ...Object.fromEntries(GLASS_COLS.map(([, key, kind], i) => [key, kind === 'num' ? toNum(g[`c${i}`]) : toText(g[`c${i}`])])),
-  }) as ParsedGlass);
+  const glass = glassRows.map(
+    (g) =>
+      ({
+        glassId: toText(g['id']) ?? '',
+        ...Object.fromEntries(GLASS_COLS.map(([, key, kind], i) => [key, kind === 'num' ? toNum(g[`c${i}`]) : toText(g[`c${i}`])])),
+      }) as ParsedGlass,
+  );
 
   const count = async (table: 'Articles' | 'Profiles'): Promise<number> => {
     if (!present.has(table)) return 0;
-    const sql = table === 'Articles' ? `SELECT COUNT(*) AS n FROM Articles WHERE ${ofElevation}`
-      : `SELECT COUNT(*) AS n FROM Profiles WHERE ${ofElevation}`;
+    const sql =
+      table === 'Articles'
+        ? `SELECT COUNT(*) AS n FROM Articles WHERE ${ofElevation}`
+        : `SELECT COUNT(*) AS n FROM Profiles WHERE ${ofElevation}`;
     const [row] = await all(db, sql, [elevationId]);
     check();
     return Number(row?.['n'] ?? 0);
@@ -225,8 +293,7 @@ async function readPartsList(db: sqlite3.Database, elevationName: string, check:
   // partsCount = article rows + profile rows + glass rows whose InsertionId belongs to this
   // elevation's Insertions (rows, not quantities). The predecessor summed COUNT(*) over every table
   // in the file (552 for a P01), which counted labour times, colours, report variables, ...
-  return { elevation, glass, partsCount: articles + profiles + glass.length,
-    counts: { articles, profiles, glass: glass.length } };
+  return { elevation, glass, partsCount: articles + profiles + glass.length, counts: { articles, profiles, glass: glass.length } };
 }
 
 /** Tables we query must be real tables, and not carry triggers. Returns the ones present. */
@@ -274,7 +341,7 @@ function toText(v: unknown): string | null {
   if (typeof v === 'string') return v;
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : null;
   if (typeof v === 'bigint') return v.toString();
-  return null;   // BLOB where text belongs: nothing sensible to show
+  return null; // BLOB where text belongs: nothing sensible to show
 }
 
 /** REAL/INTEGER as is; TEXT like "3100", " 2,245 " (German decimal comma) or "1.5e3" parsed; else null. */
@@ -297,16 +364,22 @@ function classify(err: unknown, timedOut: boolean, timeoutMs: number): unknown {
     return new PartsListError('timeout', `Parsing the parts list took longer than ${timeoutMs} ms`);
   }
   switch (code) {
-    case 'SQLITE_CORRUPT': case 'SQLITE_NOTADB': case 'SQLITE_FORMAT': case 'SQLITE_RANGE':
-    case 'SQLITE_MISMATCH': case 'SQLITE_SCHEMA':
+    case 'SQLITE_CORRUPT':
+    case 'SQLITE_NOTADB':
+    case 'SQLITE_FORMAT':
+    case 'SQLITE_RANGE':
+    case 'SQLITE_MISMATCH':
+    case 'SQLITE_SCHEMA':
       return new PartsListError('corrupt', `Corrupt parts list: ${tame(msg)}`);
-    case 'SQLITE_TOOBIG': case 'SQLITE_NOMEM':
+    case 'SQLITE_TOOBIG':
+    case 'SQLITE_NOMEM':
       return new PartsListError('too_large', `Parts list exceeds parser limits: ${tame(msg)}`);
     case 'SQLITE_ERROR':
       // Our SQL is constant and columns were checked, so errors here come from the file's schema.
-      return /unsafe use/i.test(msg) ? new PartsListError('hostile_schema', `Unsafe schema: ${tame(msg)}`)
+      return /unsafe use/i.test(msg)
+        ? new PartsListError('hostile_schema', `Unsafe schema: ${tame(msg)}`)
         : new PartsListError('corrupt', `Unreadable parts list: ${tame(msg)}`);
     default:
-      return err;   // environment (fs errors, SQLITE_CANTOPEN/IOERR/FULL): retryable, not the file's fault
+      return err; // environment (fs errors, SQLITE_CANTOPEN/IOERR/FULL): retryable, not the file's fault
   }
 }

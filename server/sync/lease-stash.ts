@@ -19,10 +19,13 @@ export class LeaseStash {
   prefetch(n: number): void {
     for (let i = 0; i < n; i++) {
       this.pending++;
-      const p: Promise<void> = this.client.acquire().then(
-        (lease) => this.arrive(lease),
-        () => this.arrive(undefined),
-      ).finally(() => this.inflight.delete(p));
+      const p: Promise<void> = this.client
+        .acquire()
+        .then(
+          (lease) => this.arrive(lease),
+          () => this.arrive(undefined),
+        )
+        .finally(() => this.inflight.delete(p));
       this.inflight.add(p);
     }
   }

@@ -9,8 +9,14 @@ import type { ParsedPartsList } from '../parts/parts-list-parser';
 
 /** One stored elevation as the smart sync sees it; changedAt in Unix seconds like LogiKal's. */
 export interface KnownElevation {
-  logikalId: string; phaseLogikalId: string; versionId: string | null; changedAt: number | null;
-  thumbnailSha256: string | null; partsListSha256: string | null; partsListSourceKey: string | null; parseStatus: string;
+  logikalId: string;
+  phaseLogikalId: string;
+  versionId: string | null;
+  changedAt: number | null;
+  thumbnailSha256: string | null;
+  partsListSha256: string | null;
+  partsListSourceKey: string | null;
+  parseStatus: string;
 }
 
 export function sha256(buf: Buffer): string {
@@ -71,11 +77,21 @@ export class MirrorWriter {
   project(p: LogikalProject, directoryId: number): Promise<Project> {
     return this.db.write(async (m) => {
       const repo = m.getRepository(Project);
-      await repo.upsert({
-        logikalId: p.id.toLowerCase(), name: p.name, directoryId, jobNumber: p.jobNumber, offerNumber: p.offerNumber,
-        personInCharge: p.personInCharge, estimated: !!p.estimated, logikalCreatedAt: unixToDate(p.createdDate),
-        logikalChangedAt: unixToDate(p.changedDate), active: !p.isDeleted,
-      }, ['logikalId']);
+      await repo.upsert(
+        {
+          logikalId: p.id.toLowerCase(),
+          name: p.name,
+          directoryId,
+          jobNumber: p.jobNumber,
+          offerNumber: p.offerNumber,
+          personInCharge: p.personInCharge,
+          estimated: !!p.estimated,
+          logikalCreatedAt: unixToDate(p.createdDate),
+          logikalChangedAt: unixToDate(p.changedDate),
+          active: !p.isDeleted,
+        },
+        ['logikalId'],
+      );
       return repo.findOneByOrFail({ logikalId: p.id.toLowerCase() });
     });
   }
@@ -87,8 +103,9 @@ export class MirrorWriter {
   /** Projects of a directory missing from its complete listing. */
   retireProjects(directoryId: number, presentGuids: string[]): Promise<number> {
     return this.db.write(async (m) => {
-      const res = await m.getRepository(Project).update(
-        { directoryId, active: true, logikalId: Not(In(presentGuids.map((g) => g.toLowerCase()))) }, { active: false });
+      const res = await m
+        .getRepository(Project)
+        .update({ directoryId, active: true, logikalId: Not(In(presentGuids.map((g) => g.toLowerCase()))) }, { active: false });
       return res.affected ?? 0;
     });
   }
@@ -97,7 +114,10 @@ export class MirrorWriter {
     return this.db.write(async (m) => {
       const repo = m.getRepository(Phase);
       const logikalId = ph.id.toLowerCase();
-      await repo.upsert({ logikalId, projectId, name: ph.name, description: ph.description, active: true, lastSyncedAt: new Date() }, ['logikalId', 'projectId']);
+      await repo.upsert({ logikalId, projectId, name: ph.name, description: ph.description, active: true, lastSyncedAt: new Date() }, [
+        'logikalId',
+        'projectId',
+      ]);
       return repo.findOneByOrFail({ logikalId, projectId });
     });
   }
@@ -105,7 +125,9 @@ export class MirrorWriter {
   /** Phases of a project missing from its complete listing: marked inactive, never dropped. */
   retirePhases(projectId: number, keepIds: number[]): Promise<number> {
     return this.db.write(async (m) => {
-      const res = await m.getRepository(Phase).update({ projectId, active: true, id: Not(In(keepIds.length ? keepIds : [-1])) }, { active: false });
+      const res = await m
+        .getRepository(Phase)
+        .update({ projectId, active: true, id: Not(In(keepIds.length ? keepIds : [-1])) }, { active: false });
       return res.affected ?? 0;
     });
   }
@@ -122,14 +144,31 @@ export class MirrorWriter {
       const before = await repo.findOne({ where: { logikalId, phaseId: phase.id }, select: { id: true, thumbnailFileId: true } });
       const files = new FileStore(m, this.db.dialect);
       const thumbnailFileId = thumbnail && thumbHash ? await files.put(thumbnail, thumbHash) : undefined;
-      await repo.upsert({
-        logikalId, phaseId: phase.id, projectId: phase.projectId, versionId: e.versionId?.toLowerCase() ?? null, name: e.name,
-        amount: e.amount, width: e.width, height: e.height,
-        automaticDescription: e.automaticDescription, systemDescription: e.systemDescription,
-        modelDescription: e.modelDescription, userDescription: e.userDescription,
-        logikalChangedAt: unixToDate(e.changedDate), active: !e.isInRecycleBin, lastSyncedAt: new Date(),
-        ...(thumbnailFileId !== undefined ? { thumbnailFileId, thumbnailSha256: thumbHash } : thumbnailFailed ? { thumbnailSha256: null } : {}),
-      }, ['logikalId', 'phaseId']);
+      await repo.upsert(
+        {
+          logikalId,
+          phaseId: phase.id,
+          projectId: phase.projectId,
+          versionId: e.versionId?.toLowerCase() ?? null,
+          name: e.name,
+          amount: e.amount,
+          width: e.width,
+          height: e.height,
+          automaticDescription: e.automaticDescription,
+          systemDescription: e.systemDescription,
+          modelDescription: e.modelDescription,
+          userDescription: e.userDescription,
+          logikalChangedAt: unixToDate(e.changedDate),
+          active: !e.isInRecycleBin,
+          lastSyncedAt: new Date(),
+          ...(thumbnailFileId !== undefined
+            ? { thumbnailFileId, thumbnailSha256: thumbHash }
+            : thumbnailFailed
+              ? { thumbnailSha256: null }
+              : {}),
+        },
+        ['logikalId', 'phaseId'],
+      );
       if (thumbnailFileId !== undefined && before?.thumbnailFileId && before.thumbnailFileId !== thumbnailFileId) {
         await files.releaseIfUnused(before.thumbnailFileId);
       }
@@ -139,7 +178,9 @@ export class MirrorWriter {
 
   retireElevations(phaseId: number, keepIds: number[]): Promise<number> {
     return this.db.write(async (m) => {
-      const res = await m.getRepository(Elevation).update({ phaseId, active: true, id: Not(In(keepIds.length ? keepIds : [-1])) }, { active: false });
+      const res = await m
+        .getRepository(Elevation)
+        .update({ phaseId, active: true, id: Not(In(keepIds.length ? keepIds : [-1])) }, { active: false });
       return res.affected ?? 0;
     });
   }
@@ -151,18 +192,31 @@ export class MirrorWriter {
   async knownElevations(projectRef: string, directoryPath: string): Promise<KnownElevation[]> {
     const project = await this.lookups.project(projectRef, directoryPath);
     if (!project) return [];
-    const rows = await this.db.reader.getRepository(Elevation).createQueryBuilder('e')
+    const rows = await this.db.reader
+      .getRepository(Elevation)
+      .createQueryBuilder('e')
       .innerJoin(Phase, 'ph', 'ph.id = e.phaseId')
-      .select(['e.logikalId AS "logikalId"', 'ph.logikalId AS "phaseLogikalId"', 'e.versionId AS "versionId"',
-        'e.logikalChangedAt AS "changedAt"', 'e.thumbnailSha256 AS "thumbnailSha256"', 'e.partsListSha256 AS "partsListSha256"',
-        'e.partsListSourceKey AS "partsListSourceKey"', 'e.parseStatus AS "parseStatus"'])
+      .select([
+        'e.logikalId AS "logikalId"',
+        'ph.logikalId AS "phaseLogikalId"',
+        'e.versionId AS "versionId"',
+        'e.logikalChangedAt AS "changedAt"',
+        'e.thumbnailSha256 AS "thumbnailSha256"',
+        'e.partsListSha256 AS "partsListSha256"',
+        'e.partsListSourceKey AS "partsListSourceKey"',
+        'e.parseStatus AS "parseStatus"',
+      ])
       .where('e.projectId = :id', { id: project.id })
       .getRawMany<Record<string, unknown>>();
     return rows.map((r) => ({
-      logikalId: String(r.logikalId), phaseLogikalId: String(r.phaseLogikalId), versionId: (r.versionId as string | null) ?? null,
+      logikalId: String(r.logikalId),
+      phaseLogikalId: String(r.phaseLogikalId),
+      versionId: (r.versionId as string | null) ?? null,
       changedAt: r.changedAt ? Math.round(rawUtc(r.changedAt).getTime() / 1000) : null,
-      thumbnailSha256: (r.thumbnailSha256 as string | null) ?? null, partsListSha256: (r.partsListSha256 as string | null) ?? null,
-      partsListSourceKey: (r.partsListSourceKey as string | null) ?? null, parseStatus: String(r.parseStatus),
+      thumbnailSha256: (r.thumbnailSha256 as string | null) ?? null,
+      partsListSha256: (r.partsListSha256 as string | null) ?? null,
+      partsListSourceKey: (r.partsListSourceKey as string | null) ?? null,
+      parseStatus: String(r.parseStatus),
     }));
   }
 
@@ -179,14 +233,33 @@ export class MirrorWriter {
       const before = await repo.findOne({ where: { id: elevationId }, select: { id: true, partsListFileId: true } });
       const files = new FileStore(m, this.db.dialect);
       const partsListFileId = await files.put(bytes, hash);
-      await repo.update({ id: elevationId }, {
-        partsListFileId, partsListSha256: hash, partsListSize: bytes.length, partsListSyncedAt: new Date(), partsListSourceKey: sourceKey,
-        autoDescription: el.autoDescription, autoDescriptionShort: el.autoDescriptionShort,
-        widthOut: el.widthOut, widthUnit: el.widthUnit, heightOut: el.heightOut, heightUnit: el.heightUnit,
-        weightOut: el.weightOut, weightUnit: el.weightUnit, areaOutput: el.areaOutput, areaUnit: el.areaUnit,
-        systemCode: el.systemCode, systemName: el.systemName, systemLongName: el.systemLongName, colorBaseLong: el.colorBaseLong,
-        partsCount: parsed.partsCount, parseStatus: 'success', parseError: null,
-      });
+      await repo.update(
+        { id: elevationId },
+        {
+          partsListFileId,
+          partsListSha256: hash,
+          partsListSize: bytes.length,
+          partsListSyncedAt: new Date(),
+          partsListSourceKey: sourceKey,
+          autoDescription: el.autoDescription,
+          autoDescriptionShort: el.autoDescriptionShort,
+          widthOut: el.widthOut,
+          widthUnit: el.widthUnit,
+          heightOut: el.heightOut,
+          heightUnit: el.heightUnit,
+          weightOut: el.weightOut,
+          weightUnit: el.weightUnit,
+          areaOutput: el.areaOutput,
+          areaUnit: el.areaUnit,
+          systemCode: el.systemCode,
+          systemName: el.systemName,
+          systemLongName: el.systemLongName,
+          colorBaseLong: el.colorBaseLong,
+          partsCount: parsed.partsCount,
+          parseStatus: 'success',
+          parseError: null,
+        },
+      );
       const glass = m.getRepository(ElevationGlass);
       await glass.delete({ elevationId });
       if (glassRows.length) await glass.insert(glassRows);
@@ -196,7 +269,9 @@ export class MirrorWriter {
 
   /** Same file as stored: only the sync time moves. */
   async touchPartsList(elevationId: number, sourceKey: string): Promise<void> {
-    await this.db.write((m) => m.getRepository(Elevation).update({ id: elevationId }, { partsListSyncedAt: new Date(), partsListSourceKey: sourceKey }));
+    await this.db.write((m) =>
+      m.getRepository(Elevation).update({ id: elevationId }, { partsListSyncedAt: new Date(), partsListSourceKey: sourceKey }),
+    );
   }
 }
 

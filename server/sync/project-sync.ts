@@ -31,13 +31,19 @@ export interface ProjectSyncJob {
   onProgress?: ProgressListener;
 }
 
-interface PhaseListing { phase: LogikalPhase; elevations: LogikalElevation[]; thumbnails: Map<string, Buffer>; thumbnailErrors: Map<string, unknown> }
-
+interface PhaseListing {
+  phase: LogikalPhase;
+  elevations: LogikalElevation[];
+  thumbnails: Map<string, Buffer>;
+  thumbnailErrors: Map<string, unknown>;
+}
 
 const HEARTBEAT_MS = 15_000;
 
 class SupersededError extends Error {
-  constructor(readonly runId: number) { super(`superseded by run ${runId}`); }
+  constructor(readonly runId: number) {
+    super(`superseded by run ${runId}`);
+  }
 }
 
 export function supersededMessage(runId: number): string {
@@ -65,7 +71,10 @@ export class ProjectSync {
   /** Every session of this run, replays included, comes from the run's stash first. */
   private readonly sessions: UnitOptions;
 
-  constructor(private readonly deps: ProjectSyncDeps, private readonly job: ProjectSyncJob) {
+  constructor(
+    private readonly deps: ProjectSyncDeps,
+    private readonly job: ProjectSyncJob,
+  ) {
     this.limiter = new Semaphore(job.concurrency);
     this.stash = new LeaseStash(deps.client);
     this.sessions = { acquire: () => this.stash.lease() };
@@ -82,7 +91,9 @@ export class ProjectSync {
     } catch (err) {
       if (err instanceof SupersededError) {
         // The same project, asked for by name and by GUID at once: the other run does the work.
-        await this.deps.runs.finish(this.job.runId, 'failed', supersededMessage(err.runId), [], this.counters, err.runId).catch(() => undefined);
+        await this.deps.runs
+          .finish(this.job.runId, 'failed', supersededMessage(err.runId), [], this.counters, err.runId)
+          .catch(() => undefined);
         return;
       }
       const message = err instanceof NotFoundError || err instanceof UserError ? err.message : `Sync failed: ${describeFailure(err)}`;
@@ -103,9 +114,14 @@ export class ProjectSync {
         ? `Project "${name}" fully synced from Logikal`
         : `Project "${name}" synced from Logikal (${c.partsListsSynced} changed parts list(s) downloaded)`;
     }
-    const what = this.failures.slice(0, 5).map((f) => f.elevation).join(', ');
-    return `Project "${name}" synced with ${this.failures.length} failure(s) (${what}${this.failures.length > 5 ? ', …' : ''}); `
-      + `${c.partsListsFailed} of ${c.partsListsSynced + c.partsListsUnchanged + c.partsListsFailed} parts lists failed`;
+    const what = this.failures
+      .slice(0, 5)
+      .map((f) => f.elevation)
+      .join(', ');
+    return (
+      `Project "${name}" synced with ${this.failures.length} failure(s) (${what}${this.failures.length > 5 ? ', …' : ''}); ` +
+      `${c.partsListsFailed} of ${c.partsListsSynced + c.partsListsUnchanged + c.partsListsFailed} parts lists failed`
+    );
   }
 
   private async sync(): Promise<void> {
@@ -120,14 +136,24 @@ export class ProjectSync {
     this.stash.prefetch(1 + Math.max(0, further));
 
     // One session lists the project, its phases and the first phase's elevations.
-    const first = await this.limiter.run(async () => client.withPath({ directory: dir }, async (s) => {
-      const p = this.pickProject(await s.listProjects());
-      await s.selectProject(p.id);
-      const details = await s.getSelectedProject().catch(() => p);
-      const phases = await s.listPhases();
-      const listing = phases.length ? await this.listPhase(s, phases[0], true) : undefined;
-      return { project: { ...p, ...details, id: p.id }, phases, listing };
-    }, this.sessions)).catch((err: unknown) => { throw missingDirectory(err, dir); });
+    const first = await this.limiter
+      .run(async () =>
+        client.withPath(
+          { directory: dir },
+          async (s) => {
+            const p = this.pickProject(await s.listProjects());
+            await s.selectProject(p.id);
+            const details = await s.getSelectedProject().catch(() => p);
+            const phases = await s.listPhases();
+            const listing = phases.length ? await this.listPhase(s, phases[0], true) : undefined;
+            return { project: { ...p, ...details, id: p.id }, phases, listing };
+          },
+          this.sessions,
+        ),
+      )
+      .catch((err: unknown) => {
+        throw missingDirectory(err, dir);
+      });
 
     this.logikalProject = first.project;
     const other = await this.deps.runs.rekey(this.job.runId, `project:${first.project.id.toLowerCase()}`);
@@ -138,19 +164,30 @@ export class ProjectSync {
 
     const phases: Phase[] = [];
     for (const ph of first.phases) phases.push(await this.deps.writer.phase(this.project.id, ph));
-    await this.deps.writer.retirePhases(this.project.id, phases.map((p) => p.id));
+    await this.deps.writer.retirePhases(
+      this.project.id,
+      phases.map((p) => p.id),
+    );
     this.counters.phasesSynced = phases.length;
     await this.flush();
 
     const work: Promise<void>[] = [];
     const perPhase = first.phases.map(async (ph, i) => {
-      const listing = i === 0 && first.listing
-        ? first.listing
-        : await this.limiter.run(() => client.withPath(
-          { directory: dir, projectId: this.project.logikalId, phaseId: ph.id }, (s) => this.listPhase(s, ph, false), this.sessions)).catch((err) => {
-          this.fail(`phase "${ph.name}"`, err);
-          return undefined;
-        });
+      const listing =
+        i === 0 && first.listing
+          ? first.listing
+          : await this.limiter
+              .run(() =>
+                client.withPath(
+                  { directory: dir, projectId: this.project.logikalId, phaseId: ph.id },
+                  (s) => this.listPhase(s, ph, false),
+                  this.sessions,
+                ),
+              )
+              .catch((err) => {
+                this.fail(`phase "${ph.name}"`, err);
+                return undefined;
+              });
       if (listing) work.push(...(await this.storePhase(phases[i], listing)));
     });
     // Settle everything before judging: a run must not be finished while its tasks still write.
@@ -166,7 +203,8 @@ export class ProjectSync {
     const isGuid = looksLikeGuid(ref);
     const matches = projects.filter((p) => (isGuid ? p.id.toLowerCase() === ref.toLowerCase() : p.name === ref));
     if (matches.length === 0) throw new NotFoundError(`Project "${ref}" not found in Logikal directory "${this.job.directory}"`);
-    if (matches.length > 1) throw new UserError(`${matches.length} projects are named "${ref}" in "${this.job.directory}"; pass the project GUID instead`);
+    if (matches.length > 1)
+      throw new UserError(`${matches.length} projects are named "${ref}" in "${this.job.directory}"; pass the project GUID instead`);
     return matches[0];
   }
 
@@ -257,7 +295,13 @@ export class ProjectSync {
   }
 
   private async flush(): Promise<void> {
-    this.job.onProgress?.({ done: this.counters.partsListsSynced + this.counters.partsListsUnchanged + this.counters.partsListsFailed, total: this.counters.elevationsTotal, state: 'running' });
-    await this.deps.runs.progress(this.job.runId, this.counters).catch((err) => this.deps.log.warn('progress write failed', { error: err }));
+    this.job.onProgress?.({
+      done: this.counters.partsListsSynced + this.counters.partsListsUnchanged + this.counters.partsListsFailed,
+      total: this.counters.elevationsTotal,
+      state: 'running',
+    });
+    await this.deps.runs
+      .progress(this.job.runId, this.counters)
+      .catch((err) => this.deps.log.warn('progress write failed', { error: err }));
   }
 }

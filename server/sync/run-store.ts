@@ -10,11 +10,27 @@ export function isStale(run: SyncRun): boolean {
   return !!run.heartbeatAt && Date.now() - run.heartbeatAt.getTime() > STALE_AFTER_MS;
 }
 
-export type Counters = Pick<SyncRun,
-  'phasesSynced' | 'elevationsSynced' | 'elevationsTotal' | 'partsListsSynced' | 'partsListsFailed' | 'partsListsUnchanged' | 'thumbnailsSynced'>;
+export type Counters = Pick<
+  SyncRun,
+  | 'phasesSynced'
+  | 'elevationsSynced'
+  | 'elevationsTotal'
+  | 'partsListsSynced'
+  | 'partsListsFailed'
+  | 'partsListsUnchanged'
+  | 'thumbnailsSynced'
+>;
 
 export function emptyCounters(): Counters {
-  return { phasesSynced: 0, elevationsSynced: 0, elevationsTotal: 0, partsListsSynced: 0, partsListsFailed: 0, partsListsUnchanged: 0, thumbnailsSynced: 0 };
+  return {
+    phasesSynced: 0,
+    elevationsSynced: 0,
+    elevationsTotal: 0,
+    partsListsSynced: 0,
+    partsListsFailed: 0,
+    partsListsUnchanged: 0,
+    thumbnailsSynced: 0,
+  };
 }
 
 /** The run's target for people: "Demo Odoo/DOS22309", "nightly 2026-12-01". */
@@ -26,7 +42,11 @@ export function describeTarget(kind: SyncRunKind, directory: string | null, proj
 }
 
 /** What a run works on, as the caller named it. */
-export interface RunTarget { directoryPath?: string | null; projectRef?: string | null; day?: string }
+export interface RunTarget {
+  directoryPath?: string | null;
+  projectRef?: string | null;
+  day?: string;
+}
 
 /** SyncRun rows: the record every sync leaves, and the cross-instance guard against duplicate runs. */
 export class RunStore {
@@ -45,17 +65,39 @@ export class RunStore {
    * Starts a run, or joins the one already queued/running for the same target. The partial unique
    * index on target_key makes this safe across instances sharing the database.
    */
-  async begin(kind: SyncRunKind, target: RunTarget, targetKey: string, requestedBy: string | null): Promise<{ run: SyncRun; created: boolean }> {
+  async begin(
+    kind: SyncRunKind,
+    target: RunTarget,
+    targetKey: string,
+    requestedBy: string | null,
+  ): Promise<{ run: SyncRun; created: boolean }> {
     const directoryPath = target.directoryPath ?? null;
     const projectRef = target.projectRef ?? null;
     const label = describeTarget(kind, directoryPath, projectRef, target.day ?? null);
     for (let attempt = 0; attempt < 3; attempt++) {
       const now = new Date();
       try {
-        const run = await this.write((repo) => repo.save(repo.create({
-          kind, target: label, directoryPath, projectRef, supersededById: null, targetKey, state: 'running', requestedBy,
-          startedAt: now, heartbeatAt: now, message: null, failures: [], finishedAt: null, projectId: null, ...emptyCounters(),
-        })));
+        const run = await this.write((repo) =>
+          repo.save(
+            repo.create({
+              kind,
+              target: label,
+              directoryPath,
+              projectRef,
+              supersededById: null,
+              targetKey,
+              state: 'running',
+              requestedBy,
+              startedAt: now,
+              heartbeatAt: now,
+              message: null,
+              failures: [],
+              finishedAt: null,
+              projectId: null,
+              ...emptyCounters(),
+            }),
+          ),
+        );
         return { run, created: true };
       } catch (err) {
         const active = await this.repo.findOneBy({ targetKey, state: In(ACTIVE_STATES) });
@@ -116,11 +158,29 @@ export class RunStore {
   }
 
   /** A terminal state is final: a run already failed as abandoned is not revived by a late finish. */
-  async finish(runId: number, state: SyncRunState, message: string, failures: SyncFailure[], counters?: Counters,
-    supersededById: number | null = null): Promise<void> {
+  async finish(
+    runId: number,
+    state: SyncRunState,
+    message: string,
+    failures: SyncFailure[],
+    counters?: Counters,
+    supersededById: number | null = null,
+  ): Promise<void> {
     const now = new Date();
-    await this.write((repo) => repo.update({ id: runId, state: In(ACTIVE_STATES) },
-      { ...(counters ?? {}), state, message, failures, finishedAt: now, heartbeatAt: now, ...(supersededById !== null ? { supersededById } : {}) }));
+    await this.write((repo) =>
+      repo.update(
+        { id: runId, state: In(ACTIVE_STATES) },
+        {
+          ...(counters ?? {}),
+          state,
+          message,
+          failures,
+          finishedAt: now,
+          heartbeatAt: now,
+          ...(supersededById !== null ? { supersededById } : {}),
+        },
+      ),
+    );
   }
 
   get(runId: number): Promise<SyncRun | null> {

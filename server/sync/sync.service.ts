@@ -32,7 +32,11 @@ export class SyncService {
   private client: LogikalClient | null = null;
   private readonly lookups: MirrorLookups;
 
-  constructor(private readonly db: Db, private readonly config: BridgeConfig, client?: LogikalClient) {
+  constructor(
+    private readonly db: Db,
+    private readonly config: BridgeConfig,
+    client?: LogikalClient,
+  ) {
     this.runs = new RunStore(db);
     this.writer = new MirrorWriter(db);
     this.lookups = new MirrorLookups(() => db.reader);
@@ -72,7 +76,7 @@ export class SyncService {
       // writes the project row early: join it instead of starting a second run of the same project.
       const dir = await this.lookups.directoryOf(stored);
       const early = dir
-        ? await this.runs.active(nameKey(dir.path, stored.name)) ?? await this.runs.active(nameKey(dir.path, stored.logikalId))
+        ? ((await this.runs.active(nameKey(dir.path, stored.name))) ?? (await this.runs.active(nameKey(dir.path, stored.logikalId))))
         : null;
       if (early) {
         log.info(`joined running sync run ${early.id} for ${req.directoryId}/${req.projectId}`);
@@ -109,12 +113,24 @@ export class SyncService {
   }
 
   async syncProjects(directoryId: string, waitSeconds: number, requestedBy?: string): Promise<SyncResult> {
-    return this.treeRun('projects', { directoryPath: directoryId }, `projects:${directoryId.toLowerCase()}`, waitSeconds, requestedBy,
-      (tree, id) => tree.projects(id, directoryId));
+    return this.treeRun(
+      'projects',
+      { directoryPath: directoryId },
+      `projects:${directoryId.toLowerCase()}`,
+      waitSeconds,
+      requestedBy,
+      (tree, id) => tree.projects(id, directoryId),
+    );
   }
 
-  private async treeRun(kind: SyncRunKind, t: RunTarget, key: string, waitSeconds: number, requestedBy: string | undefined,
-    work: (tree: TreeSync, runId: number) => Promise<void>): Promise<SyncResult> {
+  private async treeRun(
+    kind: SyncRunKind,
+    t: RunTarget,
+    key: string,
+    waitSeconds: number,
+    requestedBy: string | undefined,
+    work: (tree: TreeSync, runId: number) => Promise<void>,
+  ): Promise<SyncResult> {
     const tree = new TreeSync(this.logikal(), this.writer, this.runs, log);
     const { run, created } = await this.runs.begin(kind, t, key, requestedBy ?? null);
     if (created) this.track(run.id, work(tree, run.id));
@@ -152,7 +168,12 @@ export class SyncService {
       try {
         const dir = await this.lookups.directoryOf(p);
         if (!dir) throw new UserError('no directory in the mirror');
-        const r = await this.syncProject('smart', { projectId: p.logikalId, directoryId: dir.path, waitSeconds: 86400, requestedBy: 'cron' });
+        const r = await this.syncProject('smart', {
+          projectId: p.logikalId,
+          directoryId: dir.path,
+          waitSeconds: 86400,
+          requestedBy: 'cron',
+        });
         if (r.success) ok++;
         else failures.push({ elevation: `project ${p.name}`, reason: r.message });
       } catch (err) {
@@ -201,7 +222,12 @@ export class SyncService {
     const local = this.active.get(runId);
     if (local && waitSeconds > 0) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([local, new Promise((r) => { timer = setTimeout(r, waitSeconds * 1000); })]);
+      await Promise.race([
+        local,
+        new Promise((r) => {
+          timer = setTimeout(r, waitSeconds * 1000);
+        }),
+      ]);
       clearTimeout(timer);
     } else if (waitSeconds > 0) {
       // Running in another instance (or already done): poll the shared row.

@@ -25,9 +25,11 @@ export class TreeSync {
     const visit = async (path: string | null): Promise<void> => {
       let children: LogikalDirectory[];
       try {
-        children = await limit.run(() => (path === null
-          ? this.client.withSession((s) => s.listDirectories())
-          : this.client.withPath({ directory: path }, (s) => s.listDirectories())));
+        children = await limit.run(() =>
+          path === null
+            ? this.client.withSession((s) => s.listDirectories())
+            : this.client.withPath({ directory: path }, (s) => s.listDirectories()),
+        );
       } catch (err) {
         // Without the root listing nothing was mirrored: the run failed, it is not partial.
         if (path === null) throw err;
@@ -37,7 +39,10 @@ export class TreeSync {
       for (const c of children) await this.writer.directory(c.path || c.name, c.name);
       seen += children.length;
       // Complete listing of this parent: what it no longer has is marked gone.
-      await this.writer.retireDirectories(path, children.map((c) => c.path || c.name));
+      await this.writer.retireDirectories(
+        path,
+        children.map((c) => c.path || c.name),
+      );
       await Promise.all(children.map((c) => visit(c.path || c.name)));
     };
     await this.finish(runId, visit(null), failures, () => `${seen} directories mirrored`);
@@ -47,11 +52,17 @@ export class TreeSync {
     const failures: SyncFailure[] = [];
     let count = 0;
     const work = (async () => {
-      const projects = await this.client.withPath({ directory: directoryPath }, (s) => s.listProjects())
-        .catch((err: unknown) => { throw missingDirectory(err, directoryPath); });
+      const projects = await this.client
+        .withPath({ directory: directoryPath }, (s) => s.listProjects())
+        .catch((err: unknown) => {
+          throw missingDirectory(err, directoryPath);
+        });
       const dirId = await this.writer.directory(directoryPath);
       for (const p of projects) await this.writer.project(p, dirId);
-      await this.writer.retireProjects(dirId, projects.map((p) => p.id));
+      await this.writer.retireProjects(
+        dirId,
+        projects.map((p) => p.id),
+      );
       count = projects.length;
     })();
     await this.finish(runId, work, failures, () => `${count} projects mirrored from "${directoryPath}"`);

@@ -13,14 +13,22 @@ function runAsync(args: string[], env: Record<string, string>): Promise<{ code: 
     const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
 function run(args: string[], env: Record<string, string>) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -39,7 +47,12 @@ describe('logikal-bridge CLI', () => {
   });
 
   it('stops on a bad setting with one line naming the variable', () => {
-    for (const [name, value] of [['PORT', 'eighty'], ['LOGIKAL_URL', 'ftp://x/api/v3'], ['LOGIKAL_MAX_SESSIONS', '0'], ['SYNC_CRON', 'nightly']]) {
+    for (const [name, value] of [
+      ['PORT', 'eighty'],
+      ['LOGIKAL_URL', 'ftp://x/api/v3'],
+      ['LOGIKAL_MAX_SESSIONS', '0'],
+      ['SYNC_CRON', 'nightly'],
+    ]) {
       const r = run(['serve'], { ...env, [name]: value });
       assert.equal(r.code, 2, `${name}: ${r.stderr}`);
       const lines = r.stderr.trim().split('\n');
@@ -73,8 +86,11 @@ describe('logikal-bridge CLI', () => {
         });
         child.on('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
       });
-      const res = await fetch(`${url}/jsonrpc`, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', method: 'system.version', id: 1 }) });
-      const body = await res.json() as { result: { name: string } };
+      const res = await fetch(`${url}/jsonrpc`, {
+        method: 'POST',
+        body: JSON.stringify({ jsonrpc: '2.0', method: 'system.version', id: 1 }),
+      });
+      const body = (await res.json()) as { result: { name: string } };
       assert.equal(body.result.name, 'logikal-bridge');
     } finally {
       child.kill('SIGTERM');
@@ -83,7 +99,10 @@ describe('logikal-bridge CLI', () => {
 
   it('syncs a project and prints the result as JSON', async () => {
     const r = await runAsync(['sync', 'DOS22410', '--directory', 'Demo Odoo'], {
-      ...env, LOGIKAL_URL: emulator.url, LOGIKAL_USERNAME: 'odoo', LOGIKAL_PASSWORD: 'cli-test-password',
+      ...env,
+      LOGIKAL_URL: emulator.url,
+      LOGIKAL_USERNAME: 'odoo',
+      LOGIKAL_PASSWORD: 'cli-test-password',
     });
     assert.equal(r.code, 0, r.stderr);
     const result = JSON.parse(r.stdout);
@@ -92,7 +111,10 @@ describe('logikal-bridge CLI', () => {
     assert.ok(result.parts_lists_synced > 0);
     assert.equal(r.stderr.includes('cli-test-password'), false);
     const missing = await runAsync(['sync', 'DOS99999', '--directory', 'Demo Odoo'], {
-      ...env, LOGIKAL_URL: emulator.url, LOGIKAL_USERNAME: 'odoo', LOGIKAL_PASSWORD: 'cli-test-password',
+      ...env,
+      LOGIKAL_URL: emulator.url,
+      LOGIKAL_USERNAME: 'odoo',
+      LOGIKAL_PASSWORD: 'cli-test-password',
     });
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /Project "DOS99999" not found/);

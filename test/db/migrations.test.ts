@@ -26,97 +26,160 @@ async function withDb(fn: (db: Db) => Promise<void>): Promise<void> {
 
 /** Raw SQL with the dialect's placeholders ($n or ?). */
 function sql(db: Db, query: string, params: unknown[] = []): Promise<any[]> {
-  const q = db.dialect === 'postgres' ? query.replace(/\?/g, ((n) => () => `$${++n}`)(0)) : query;
+  const q =
+    db.dialect === 'postgres'
+      ? query.replace(
+          /\?/g,
+          (
+            (n) => () =>
+              `$${++n}`
+          )(0),
+        )
+      : query;
   return db.exclusive((ds) => ds.query(q, params));
 }
 
 describe(`migrations on ${base.database.type}`, () => {
-  it('go up from empty, down to empty, up again, and leave no drift from the entities', () => withDb(async (db) => {
-    const ds = db.dataSource;
-    assert.equal(await hasPendingMigrations(db), true);
-    const first = await migrate(db);
-    assert.equal(first.applied.length, MIGRATIONS.length);
-    assert.equal(await hasPendingMigrations(db), false);
-    assert.equal((await migrate(db)).applied.length, 0, 'a second run applies nothing');
+  it('go up from empty, down to empty, up again, and leave no drift from the entities', () =>
+    withDb(async (db) => {
+      const ds = db.dataSource;
+      assert.equal(await hasPendingMigrations(db), true);
+      const first = await migrate(db);
+      assert.equal(first.applied.length, MIGRATIONS.length);
+      assert.equal(await hasPendingMigrations(db), false);
+      assert.equal((await migrate(db)).applied.length, 0, 'a second run applies nothing');
 
-    const drift = await ds.driver.createSchemaBuilder().log();
-    assert.deepEqual(drift.upQueries.map((q) => q.query), [], 'schema matches the entities');
+      const drift = await ds.driver.createSchemaBuilder().log();
+      assert.deepEqual(
+        drift.upQueries.map((q) => q.query),
+        [],
+        'schema matches the entities',
+      );
 
-    for (let i = 0; i < MIGRATIONS.length; i++) await ds.undoLastMigration({ transaction: 'each' });
-    const runner = ds.createQueryRunner();
-    const left: string[] = [];
-    for (const m of ds.entityMetadatas) if (await runner.hasTable(m.tableName)) left.push(m.tableName);
-    await runner.release();
-    assert.deepEqual(left, [], 'down leaves no table behind');
+      for (let i = 0; i < MIGRATIONS.length; i++) await ds.undoLastMigration({ transaction: 'each' });
+      const runner = ds.createQueryRunner();
+      const left: string[] = [];
+      for (const m of ds.entityMetadatas) if (await runner.hasTable(m.tableName)) left.push(m.tableName);
+      await runner.release();
+      assert.deepEqual(left, [], 'down leaves no table behind');
 
-    assert.equal((await migrate(db)).applied.length, MIGRATIONS.length);
-    const again = await ds.driver.createSchemaBuilder().log();
-    assert.equal(again.upQueries.length, 0);
-  }));
+      assert.equal((await migrate(db)).applied.length, MIGRATIONS.length);
+      const again = await ds.driver.createSchemaBuilder().log();
+      assert.equal(again.upQueries.length, 0);
+    }));
 
-  it('moves real parts lists and thumbnails out of the elevation rows and back, byte for byte, with run targets', () => withDb(async (db) => {
-    const ds = db.dataSource;
-    await migrate(db);
-    await ds.undoLastMigration({ transaction: 'each' }); // the schema before stored files
-    assert.equal(await hasPendingMigrations(db), true);
+  it('moves real parts lists and thumbnails out of the elevation rows and back, byte for byte, with run targets', () =>
+    withDb(async (db) => {
+      const ds = db.dataSource;
+      await migrate(db);
+      await ds.undoLastMigration({ transaction: 'each' }); // the schema before stored files
+      assert.equal(await hasPendingMigrations(db), true);
 
-    const thumbs = readdirSync(join(fixturesDir(), 'thumbnails')).filter((f) => f.endsWith('.png')).sort().slice(0, 3)
-      .map((f) => readFileSync(join(fixturesDir(), 'thumbnails', f)));
-    const parts = [1, 2].map((seed) => generatePartsList(demoSpec({ seed, elevationName: `P0${seed}`, targetBytes: 900_000 })));
-    assert.ok(parts.every((p) => p.length > 500_000), 'real-sized parts lists');
-    const now = db.dialect === 'postgres' ? new Date() : new Date().toISOString().replace('T', ' ').slice(0, 23);
-    await sql(db, "INSERT INTO projects (logikal_id, name, estimated, active) VALUES ('15782e4d-a69c-4ce5-9c17-d3060a039b2d', 'DOS22309', ?, ?)", [false, true]);
-    const [{ id: projectId }] = await sql(db, 'SELECT id FROM projects');
-    await sql(db, "INSERT INTO phases (logikal_id, project_id, name, active) VALUES ('00000000-0000-0000-0000-000000000000', ?, 'Default', ?)", [projectId, true]);
-    const [{ id: phaseId }] = await sql(db, 'SELECT id FROM phases');
-    // Four elevations: distinct files, one sharing another's parts list and thumbnail, one with none.
-    const rows: Array<{ thumb: Buffer | null; parts: Buffer | null }> = [
-      { thumb: thumbs[0], parts: parts[0] }, { thumb: thumbs[1], parts: parts[1] }, { thumb: thumbs[0], parts: parts[0] }, { thumb: null, parts: null },
-    ];
-    for (const [i, r] of rows.entries()) {
-      await sql(db, `INSERT INTO elevations (logikal_id, phase_id, project_id, name, thumbnail, thumbnail_sha256, parts_list, parts_list_sha256, parts_list_size, parse_status, active)
+      const thumbs = readdirSync(join(fixturesDir(), 'thumbnails'))
+        .filter((f) => f.endsWith('.png'))
+        .sort()
+        .slice(0, 3)
+        .map((f) => readFileSync(join(fixturesDir(), 'thumbnails', f)));
+      const parts = [1, 2].map((seed) => generatePartsList(demoSpec({ seed, elevationName: `P0${seed}`, targetBytes: 900_000 })));
+      assert.ok(
+        parts.every((p) => p.length > 500_000),
+        'real-sized parts lists',
+      );
+      const now = db.dialect === 'postgres' ? new Date() : new Date().toISOString().replace('T', ' ').slice(0, 23);
+      await sql(
+        db,
+        "INSERT INTO projects (logikal_id, name, estimated, active) VALUES ('15782e4d-a69c-4ce5-9c17-d3060a039b2d', 'DOS22309', ?, ?)",
+        [false, true],
+      );
+      const [{ id: projectId }] = await sql(db, 'SELECT id FROM projects');
+      await sql(
+        db,
+        "INSERT INTO phases (logikal_id, project_id, name, active) VALUES ('00000000-0000-0000-0000-000000000000', ?, 'Default', ?)",
+        [projectId, true],
+      );
+      const [{ id: phaseId }] = await sql(db, 'SELECT id FROM phases');
+      // Four elevations: distinct files, one sharing another's parts list and thumbnail, one with none.
+      const rows: Array<{ thumb: Buffer | null; parts: Buffer | null }> = [
+        { thumb: thumbs[0], parts: parts[0] },
+        { thumb: thumbs[1], parts: parts[1] },
+        { thumb: thumbs[0], parts: parts[0] },
+        { thumb: null, parts: null },
+      ];
+      for (const [i, r] of rows.entries()) {
+        await sql(
+          db,
+          `INSERT INTO elevations (logikal_id, phase_id, project_id, name, thumbnail, thumbnail_sha256, parts_list, parts_list_sha256, parts_list_size, parse_status, active)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'success', ?)`,
-      [`e000000${i}-0000-4000-8000-000000000000`, phaseId, projectId, `P0${i}`, r.thumb, r.thumb && sha(r.thumb), r.parts, r.parts && sha(r.parts), r.parts?.length ?? null, true]);
-    }
-    await sql(db, `INSERT INTO sync_runs (kind, target, target_key, state, message, failures, started_at) VALUES
+          [
+            `e000000${i}-0000-4000-8000-000000000000`,
+            phaseId,
+            projectId,
+            `P0${i}`,
+            r.thumb,
+            r.thumb && sha(r.thumb),
+            r.parts,
+            r.parts && sha(r.parts),
+            r.parts?.length ?? null,
+            true,
+          ],
+        );
+      }
+      await sql(
+        db,
+        `INSERT INTO sync_runs (kind, target, target_key, state, message, failures, started_at) VALUES
       ('force_project', '{"directory":"Demo Odoo","project":"DOS22309"}', 'project:a', 'succeeded', 'ok', '[]', ?),
       ('force_project', '{"directory":"Demo Odoo","project":"15782e4d-a69c-4ce5-9c17-d3060a039b2d"}', 'project:b', 'failed', 'Superseded by run 1, which syncs the same project', '[]', ?),
-      ('nightly', '{"day":"2026-11-30"}', 'nightly:2026-11-30', 'succeeded', '1 of 1 projects synced', '[]', ?)`, [now, now, now]);
+      ('nightly', '{"day":"2026-11-30"}', 'nightly:2026-11-30', 'succeeded', '1 of 1 projects synced', '[]', ?)`,
+        [now, now, now],
+      );
 
-    assert.equal((await migrate(db)).applied.length, 1);
-    const files = await sql(db, 'SELECT id, sha256, size, content FROM stored_files ORDER BY id');
-    assert.equal(files.length, 4, 'each distinct content stored once (2 thumbnails + 2 parts lists)');
-    for (const f of files) assert.equal(sha(Buffer.from(f.content)), f.sha256, 'content matches its hash');
-    const els = await sql(db, `SELECT e.name, t.content AS thumb, p.content AS parts FROM elevations e
-      LEFT JOIN stored_files t ON t.id = e.thumbnail_file_id LEFT JOIN stored_files p ON p.id = e.parts_list_file_id ORDER BY e.name`);
-    for (const [i, r] of rows.entries()) {
-      assert.equal(els[i].name, `P0${i}`);
-      assert.deepEqual(els[i].thumb && Buffer.from(els[i].thumb), r.thumb, `P0${i} thumbnail`);
-      assert.deepEqual(els[i].parts && Buffer.from(els[i].parts), r.parts, `P0${i} parts list`);
-    }
-    const runs = await sql(db, 'SELECT target, directory_path, project_ref, superseded_by_id FROM sync_runs ORDER BY id');
-    assert.deepEqual(runs.map((r) => [r.target, r.directory_path, r.project_ref, r.superseded_by_id === null ? null : Number(r.superseded_by_id)]), [
-      ['Demo Odoo/DOS22309', 'Demo Odoo', 'DOS22309', null],
-      ['Demo Odoo/15782e4d-a69c-4ce5-9c17-d3060a039b2d', 'Demo Odoo', '15782e4d-a69c-4ce5-9c17-d3060a039b2d', 1],
-      ['nightly 2026-11-30', null, null, null],
-    ]);
-    const drift = await ds.driver.createSchemaBuilder().log();
-    assert.deepEqual(drift.upQueries.map((q) => q.query), [], 'schema matches the entities');
+      assert.equal((await migrate(db)).applied.length, 1);
+      const files = await sql(db, 'SELECT id, sha256, size, content FROM stored_files ORDER BY id');
+      assert.equal(files.length, 4, 'each distinct content stored once (2 thumbnails + 2 parts lists)');
+      for (const f of files) assert.equal(sha(Buffer.from(f.content)), f.sha256, 'content matches its hash');
+      const els = await sql(
+        db,
+        `SELECT e.name, t.content AS thumb, p.content AS parts FROM elevations e
+      LEFT JOIN stored_files t ON t.id = e.thumbnail_file_id LEFT JOIN stored_files p ON p.id = e.parts_list_file_id ORDER BY e.name`,
+      );
+      for (const [i, r] of rows.entries()) {
+        assert.equal(els[i].name, `P0${i}`);
+        assert.deepEqual(els[i].thumb && Buffer.from(els[i].thumb), r.thumb, `P0${i} thumbnail`);
+        assert.deepEqual(els[i].parts && Buffer.from(els[i].parts), r.parts, `P0${i} parts list`);
+      }
+      const runs = await sql(db, 'SELECT target, directory_path, project_ref, superseded_by_id FROM sync_runs ORDER BY id');
+      assert.deepEqual(
+        runs.map((r) => [r.target, r.directory_path, r.project_ref, r.superseded_by_id === null ? null : Number(r.superseded_by_id)]),
+        [
+          ['Demo Odoo/DOS22309', 'Demo Odoo', 'DOS22309', null],
+          ['Demo Odoo/15782e4d-a69c-4ce5-9c17-d3060a039b2d', 'Demo Odoo', '15782e4d-a69c-4ce5-9c17-d3060a039b2d', 1],
+          ['nightly 2026-11-30', null, null, null],
+        ],
+      );
+      const drift = await ds.driver.createSchemaBuilder().log();
+      assert.deepEqual(
+        drift.upQueries.map((q) => q.query),
+        [],
+        'schema matches the entities',
+      );
 
-    await ds.undoLastMigration({ transaction: 'each' });
-    const back = await sql(db, 'SELECT name, thumbnail, parts_list FROM elevations ORDER BY name');
-    for (const [i, r] of rows.entries()) {
-      assert.deepEqual(back[i].thumbnail && Buffer.from(back[i].thumbnail), r.thumb, `P0${i} thumbnail after down`);
-      assert.deepEqual(back[i].parts_list && Buffer.from(back[i].parts_list), r.parts, `P0${i} parts list after down`);
-    }
-    const targets = await sql(db, 'SELECT target FROM sync_runs ORDER BY id');
-    assert.deepEqual(targets.map((t) => JSON.parse(t.target)), [
-      { directory: 'Demo Odoo', project: 'DOS22309' },
-      { directory: 'Demo Odoo', project: '15782e4d-a69c-4ce5-9c17-d3060a039b2d' },
-      { day: '2026-11-30' },
-    ]);
-    assert.equal((await migrate(db)).applied.length, 1, 'and up again');
-    const [{ n }] = await sql(db, 'SELECT COUNT(*) AS n FROM stored_files');
-    assert.equal(Number(n), 4);
-  }));
+      await ds.undoLastMigration({ transaction: 'each' });
+      const back = await sql(db, 'SELECT name, thumbnail, parts_list FROM elevations ORDER BY name');
+      for (const [i, r] of rows.entries()) {
+        assert.deepEqual(back[i].thumbnail && Buffer.from(back[i].thumbnail), r.thumb, `P0${i} thumbnail after down`);
+        assert.deepEqual(back[i].parts_list && Buffer.from(back[i].parts_list), r.parts, `P0${i} parts list after down`);
+      }
+      const targets = await sql(db, 'SELECT target FROM sync_runs ORDER BY id');
+      assert.deepEqual(
+        targets.map((t) => JSON.parse(t.target)),
+        [
+          { directory: 'Demo Odoo', project: 'DOS22309' },
+          { directory: 'Demo Odoo', project: '15782e4d-a69c-4ce5-9c17-d3060a039b2d' },
+          { day: '2026-11-30' },
+        ],
+      );
+      assert.equal((await migrate(db)).applied.length, 1, 'and up again');
+      const [{ n }] = await sql(db, 'SELECT COUNT(*) AS n FROM stored_files');
+      assert.equal(Number(n), 4);
+    }));
 });

@@ -5,7 +5,11 @@ import { Api, DOS22269, DOS22309, DOS22410, NULL_GUID, withEmulator } from './em
 const MAPPING = (id: string): string => `The requested resource '${id}' cannot be set, because it isn't valid in the current mapping.`;
 const NOT_FOUND = 'The requested resource could not be selected because it was not found.';
 
-function assertError(r: { status: number; json: { message: string; code: number; errors: string[]; hints: unknown[]; warnings: unknown[] } }, status: number, message: string): void {
+function assertError(
+  r: { status: number; json: { message: string; code: number; errors: string[]; hints: unknown[]; warnings: unknown[] } },
+  status: number,
+  message: string,
+): void {
   assert.equal(r.status, status, JSON.stringify(r.json));
   assert.deepEqual(r.json, { message, code: status, hints: [], warnings: [], errors: [message] });
 }
@@ -23,8 +27,21 @@ describe('emulator state machine (strict default)', () => {
       assert.deepEqual(roots.json.data, [{ name: 'Demo Odoo', path: 'Demo Odoo' }]);
       assert.deepEqual((await api.select('directories', 'Demo Odoo')).json, { hints: [], warnings: [] });
       const projects = await api.call('GET', '/projects');
-      assert.deepEqual(projects.json.data.map((p: { name: string }) => p.name), ['DOS22309', 'DOS22410', 'DOS22269']);
-      assert.deepEqual(Object.keys(projects.json.data[0]), ['id', 'name', 'createdDate', 'changedDate', 'isDeleted', 'jobNumber', 'offerNumber', 'personInCharge', 'estimated']);
+      assert.deepEqual(
+        projects.json.data.map((p: { name: string }) => p.name),
+        ['DOS22309', 'DOS22410', 'DOS22269'],
+      );
+      assert.deepEqual(Object.keys(projects.json.data[0]), [
+        'id',
+        'name',
+        'createdDate',
+        'changedDate',
+        'isDeleted',
+        'jobNumber',
+        'offerNumber',
+        'personInCharge',
+        'estimated',
+      ]);
 
       const subs = await api.call('GET', '/directories');
       assert.deepEqual(subs.json.data, [{ name: 'Sublevel 1 Testing', path: 'Demo Odoo/Sublevel 1 Testing' }]);
@@ -55,8 +72,14 @@ describe('emulator state machine (strict default)', () => {
   it('selects the default phase of every project by the null GUID and keeps fixture order', async () => {
     await withEmulator({}, async (_emu, api) => {
       const p1 = await api.toPhase(DOS22309, NULL_GUID);
-      assert.deepEqual(p1.map((e) => e.name), ['P07', 'P06', 'P05', 'P04', 'P03', 'P02', 'P01', 'P10', 'P09', 'P08', 'P17', 'P16', 'P15']);
-      for (const [project, first] of [[DOS22410, 'R001'], [DOS22269, 'D001']] as const) {
+      assert.deepEqual(
+        p1.map((e) => e.name),
+        ['P07', 'P06', 'P05', 'P04', 'P03', 'P02', 'P01', 'P10', 'P09', 'P08', 'P17', 'P16', 'P15'],
+      );
+      for (const [project, first] of [
+        [DOS22410, 'R001'],
+        [DOS22269, 'D001'],
+      ] as const) {
         const list = await new Api(api.base).toPhase(project, NULL_GUID);
         assert.equal(list[0]!.name, first);
       }
@@ -79,7 +102,11 @@ describe('emulator state machine (strict default)', () => {
       assertError(await api.call('GET', '/directories'), 405, 'This operation expects the session to be in a directory.');
       assertError(await api.select('elevations', NULL_GUID), 405, 'This operation expects the session to be in a phase.');
       await api.select('phases', NULL_GUID);
-      assertError(await api.call('GET', '/elevations/selected/parts-list'), 405, 'This operation expects the session to be in an elevation.');
+      assertError(
+        await api.call('GET', '/elevations/selected/parts-list'),
+        405,
+        'This operation expects the session to be in an elevation.',
+      );
       assertError(await api.call('GET', '/projects/selected'), 405, 'This operation expects the session to be in a project.');
     });
   });
@@ -106,9 +133,21 @@ describe('emulator state machine (strict default)', () => {
       assertError(await a.select('projects', DOS22309), 409, MAPPING(DOS22309));
       assertError(await a.select('phases', NULL_GUID), 409, MAPPING(NULL_GUID));
       assertError(await a.select('elevations', '11111111-2222-4333-8444-555555555555'), 404, NOT_FOUND);
-      assertError(await a.select('elevations', 'not-a-guid'), 400, 'The request is in an invalid format or is missing required properties.');
-      assertError(await a.call('POST', '/elevations/select', '{"identifier":'), 400, 'The request is in an invalid format or is missing required properties.');
-      assertError(await a.call('POST', '/elevations/select', {}), 400, 'The request is in an invalid format or is missing required properties.');
+      assertError(
+        await a.select('elevations', 'not-a-guid'),
+        400,
+        'The request is in an invalid format or is missing required properties.',
+      );
+      assertError(
+        await a.call('POST', '/elevations/select', '{"identifier":'),
+        400,
+        'The request is in an invalid format or is missing required properties.',
+      );
+      assertError(
+        await a.call('POST', '/elevations/select', {}),
+        400,
+        'The request is in an invalid format or is missing required properties.',
+      );
       assert.equal((await a.select('elevations', elevations[2]!.id)).status, 200);
       assertError(await a.select('elevations', elevations[3]!.id), 409, MAPPING(elevations[3]!.id));
       assertError(await a.select('elevations', elevations[2]!.id), 409, MAPPING(elevations[2]!.id));
@@ -121,9 +160,17 @@ describe('emulator state machine (strict default)', () => {
   it('answers 401 for bad credentials, missing, unknown, logged-out and idle-expired tokens', async () => {
     await withEmulator({ idleExpirySeconds: 0.2 }, async (emu, api) => {
       assertError(await api.login('odoo', 'wrong'), 401, 'Authentication failed. Invalid username or password.');
-      assertError(await api.call('POST', '/auth', { username: 'odoo' }), 400, 'The request is in an invalid format or is missing required properties.');
+      assertError(
+        await api.call('POST', '/auth', { username: 'odoo' }),
+        400,
+        'The request is in an invalid format or is missing required properties.',
+      );
       assertError(await api.call('GET', '/directories', undefined, undefined), 401, 'Invalid session authentication identifier.');
-      assertError(await api.call('GET', '/directories', undefined, '11111111-2222-4333-8444-555555555555'), 401, 'Invalid session authentication identifier.');
+      assertError(
+        await api.call('GET', '/directories', undefined, '11111111-2222-4333-8444-555555555555'),
+        401,
+        'Invalid session authentication identifier.',
+      );
       await api.login();
       assert.equal((await api.call('GET', '/directories')).status, 200);
       await api.call('DELETE', '/auth');
@@ -157,7 +204,10 @@ describe('emulator state machine (strict default)', () => {
       await b.select('phases', NULL_GUID);
       const phase2 = emu.fixture.directories[0]!.projects![0]!.phases[1]!.id;
       assert.equal((await b.select('phases', phase2)).status, 200);
-      assert.deepEqual((await b.call('GET', '/elevations')).json.data.map((e: { name: string }) => e.name), ['P11', 'P12', 'P13', 'P14']);
+      assert.deepEqual(
+        (await b.call('GET', '/elevations')).json.data.map((e: { name: string }) => e.name),
+        ['P11', 'P12', 'P13', 'P14'],
+      );
       assertError(await b.select('phases', '11111111-2222-4333-8444-555555555555'), 404, NOT_FOUND);
     });
   });

@@ -49,7 +49,10 @@ describe('emulator transport', () => {
       const fileName = emu.fixture.directories[0]!.projects![0]!.phases[0]!.elevations[0]!.thumbnail!;
       assert.deepEqual(ok.bytes, readFileSync(join(fixturesDir(), 'thumbnails', fileName)));
       // case-insensitive values, as .NET parses enums and booleans
-      const lower = await api.call('GET', `/elevations/${p07.id}/thumbnail?width=10&height=10&format=png&view=exterior&withdimensions=False&withdescription=TRUE`);
+      const lower = await api.call(
+        'GET',
+        `/elevations/${p07.id}/thumbnail?width=10&height=10&format=png&view=exterior&withdimensions=False&withdescription=TRUE`,
+      );
       assert.equal(lower.status, 200);
 
       const full = new URLSearchParams(THUMB_QUERY);
@@ -60,7 +63,14 @@ describe('emulator transport', () => {
         assert.equal(missing.status, 400, `missing ${name}`);
         assert.equal(missing.json.message, BAD_THUMB);
       }
-      for (const [name, bad] of [['width', 'abc'], ['height', '0'], ['format', 'GIF'], ['view', 'Top'], ['withdimensions', 'yes'], ['withdescription', '1']]) {
+      for (const [name, bad] of [
+        ['width', 'abc'],
+        ['height', '0'],
+        ['format', 'GIF'],
+        ['view', 'Top'],
+        ['withdimensions', 'yes'],
+        ['withdescription', '1'],
+      ]) {
         const q = new URLSearchParams(full);
         q.set(name!, bad!);
         assert.equal((await api.call('GET', `/elevations/${p07.id}/thumbnail?${q}`)).status, 400, `${name}=${bad}`);
@@ -92,7 +102,10 @@ describe('emulator transport', () => {
         const sqlite = new Database(file, { readonly: true });
         const names = sqlite.prepare('SELECT Name FROM Elevations').all() as Array<{ Name: string }>;
         sqlite.close();
-        assert.ok(names.some((n) => n.Name === 'P01'), JSON.stringify(names));
+        assert.ok(
+          names.some((n) => n.Name === 'P01'),
+          JSON.stringify(names),
+        );
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

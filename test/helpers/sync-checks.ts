@@ -42,8 +42,11 @@ export function assertHonest(r: SyncResult): void {
   assert.equal(r.success, r.state === 'succeeded');
   assert.ok(r.finished_at, 'finished_at set');
   assert.ok(r.message && r.message.length > 0, 'message set');
-  assert.equal(r.parts_lists_synced + r.parts_lists_unchanged + r.parts_lists_failed, r.elevations_total,
-    `parts-list counters add up to the elevations attempted: ${JSON.stringify(r)}`);
+  assert.equal(
+    r.parts_lists_synced + r.parts_lists_unchanged + r.parts_lists_failed,
+    r.elevations_total,
+    `parts-list counters add up to the elevations attempted: ${JSON.stringify(r)}`,
+  );
   assert.ok(r.failures.length >= r.parts_lists_failed, 'every failed parts list is listed');
   if (r.state === 'succeeded') assert.deepEqual(r.failures, []);
   else assert.ok(r.failures.length > 0 || r.state === 'failed', 'a partial run names what failed');
@@ -64,13 +67,25 @@ export function partsListCalls(emulator: LogikalEmulator): number {
 
 /** Everything a parts list put into the mirror for one elevation (file, hash, parsed fields, glass rows). */
 export async function partsSnapshot(ds: EntityManager, elevationId: number): Promise<Record<string, unknown>> {
-  const e = await ds.getRepository(Elevation).createQueryBuilder('e').leftJoinAndSelect('e.partsListFile', 'pf')
-    .where('e.id = :id', { id: elevationId }).getOneOrFail();
+  const e = await ds
+    .getRepository(Elevation)
+    .createQueryBuilder('e')
+    .leftJoinAndSelect('e.partsListFile', 'pf')
+    .where('e.id = :id', { id: elevationId })
+    .getOneOrFail();
   const glass = await ds.getRepository(ElevationGlass).find({ where: { elevationId }, order: { id: 'ASC' } });
   return {
-    partsList: e.partsListFile?.content.toString('base64') ?? null, partsListSha256: e.partsListSha256, partsListSize: e.partsListSize,
-    parseStatus: e.parseStatus, partsCount: e.partsCount, systemName: e.systemName, systemCode: e.systemCode,
-    widthOut: e.widthOut, heightOut: e.heightOut, autoDescription: e.autoDescription, colorBaseLong: e.colorBaseLong,
+    partsList: e.partsListFile?.content.toString('base64') ?? null,
+    partsListSha256: e.partsListSha256,
+    partsListSize: e.partsListSize,
+    parseStatus: e.parseStatus,
+    partsCount: e.partsCount,
+    systemName: e.systemName,
+    systemCode: e.systemCode,
+    widthOut: e.widthOut,
+    heightOut: e.heightOut,
+    autoDescription: e.autoDescription,
+    colorBaseLong: e.colorBaseLong,
     glass: glass.map(({ id: _id, ...g }) => g),
   };
 }
@@ -81,8 +96,13 @@ export async function partsSnapshot(ds: EntityManager, elevationId: number): Pro
  */
 export function directSync(rig: Rig, opts: Partial<LogikalClientOptions> = {}): { sync: SyncService; client: LogikalClient } {
   const client = new LogikalClient({
-    baseUrl: rig.emulator.url, username: EMU_USER, password: EMU_PASSWORD, maxSessions: 4,
-    backoffBaseMs: 5, backoffMaxMs: 40, ...opts,
+    baseUrl: rig.emulator.url,
+    username: EMU_USER,
+    password: EMU_PASSWORD,
+    maxSessions: 4,
+    backoffBaseMs: 5,
+    backoffMaxMs: 40,
+    ...opts,
   });
   return { sync: new SyncService(rig.bridge.app.services.db, rig.bridge.app.services.config, client), client };
 }

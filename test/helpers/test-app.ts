@@ -3,7 +3,11 @@ import { startApp, type App } from '../../server/bootstrap';
 
 export const BOOTSTRAP_KEY = 'test-bootstrap-key-0123456789abcdef';
 
-export interface RpcAnswer { status: number; body: any; headers: Headers }
+export interface RpcAnswer {
+  status: number;
+  body: any;
+  headers: Headers;
+}
 
 export interface TestApp {
   app: App;
@@ -32,7 +36,10 @@ export async function startTestApp(env: Record<string, string | undefined> = {})
     return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
   };
   return {
-    app, url: app.url, db, post,
+    app,
+    url: app.url,
+    db,
+    post,
     async rpc(method, params, key = BOOTSTRAP_KEY) {
       const headers: Record<string, string> = key ? { Authorization: `Bearer ${key}` } : {};
       const r = await post({ jsonrpc: '2.0', method, params, id: nextId++ }, headers);

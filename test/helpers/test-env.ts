@@ -16,7 +16,10 @@ configureLogging({ level: base.logLevel, production: false });
 
 export const dialect = base.database.type;
 
-export interface TestDatabase { env: Record<string, string>; drop(): Promise<void> }
+export interface TestDatabase {
+  env: Record<string, string>;
+  drop(): Promise<void>;
+}
 
 let counter = 0;
 

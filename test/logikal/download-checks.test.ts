@@ -4,7 +4,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixturesDir } from '../../server/paths';
 import {
-  assertJpeg, assertPng, decodeBase64Strict, decodedBase64Length, decodePartsList, MAX_DECODED_BYTES, SQLITE_MAGIC,
+  assertJpeg,
+  assertPng,
+  decodeBase64Strict,
+  decodedBase64Length,
+  decodePartsList,
+  MAX_DECODED_BYTES,
+  SQLITE_MAGIC,
 } from '../../server/logikal/download-checks';
 import { LogikalProtocolError } from '../../server/logikal/logikal-errors';
 import { backoffDelay, joinUrl, parseRetryAfter } from '../../server/logikal/logikal-http';
@@ -25,11 +31,15 @@ test('strict base64: accepts canonical text, rejects what Buffer.from would sile
     [b64.slice(0, 8) + ' ' + b64.slice(9), /invalid base64/],
     ['ab=c' + b64.slice(4), /'=' before the end/],
     ['aGVs*G8=', /invalid base64/],
-    ['aGVsbG8-', /invalid base64/],                       // base64url alphabet is not accepted
+    ['aGVsbG8-', /invalid base64/], // base64url alphabet is not accepted
     ['', /empty/],
   ];
   for (const [text, reason] of cases) {
-    assert.throws(() => decodeBase64Strict(text), (e: unknown) => e instanceof LogikalProtocolError && reason.test(e.message), text);
+    assert.throws(
+      () => decodeBase64Strict(text),
+      (e: unknown) => e instanceof LogikalProtocolError && reason.test(e.message),
+      text,
+    );
   }
 });
 
@@ -69,7 +79,10 @@ test('PNG: real thumbnails pass; missing IEND, wrong signature and oversize fail
 });
 
 test('URLs: no double slashes, every segment encoded, dot segments refused', () => {
-  assert.equal(joinUrl('http://h/MbioeService.svc/api/v3/', ['elevations', 'selected', 'parts-list']), 'http://h/MbioeService.svc/api/v3/elevations/selected/parts-list');
+  assert.equal(
+    joinUrl('http://h/MbioeService.svc/api/v3/', ['elevations', 'selected', 'parts-list']),
+    'http://h/MbioeService.svc/api/v3/elevations/selected/parts-list',
+  );
   assert.equal(joinUrl('http://h/api/v3//', ['a b', 'ü/?#']), 'http://h/api/v3/a%20b/%C3%BC%2F%3F%23');
   assert.equal(joinUrl('http://h/api/v3', ['x'], { width: '300', view: 'Interior' }), 'http://h/api/v3/x?width=300&view=Interior');
   assert.throws(() => joinUrl('http://h/api/v3', ['..']));
@@ -77,11 +90,26 @@ test('URLs: no double slashes, every segment encoded, dot segments refused', () 
 });
 
 test('backoff is exponential, jittered and capped; Retry-After is capped', () => {
-  assert.equal(backoffDelay(0, 100, 1000, () => 0), 50);
-  assert.equal(backoffDelay(0, 100, 1000, () => 1), 100);
-  assert.equal(backoffDelay(3, 100, 1000, () => 1), 800);
-  assert.equal(backoffDelay(10, 100, 1000, () => 1), 1000);
-  assert.equal(backoffDelay(1000, 100, 1000, () => 0.5), 750);
+  assert.equal(
+    backoffDelay(0, 100, 1000, () => 0),
+    50,
+  );
+  assert.equal(
+    backoffDelay(0, 100, 1000, () => 1),
+    100,
+  );
+  assert.equal(
+    backoffDelay(3, 100, 1000, () => 1),
+    800,
+  );
+  assert.equal(
+    backoffDelay(10, 100, 1000, () => 1),
+    1000,
+  );
+  assert.equal(
+    backoffDelay(1000, 100, 1000, () => 0.5),
+    750,
+  );
   assert.equal(parseRetryAfter('2', 5000), 2000);
   assert.equal(parseRetryAfter('999999', 5000), 5000);
   assert.equal(parseRetryAfter(new Date(Date.now() + 3_600_000).toUTCString(), 5000), 5000);

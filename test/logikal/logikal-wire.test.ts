@@ -9,7 +9,11 @@ import { fixturesDir } from '../../server/paths';
 import { LogikalClient } from '../../server/logikal/logikal-client';
 import type { LogikalClientOptions } from '../../server/logikal/logikal-client';
 import {
-  LogikalError, LogikalLicenceExhaustedError, LogikalLockedError, LogikalNotInMappingError, LogikalProtocolError,
+  LogikalError,
+  LogikalLicenceExhaustedError,
+  LogikalLockedError,
+  LogikalNotInMappingError,
+  LogikalProtocolError,
   LogikalServerError,
 } from '../../server/logikal/logikal-errors';
 import { SQLITE_MAGIC } from '../../server/logikal/download-checks';
@@ -26,7 +30,13 @@ const PROJECT = randomUUID();
 const ELEVATION = randomUUID();
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => boolean;
 
-interface Seen { method: string; url: string; auth?: string; cookie?: string; accept?: string }
+interface Seen {
+  method: string;
+  url: string;
+  auth?: string;
+  cookie?: string;
+  accept?: string;
+}
 let server: Server;
 let baseUrl = '';
 let seen: Seen[] = [];
@@ -60,14 +70,34 @@ function route(req: IncomingMessage, res: ServerResponse, body: string): void {
   const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
   const pinned = token ? cookieOf.get(token) : undefined;
   // The "load balancer" only knows the session on the node its cookie points to.
-  if (!pinned || req.headers.cookie !== `LB_ROUTE=${pinned}`) { fail(res, 401, 'Invalid session authentication identifier.'); return; }
-  if (key === 'DELETE /auth') { cookieOf.delete(token!); json(res, 200, { hints: [], warnings: [] }); return; }
-  if (key === 'GET /directories') { json(res, 200, { data: null }); return; }
-  if (key === 'GET /projects') { json(res, 200, [{ id: PROJECT, name: 'X', unknownField: { deep: 1 } }]); return; }
-  if (key === 'GET /phases') { json(res, 200, { data: [{ id: '', name: '' }], extra: true }); return; }
-  if (key.endsWith('/select')) { json(res, 200, { hints: [], warnings: [] }); return; }
+  if (!pinned || req.headers.cookie !== `LB_ROUTE=${pinned}`) {
+    fail(res, 401, 'Invalid session authentication identifier.');
+    return;
+  }
+  if (key === 'DELETE /auth') {
+    cookieOf.delete(token!);
+    json(res, 200, { hints: [], warnings: [] });
+    return;
+  }
+  if (key === 'GET /directories') {
+    json(res, 200, { data: null });
+    return;
+  }
+  if (key === 'GET /projects') {
+    json(res, 200, [{ id: PROJECT, name: 'X', unknownField: { deep: 1 } }]);
+    return;
+  }
+  if (key === 'GET /phases') {
+    json(res, 200, { data: [{ id: '', name: '' }], extra: true });
+    return;
+  }
+  if (key.endsWith('/select')) {
+    json(res, 200, { hints: [], warnings: [] });
+    return;
+  }
   if (key === 'GET /elevations/selected/parts-list') {
-    const b = Buffer.alloc(8192); SQLITE_MAGIC.copy(b);
+    const b = Buffer.alloc(8192);
+    SQLITE_MAGIC.copy(b);
     json(res, 200, { data: b.toString('base64') });
     return;
   }
@@ -79,7 +109,13 @@ before(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      seen.push({ method: req.method!, url: req.url!, auth: req.headers.authorization, cookie: req.headers.cookie, accept: req.headers.accept });
+      seen.push({
+        method: req.method!,
+        url: req.url!,
+        auth: req.headers.authorization,
+        cookie: req.headers.cookie,
+        accept: req.headers.accept,
+      });
       route(req, res, Buffer.concat(chunks).toString('utf8'));
     });
   });
@@ -87,22 +123,41 @@ before(async () => {
   const addr = server.address();
   baseUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/lb/api/v3/`;
 });
-after(async () => { server.closeAllConnections(); await new Promise((r) => server.close(r)); });
-beforeEach(() => { seen = []; override = {}; });
+after(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+beforeEach(() => {
+  seen = [];
+  override = {};
+});
 
 function client(o: Partial<LogikalClientOptions> = {}): LogikalClient {
-  return new LogikalClient({ baseUrl, username: 'odoo', password: PASSWORD, maxSessions: 2, callTimeoutMs: 1000, backoffBaseMs: 1, backoffMaxMs: 10, ...o });
+  return new LogikalClient({
+    baseUrl,
+    username: 'odoo',
+    password: PASSWORD,
+    maxSessions: 2,
+    callTimeoutMs: 1000,
+    backoffBaseMs: 1,
+    backoffMaxMs: 10,
+    ...o,
+  });
 }
 
 const walkToElevation = { directory: 'A', projectId: PROJECT, phaseId: NULL_GUID, elevationId: ELEVATION };
 
 test('cookie jar per session: each session sends back its own load-balancer cookie', async () => {
   const c = client();
-  const [a, b] = await Promise.all([0, 1].map(() => c.withSession(async (s) => {
-    const dirs = await s.listDirectories();
-    await s.selectDirectory('A');
-    return dirs;
-  })));
+  const [a, b] = await Promise.all(
+    [0, 1].map(() =>
+      c.withSession(async (s) => {
+        const dirs = await s.listDirectories();
+        await s.selectDirectory('A');
+        return dirs;
+      }),
+    ),
+  );
   assert.deepEqual([a, b], [[], []]);
   const cookies = new Set(seen.filter((r) => r.method !== 'POST').map((r) => r.cookie));
   assert.equal(cookies.size, 2, 'two sessions, two different pinned cookies');
@@ -142,11 +197,15 @@ test('thumbnail: all six query params, Accept image/*, truncated PNG rejected', 
   assert.equal(req.accept, 'image/*');
   assert.equal(req.url.split('?')[1], 'width=300&height=300&format=PNG&view=Interior&withdimensions=true&withdescription=false');
   served = png.subarray(0, png.length - 20);
-  await assert.rejects(c.withPath(phase, (s) => s.getThumbnail(ELEVATION)), (e: unknown) => e instanceof LogikalProtocolError && /no IEND/.test(e.message));
+  await assert.rejects(
+    c.withPath(phase, (s) => s.getThumbnail(ELEVATION)),
+    (e: unknown) => e instanceof LogikalProtocolError && /no IEND/.test(e.message),
+  );
 });
 
 test('parts list: bad base64, wrong magic, oversize, missing data, bad JSON → protocol errors', async () => {
-  const sqlite = Buffer.alloc(4096); SQLITE_MAGIC.copy(sqlite);
+  const sqlite = Buffer.alloc(4096);
+  SQLITE_MAGIC.copy(sqlite);
   const b64 = sqlite.toString('base64');
   const cases: Array<[string, RegExp]> = [
     [JSON.stringify({ data: b64.slice(0, 100) + '\r\n' + b64.slice(100, -2) }), /invalid base64/],
@@ -161,8 +220,11 @@ test('parts list: bad base64, wrong magic, oversize, missing data, bad JSON → 
   for (const [body, reason] of cases) {
     override['GET /elevations/selected/parts-list'] = (_q, res) => json(res, 200, body);
     const before = seen.length;
-    await assert.rejects(c.withPath(walkToElevation, (s) => s.getPartsList()),
-      (e: unknown) => e instanceof LogikalProtocolError && reason.test(e.message) && !e.transient, String(reason));
+    await assert.rejects(
+      c.withPath(walkToElevation, (s) => s.getPartsList()),
+      (e: unknown) => e instanceof LogikalProtocolError && reason.test(e.message) && !e.transient,
+      String(reason),
+    );
     assert.equal(seen.slice(before).filter((r) => r.url.endsWith('parts-list')).length, 1, 'protocol errors are not retried');
   }
   delete override['GET /elevations/selected/parts-list'];
@@ -173,20 +235,28 @@ test('parts list: bad base64, wrong magic, oversize, missing data, bad JSON → 
 
 test('409 is split on the primary reason field only: mapping vs locked', async () => {
   const mapping = "The requested resource 'A' cannot be set, because it isn't valid in the current mapping.";
-  const locked = 'The requested resource is locked, is in use by another user or the request cannot be performed due to the current resource state.';
+  const locked =
+    'The requested resource is locked, is in use by another user or the request cannot be performed due to the current resource state.';
   const cases: Array<[string[], string, new (...a: never[]) => LogikalError]> = [
     [[mapping], mapping, LogikalNotInMappingError],
     [[locked], locked, LogikalLockedError],
     // A user-named directory echoing the phrase inside another message must not flip the class.
     [[locked], `Directory "x isn't valid in the current mapping" is locked`, LogikalLockedError],
-    [[`Project 'The requested resource 'A' cannot be set, because it isn't valid in the current mapping.' is locked`], '', LogikalLockedError],
+    [
+      [`Project 'The requested resource 'A' cannot be set, because it isn't valid in the current mapping.' is locked`],
+      '',
+      LogikalLockedError,
+    ],
     [[], mapping, LogikalNotInMappingError],
   ];
   const c = client({ retries: 0 });
   for (const [errors, message, cls] of cases) {
     override['POST /projects/select'] = (_q, res) => fail(res, 409, message, errors);
-    await assert.rejects(c.withPath({ directory: 'A', projectId: PROJECT }, async () => 1),
-      (e: unknown) => e instanceof cls && (e as LogikalError).status === 409 && !(e as LogikalError).local, cls.name);
+    await assert.rejects(
+      c.withPath({ directory: 'A', projectId: PROJECT }, async () => 1),
+      (e: unknown) => e instanceof cls && (e as LogikalError).status === 409 && !(e as LogikalError).local,
+      cls.name,
+    );
   }
   assert.equal(c.stats().open, 0);
 });
@@ -198,10 +268,16 @@ test('licence refusals on login: 403/429/503 with a licence reason, Retry-After 
     [429, 'Too many requests', { 'retry-after': '0' }],
   ] as Array<[number, string, Record<string, string>]>) {
     let refused = 0;
-    override['POST /auth'] = (_q, res) => { refused++; json(res, status, { message, code: status, errors: [message] }, headers); return true; };
+    override['POST /auth'] = (_q, res) => {
+      refused++;
+      json(res, status, { message, code: status, errors: [message] }, headers);
+      return true;
+    };
     const t0 = Date.now();
-    await assert.rejects(client({ licenceAttempts: 3 }).withSession(async () => 1),
-      (e: unknown) => e instanceof LogikalLicenceExhaustedError && e.status === status);
+    await assert.rejects(
+      client({ licenceAttempts: 3 }).withSession(async () => 1),
+      (e: unknown) => e instanceof LogikalLicenceExhaustedError && e.status === status,
+    );
     assert.equal(refused, 3);
     assert.ok(Date.now() - t0 < 1000, 'Retry-After is capped by backoffMaxMs');
   }
@@ -211,23 +287,32 @@ test('licence refusals on login: 403/429/503 with a licence reason, Retry-After 
   assert.equal(await client().withSession(async () => 'in'), 'in');
   assert.equal(calls, 3);
   override['POST /auth'] = (_q, res) => fail(res, 503, 'Service Unavailable');
-  await assert.rejects(client({ retries: 1 }).withSession(async () => 1), LogikalServerError);
+  await assert.rejects(
+    client({ retries: 1 }).withSession(async () => 1),
+    LogikalServerError,
+  );
 });
 
 test('error messages never carry the token or the password', async () => {
   override['GET /directories'] = (req, res, _b) => fail(res, 500, `boom for ${req.headers.authorization} with ${PASSWORD}`);
   const c = client({ retries: 0 });
   let token = '';
-  await assert.rejects(c.withSession((s) => s.listDirectories()), (e: unknown) => {
-    assert.ok(e instanceof LogikalServerError);
-    const auth = seen.find((r) => r.url.endsWith('/directories'))!.auth!;
-    token = auth.replace('Bearer ', '');
-    const text = `${e.message} ${JSON.stringify(e.details)} ${e.stack}`;
-    assert.ok(!text.includes(token), text);
-    assert.ok(!text.includes(PASSWORD), text);
-    return true;
-  });
+  await assert.rejects(
+    c.withSession((s) => s.listDirectories()),
+    (e: unknown) => {
+      assert.ok(e instanceof LogikalServerError);
+      const auth = seen.find((r) => r.url.endsWith('/directories'))!.auth!;
+      token = auth.replace('Bearer ', '');
+      const text = `${e.message} ${JSON.stringify(e.details)} ${e.stack}`;
+      assert.ok(!text.includes(token), text);
+      assert.ok(!text.includes(PASSWORD), text);
+      return true;
+    },
+  );
   assert.ok(token.length > 0);
   override['POST /auth'] = (_q, res, body) => fail(res, 401, `bad login ${body}`);
-  await assert.rejects(client().withSession(async () => 1), (e: unknown) => e instanceof LogikalError && !e.message.includes(PASSWORD));
+  await assert.rejects(
+    client().withSession(async () => 1),
+    (e: unknown) => e instanceof LogikalError && !e.message.includes(PASSWORD),
+  );
 });

@@ -14,9 +14,18 @@ const DOS22309 = '5ddb1393-56eb-4280-9f7e-3c3aec51483c';
 const PHASE: LogikalPath = { directory: 'Demo Odoo', projectId: DOS22309, phaseId: NULL_GUID };
 /** Every endpoint the client uses except DELETE /auth (whose faults get their own test). */
 const FAULTABLE = [
-  'POST /auth', 'GET /directories', 'POST /directories/select', 'GET /projects', 'POST /projects/select',
-  'GET /projects/selected', 'GET /phases', 'POST /phases/select', 'GET /elevations',
-  'GET /elevations/{elevationId}/thumbnail', 'POST /elevations/select', 'GET /elevations/selected/parts-list',
+  'POST /auth',
+  'GET /directories',
+  'POST /directories/select',
+  'GET /projects',
+  'POST /projects/select',
+  'GET /projects/selected',
+  'GET /phases',
+  'POST /phases/select',
+  'GET /elevations',
+  'GET /elevations/{elevationId}/thumbnail',
+  'POST /elevations/select',
+  'GET /elevations/selected/parts-list',
   'GET /elevations/selected/quotation-price',
 ];
 
@@ -31,8 +40,14 @@ async function emulator(opts: Parameters<typeof startEmulator>[0] = {}): Promise
 
 function clientFor(e: LogikalEmulator, o: Partial<LogikalClientOptions> = {}): LogikalClient {
   return new LogikalClient({
-    baseUrl: e.url, username: 'odoo', password: 'logikal-demo', maxSessions: 3,
-    callTimeoutMs: 2000, backoffBaseMs: 5, backoffMaxMs: 50, ...o,
+    baseUrl: e.url,
+    username: 'odoo',
+    password: 'logikal-demo',
+    maxSessions: 3,
+    callTimeoutMs: 2000,
+    backoffBaseMs: 5,
+    backoffMaxMs: 50,
+    ...o,
   });
 }
 
@@ -46,7 +61,9 @@ before(async () => {
   assert.ok(elevationIds.length >= 12);
 });
 
-after(async () => { await Promise.all(emulators.map((e) => e.stop())); });
+after(async () => {
+  await Promise.all(emulators.map((e) => e.stop()));
+});
 
 test('3N concurrent parts-list downloads never exceed N sessions; every login is logged out', async () => {
   const e = await emulator();
@@ -64,12 +81,17 @@ test('3N concurrent parts-list downloads never exceed N sessions; every login is
   assert.equal(s.logins, 9);
   assert.equal(s.logouts, 9);
   assert.equal(s.openSessions, 0);
-  assert.deepEqual({ ...client.stats(), peak: 0 }, { logins: 9, logouts: 9, failedLogouts: 0, open: 0, peak: 0, waiting: 0, refusedLogins: 0, effectiveLimit: 3 });
+  assert.deepEqual(
+    { ...client.stats(), peak: 0 },
+    { logins: 9, logouts: 9, failedLogouts: 0, open: 0, peak: 0, waiting: 0, refusedLogins: 0, effectiveLimit: 3 },
+  );
   assert.ok(client.stats().peak <= 3);
 });
 
 test('with 5xx, hangs and cut-offs injected: cap holds, nothing leaks, failures are typed', async () => {
-  const e = await emulator({ faults: { seed: 7, serverErrorRate: 0.3, timeoutRate: 0.05, cutOffRate: 0.05, hangSeconds: 2, endpoints: FAULTABLE } });
+  const e = await emulator({
+    faults: { seed: 7, serverErrorRate: 0.3, timeoutRate: 0.05, cutOffRate: 0.05, hangSeconds: 2, endpoints: FAULTABLE },
+  });
   const client = clientFor(e, { maxSessions: 3, callTimeoutMs: 200, downloadTimeoutMs: 400, retries: 4 });
   const results = await downloadAll(client, elevationIds.slice(0, 9));
   let ok = 0;
@@ -96,9 +118,16 @@ test('with 5xx, hangs and cut-offs injected: cap holds, nothing leaks, failures 
 });
 
 test('logout is retried on 5xx, hang and cut-off; a logout the server already did counts as done', async () => {
-  const e = await emulator({ faults: { hangSeconds: 2, script: [
-    { endpoint: 'DELETE /auth', kind: 'serverError' }, { endpoint: 'DELETE /auth', kind: 'timeout' }, { endpoint: 'DELETE /auth', kind: 'cutOff' },
-  ] } });
+  const e = await emulator({
+    faults: {
+      hangSeconds: 2,
+      script: [
+        { endpoint: 'DELETE /auth', kind: 'serverError' },
+        { endpoint: 'DELETE /auth', kind: 'timeout' },
+        { endpoint: 'DELETE /auth', kind: 'cutOff' },
+      ],
+    },
+  });
   const client = clientFor(e, { callTimeoutMs: 200 });
   assert.equal(await client.withSession(async (s) => (await s.listDirectories()).length), 1);
   assert.equal(e.stats().callsByEndpoint['DELETE /auth'], 4);
@@ -107,10 +136,17 @@ test('logout is retried on 5xx, hang and cut-off; a logout the server already di
 });
 
 test("fn's error wins over a failing logout, and the session is still released", async () => {
-  const e = await emulator({ faults: { script: Array.from({ length: 6 }, () => ({ endpoint: 'DELETE /auth', kind: 'serverError' as const })) } });
+  const e = await emulator({
+    faults: { script: Array.from({ length: 6 }, () => ({ endpoint: 'DELETE /auth', kind: 'serverError' as const })) },
+  });
   const client = clientFor(e, { maxSessions: 1 });
   const boom = new Error('fn failed');
-  await assert.rejects(client.withSession(async () => { throw boom; }), (err: unknown) => err === boom);
+  await assert.rejects(
+    client.withSession(async () => {
+      throw boom;
+    }),
+    (err: unknown) => err === boom,
+  );
   assert.equal(e.stats().callsByEndpoint['DELETE /auth'], 4);
   assert.deepEqual([client.stats().failedLogouts, client.stats().open], [1, 0]);
   assert.equal(e.dropAllSessions(), 1);
@@ -123,7 +159,9 @@ test('licence cap below the client cap: backs off, lowers concurrency, completes
   // backoffMaxMs 1000 → the limit only probes upwards after 6 s quiet, i.e. not during this run.
   const client = clientFor(e, { maxSessions: 4, backoffBaseMs: 10, backoffMaxMs: 1000 });
   let lowest = Infinity;
-  const sampler = setInterval(() => { lowest = Math.min(lowest, client.stats().effectiveLimit); }, 1);
+  const sampler = setInterval(() => {
+    lowest = Math.min(lowest, client.stats().effectiveLimit);
+  }, 1);
   const results = await downloadAll(client, elevationIds.slice(0, 8)).finally(() => clearInterval(sampler));
   assert.ok(results.every((r) => r.status === 'fulfilled'));
   assert.ok(lowest <= 2, `effective limit went down to ${lowest}`);
@@ -139,7 +177,14 @@ test('waiters are served first come, first served', async () => {
   const e = await emulator();
   const client = clientFor(e, { maxSessions: 1 });
   const order: number[] = [];
-  await Promise.all([0, 1, 2, 3].map((i) => client.withSession(async (s) => { order.push(i); await s.listDirectories(); })));
+  await Promise.all(
+    [0, 1, 2, 3].map((i) =>
+      client.withSession(async (s) => {
+        order.push(i);
+        await s.listDirectories();
+      }),
+    ),
+  );
   assert.deepEqual(order, [0, 1, 2, 3]);
   assert.equal(e.stats().peakSessions, 1);
 });

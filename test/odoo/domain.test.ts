@@ -21,8 +21,12 @@ describe('Odoo domains over /jsonrpc (search on logikal.elevation / logikal.proj
     assert.match(r.error.data.message, pattern);
   };
 
-  before(async () => { ({ t, s, odoo } = await seededApp()); });
-  after(async () => { await t.close(); });
+  before(async () => {
+    ({ t, s, odoo } = await seededApp());
+  });
+  after(async () => {
+    await t.close();
+  });
 
   it('empty domain: every active record; TRUE/FALSE leaves', async () => {
     const all = sorted(s.pos1, s.posX1, s.posLower, s.door, s.fenster);
@@ -86,22 +90,39 @@ describe('Odoo domains over /jsonrpc (search on logikal.elevation / logikal.proj
   });
 
   it('implicit &, nested & | !, with ! pushed onto the terms as Odoo does', async () => {
-    assert.deepEqual(await ids([['width', '>', 700], ['height', '=', 1000]]), [s.posLower]);
+    assert.deepEqual(
+      await ids([
+        ['width', '>', 700],
+        ['height', '=', 1000],
+      ]),
+      [s.posLower],
+    );
     assert.deepEqual(await ids(['|', ['width', '=', 800], ['width', '=', 1500]]), sorted(s.posLower, s.fenster));
     assert.deepEqual(await ids(['!', ['width', '=', 1200]]), sorted(s.posX1, s.posLower, s.door, s.fenster), '!(=) is != and matches NULL');
     assert.deepEqual(await ids(['!', ['width', '>', 1000]]), sorted(s.posLower, s.door), '!(>) is <= and does not match NULL');
     assert.deepEqual(await ids(['!', '|', ['width', '=', 800], ['width', '=', false]]), sorted(s.pos1, s.door, s.fenster));
     assert.deepEqual(await ids(['!', '!', ['width', '=', 800]]), [s.posLower]);
     // (width > 1000 AND height = 2400) OR NOT (name like Pos), AND phase is Phase A
-    assert.deepEqual(await ids(['|', '&', ['width', '>', 1000], ['height', '=', 2400], '!', ['name', 'like', 'Pos'], ['phase_id', '=', s.phA]]),
-      sorted(s.pos1, s.posLower));
-    assert.deepEqual(await ids(['&', '|', ['name', '=', 'Pos_1'], ['name', '=', 'PosX1'], '|', ['height', '=', 1000], ['height', '=', false]]), [s.posX1]);
+    assert.deepEqual(
+      await ids(['|', '&', ['width', '>', 1000], ['height', '=', 2400], '!', ['name', 'like', 'Pos'], ['phase_id', '=', s.phA]]),
+      sorted(s.pos1, s.posLower),
+    );
+    assert.deepEqual(
+      await ids(['&', '|', ['name', '=', 'Pos_1'], ['name', '=', 'PosX1'], '|', ['height', '=', 1000], ['height', '=', false]]),
+      [s.posX1],
+    );
   });
 
   it('dotted paths through many2one, the null-GUID default phase in two projects, and any', async () => {
     assert.deepEqual(await ids([['phase_id.name', '=', 'Phase A']]), sorted(s.pos1, s.posX1, s.posLower));
     assert.deepEqual(await ids([['phase_id.logikal_id', '=', NULL_GUID]]), sorted(s.door, s.fenster));
-    assert.deepEqual(await ids([['project_id.name', '=', 'DOS22309'], ['phase_id.logikal_id', '=', NULL_GUID]]), [s.door]);
+    assert.deepEqual(
+      await ids([
+        ['project_id.name', '=', 'DOS22309'],
+        ['phase_id.logikal_id', '=', NULL_GUID],
+      ]),
+      [s.door],
+    );
     assert.deepEqual(await ids([['project_id.directory_id.path', 'ilike', 'sub']]), [s.fenster]);
     assert.deepEqual(await ids([['phase_id', 'any', [['description', 'ilike', 'floor']]]]), sorted(s.pos1, s.posX1, s.posLower));
     assert.deepEqual(await ids([['glass_ids.glass_id', '=', 'G-2']]), [s.pos1], 'one2many path');
@@ -116,7 +137,11 @@ describe('Odoo domains over /jsonrpc (search on logikal.elevation / logikal.proj
     assert.deepEqual(await ids([['project_id', 'in', ['DOS22309', 'nope']]]), sorted(s.pos1, s.posX1, s.posLower, s.door));
     assert.deepEqual(await ids([['project_id', '=', s.p2]]), [s.fenster]);
     assert.deepEqual(await ids([['directory_id', '=', false]], 'logikal.project'), [s.pLower]);
-    assert.deepEqual(await ids([['directory_id', '!=', 'Demo Odoo']], 'logikal.project'), sorted(s.p2, s.pLower), 'negative name match includes NULL');
+    assert.deepEqual(
+      await ids([['directory_id', '!=', 'Demo Odoo']], 'logikal.project'),
+      sorted(s.p2, s.pLower),
+      'negative name match includes NULL',
+    );
     assert.deepEqual(await ids([['display_name', 'ilike', 'pos_']]), sorted(s.pos1, s.posX1, s.posLower));
   });
 
@@ -125,9 +150,18 @@ describe('Odoo domains over /jsonrpc (search on logikal.elevation / logikal.proj
     assert.deepEqual(await ids([['estimated', '=', false]], P), sorted(s.p2, s.pLower));
     assert.deepEqual(await ids([['estimated', '!=', false]], P), [s.p1]);
     assert.deepEqual(await ids([['estimated', '=', true]], P), [s.p1]);
-    assert.deepEqual(await ids([], EL, { active_test: false }), sorted(s.pos1, s.posX1, s.posLower, s.door, s.fenster, s.removed, s.oldPhaseEl));
+    assert.deepEqual(
+      await ids([], EL, { active_test: false }),
+      sorted(s.pos1, s.posX1, s.posLower, s.door, s.fenster, s.removed, s.oldPhaseEl),
+    );
     assert.deepEqual(await ids([['active', '=', false]]), sorted(s.removed, s.oldPhaseEl), 'a domain naming active lifts the default');
-    assert.deepEqual(await ids([['active', 'in', [true, false]], ['phase_id', '=', s.phA]]), sorted(s.pos1, s.posX1, s.posLower, s.removed));
+    assert.deepEqual(
+      await ids([
+        ['active', 'in', [true, false]],
+        ['phase_id', '=', s.phA],
+      ]),
+      sorted(s.pos1, s.posX1, s.posLower, s.removed),
+    );
     assert.deepEqual(await ids([['project_id', '=', s.p1]], 'logikal.phase'), sorted(s.phDefault1, s.phA));
     assert.deepEqual(await ids([['project_id', '=', s.p1]], 'logikal.phase', { active_test: false }), sorted(s.phDefault1, s.phA, s.phOld));
     assert.deepEqual(await ids([['phase_id', '=', s.phOld]], EL, { active_test: true }), []);
@@ -147,7 +181,13 @@ describe('Odoo domains over /jsonrpc (search on logikal.elevation / logikal.proj
 
   it('binary fields can be tested for presence only', async () => {
     assert.deepEqual(await ids([['thumbnail', '!=', false]]), [s.pos1]);
-    assert.deepEqual(await ids([['thumbnail', '=', false], ['width', '>', 1000]]), [s.fenster]);
+    assert.deepEqual(
+      await ids([
+        ['thumbnail', '=', false],
+        ['width', '>', 1000],
+      ]),
+      [s.fenster],
+    );
     await refuse([['thumbnail', '=', 'iVBOR']], /Binary field 'thumbnail'/);
   });
 
@@ -159,7 +199,7 @@ describe('Odoo domains over /jsonrpc (search on logikal.elevation / logikal.proj
     assert.deepEqual(await ids([['name', 'like', "' OR 1=1-"]]), [s.door]);
     assert.deepEqual(await ids([['name', 'ilike', '(.*+?^${}|[]/)']]), [], 'regex syntax is literal text');
     await refuse([['name; DROP TABLE elevations', '=', 1]], /Invalid field/);
-    await refuse([['name', "= 1 OR 1=1 --", 'x']], /Invalid operator/);
+    await refuse([['name', '= 1 OR 1=1 --', 'x']], /Invalid operator/);
     await refuse([['name', '=', { toString: 'x' }]], /single value/);
     const r = await odoo.kw(EL, 'search', [[]], { order: 'CASE WHEN EXISTS(SELECT 1 FROM api_keys) THEN name END' });
     assert.equal(r.error.data.name, 'builtins.ValueError');

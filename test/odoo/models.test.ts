@@ -9,7 +9,14 @@ import { MAX_RECORDS } from '../../server/odoo/odoo-model.service';
 import type { TestApp } from '../helpers/test-app';
 import { INJECTION, OdooJsonRpc, PARTS, PNG, type Seed, seededApp } from './odoo-fixture';
 
-const MODELS = ['logikal.directory', 'logikal.project', 'logikal.phase', 'logikal.elevation', 'logikal.elevation.glass', 'logikal.sync.run'];
+const MODELS = [
+  'logikal.directory',
+  'logikal.project',
+  'logikal.phase',
+  'logikal.elevation',
+  'logikal.elevation.glass',
+  'logikal.sync.run',
+];
 const EL = 'logikal.elevation';
 
 describe('logikal.* models: methods and Odoo value conventions', () => {
@@ -17,8 +24,12 @@ describe('logikal.* models: methods and Odoo value conventions', () => {
   let s: Seed;
   let odoo: OdooJsonRpc;
 
-  before(async () => { ({ t, s, odoo } = await seededApp()); });
-  after(async () => { await t.close(); });
+  before(async () => {
+    ({ t, s, odoo } = await seededApp());
+  });
+  after(async () => {
+    await t.close();
+  });
 
   it('every method answers on every model', async () => {
     for (const model of MODELS) {
@@ -27,16 +38,33 @@ describe('logikal.* models: methods and Odoo value conventions', () => {
       const recs = await odoo.ok(model, 'search_read', [[]], { context: { active_test: false } });
       assert.ok(recs.length >= 2, `${model} search_read`);
       for (const r of recs) {
-        assert.deepEqual(Object.keys(r).sort(), Object.keys(fields).filter((f) => fields[f].type !== 'binary').sort(), `${model} keys`);
+        assert.deepEqual(
+          Object.keys(r).sort(),
+          Object.keys(fields)
+            .filter((f) => fields[f].type !== 'binary')
+            .sort(),
+          `${model} keys`,
+        );
         assert.ok(!Object.values(r).includes(null), `${model}: no null values`);
       }
       const ids = await odoo.ok(model, 'search', [[]], { context: { active_test: false } });
-      assert.deepEqual(ids, recs.map((r: { id: number }) => r.id), `${model} search`);
+      assert.deepEqual(
+        ids,
+        recs.map((r: { id: number }) => r.id),
+        `${model} search`,
+      );
       assert.equal(await odoo.ok(model, 'search_count', [[]], { context: { active_test: false } }), ids.length, `${model} search_count`);
       const read = await odoo.ok(model, 'read', [[ids[1], ids[0]], ['display_name']]);
-      assert.deepEqual(read.map((r: { id: number }) => r.id), [ids[1], ids[0]], `${model} read keeps the ids order`);
+      assert.deepEqual(
+        read.map((r: { id: number }) => r.id),
+        [ids[1], ids[0]],
+        `${model} read keeps the ids order`,
+      );
       const ns = await odoo.ok(model, 'name_search', [read[0].display_name]);
-      assert.ok(ns.some(([id, name]: [number, string]) => id === ids[1] && name === read[0].display_name), `${model} name_search`);
+      assert.ok(
+        ns.some(([id, name]: [number, string]) => id === ids[1] && name === read[0].display_name),
+        `${model} name_search`,
+      );
     }
   });
 
@@ -91,15 +119,41 @@ describe('logikal.* models: methods and Odoo value conventions', () => {
     const [p1all] = await odoo.ok('logikal.project', 'read', [[s.p1], ['phase_ids', 'elevation_ids']], { context: { active_test: false } });
     assert.deepEqual(p1all.phase_ids, [s.phDefault1, s.phA, s.phOld]);
     assert.equal(p1all.elevation_ids.length, 6);
-    const defaults = await odoo.ok('logikal.phase', 'search_read', [[['logikal_id', '=', '00000000-0000-0000-0000-000000000000']], ['project_id']]);
-    assert.deepEqual(defaults.map((d: { project_id: unknown }) => d.project_id), [[s.p1, 'DOS22309'], [s.p2, 'Ünïcode Straße']]);
-    const glass = await odoo.ok('logikal.elevation.glass', 'read', [[s.glassNamed, s.glassUnnamed], ['display_name', 'price', 'elevation_id']]);
+    const defaults = await odoo.ok('logikal.phase', 'search_read', [
+      [['logikal_id', '=', '00000000-0000-0000-0000-000000000000']],
+      ['project_id'],
+    ]);
+    assert.deepEqual(
+      defaults.map((d: { project_id: unknown }) => d.project_id),
+      [
+        [s.p1, 'DOS22309'],
+        [s.p2, 'Ünïcode Straße'],
+      ],
+    );
+    const glass = await odoo.ok('logikal.elevation.glass', 'read', [
+      [s.glassNamed, s.glassUnnamed],
+      ['display_name', 'price', 'elevation_id'],
+    ]);
     assert.deepEqual(glass, [
       { id: s.glassNamed, display_name: '4/16/4 Float', price: 12.5, elevation_id: [s.pos1, 'Pos_1'] },
       { id: s.glassUnnamed, display_name: 'G-2', price: false, elevation_id: [s.pos1, 'Pos_1'] },
     ]);
-    const runs = await odoo.ok('logikal.sync.run', 'search_read', [[], ['state', 'kind', 'project_id', 'failures', 'message', 'started_at', 'finished_at']], { order: 'id' });
-    assert.deepEqual(runs[0], { id: s.runOk, state: 'succeeded', kind: 'force_project', project_id: [s.p1, 'DOS22309'], failures: '[]', message: 'ok', started_at: '2026-03-02 10:00:00', finished_at: '2026-03-02 10:01:30' });
+    const runs = await odoo.ok(
+      'logikal.sync.run',
+      'search_read',
+      [[], ['state', 'kind', 'project_id', 'failures', 'message', 'started_at', 'finished_at']],
+      { order: 'id' },
+    );
+    assert.deepEqual(runs[0], {
+      id: s.runOk,
+      state: 'succeeded',
+      kind: 'force_project',
+      project_id: [s.p1, 'DOS22309'],
+      failures: '[]',
+      message: 'ok',
+      started_at: '2026-03-02 10:00:00',
+      finished_at: '2026-03-02 10:01:30',
+    });
     assert.equal(runs[1].project_id, false);
     assert.equal(runs[1].finished_at, false);
     assert.deepEqual(JSON.parse(runs[1].failures), [{ elevation: 'Pos 9', reason: 'parts list corrupt' }]);
@@ -119,7 +173,13 @@ describe('logikal.* models: methods and Odoo value conventions', () => {
     assert.deepEqual(await names('width desc'), [s.posX1, s.fenster, s.pos1, s.door, s.posLower]);
     assert.deepEqual(await names('width'), [s.posLower, s.door, s.pos1, s.fenster, s.posX1]);
     assert.deepEqual(await names('width desc nulls last'), [s.fenster, s.pos1, s.door, s.posLower, s.posX1]);
-    assert.deepEqual(await odoo.ok(EL, 'search', [[]], { order: 'height asc, width DESC' }), [s.posX1, s.posLower, s.pos1, s.fenster, s.door]);
+    assert.deepEqual(await odoo.ok(EL, 'search', [[]], { order: 'height asc, width DESC' }), [
+      s.posX1,
+      s.posLower,
+      s.pos1,
+      s.fenster,
+      s.door,
+    ]);
     assert.deepEqual(await names('width', { offset: 1, limit: 2 }), [s.door, s.pos1]);
     assert.deepEqual(await odoo.ok(EL, 'search', [[], 1, 2, 'width']), [s.door, s.pos1], 'positional offset, limit, order');
     for (const order of ['nope', 'width sideways', 'thumbnail', 'glass_ids', 'width; DROP TABLE x', '(SELECT 1)']) {
@@ -127,17 +187,33 @@ describe('logikal.* models: methods and Odoo value conventions', () => {
       assert.equal(r.error?.data.name, 'builtins.ValueError', order);
       assert.match(r.error.data.message, /order/, order);
     }
-    await t.app.services.db.write((m) => m.getRepository(ElevationGlass)
-      .insert(Array.from({ length: MAX_RECORDS + 5 }, (_v, i) => ({ elevationId: s.posLower, glassId: `B-${i}`, name: null }))));
-    const page = await odoo.ok('logikal.elevation.glass', 'search_read', [[['elevation_id', '=', s.posLower]], ['glass_id']], { limit: 1e9 });
+    await t.app.services.db.write((m) =>
+      m
+        .getRepository(ElevationGlass)
+        .insert(Array.from({ length: MAX_RECORDS + 5 }, (_v, i) => ({ elevationId: s.posLower, glassId: `B-${i}`, name: null }))),
+    );
+    const page = await odoo.ok('logikal.elevation.glass', 'search_read', [[['elevation_id', '=', s.posLower]], ['glass_id']], {
+      limit: 1e9,
+    });
     assert.equal(page.length, MAX_RECORDS, 'limit is capped');
-    assert.equal((await odoo.ok('logikal.elevation.glass', 'search_read', [[['elevation_id', '=', s.posLower]], ['glass_id']])).length, MAX_RECORDS, 'no limit is capped too');
+    assert.equal(
+      (await odoo.ok('logikal.elevation.glass', 'search_read', [[['elevation_id', '=', s.posLower]], ['glass_id']])).length,
+      MAX_RECORDS,
+      'no limit is capped too',
+    );
     assert.equal(await odoo.ok('logikal.elevation.glass', 'search_count', [[['elevation_id', '=', s.posLower]]]), MAX_RECORDS + 5);
     assert.equal(await odoo.ok('logikal.elevation.glass', 'search_count', [[['elevation_id', '=', s.posLower]], 10]), 10);
   });
 
   it('call_kw binding: positional or keyword, "" / 0 / false / null as unset, context popped, Python-style errors', async () => {
-    const viaKw = await odoo.ok(EL, 'search_read', [], { domain: [['width', '>', 1000]], fields: ['name'], offset: '', limit: 0, order: '', context: '' });
+    const viaKw = await odoo.ok(EL, 'search_read', [], {
+      domain: [['width', '>', 1000]],
+      fields: ['name'],
+      offset: '',
+      limit: 0,
+      order: '',
+      context: '',
+    });
     const positional = await odoo.ok(EL, 'search_read', [[['width', '>', 1000]], ['name'], 0, false, null]);
     assert.deepEqual(viaKw, positional);
     assert.deepEqual(viaKw.map((r: { name: string }) => r.name).sort(), ['Fenster Ärger', 'Pos_1']);
@@ -159,12 +235,18 @@ describe('logikal.* models: methods and Odoo value conventions', () => {
     assert.equal(all.phase_id.type, 'many2one');
     assert.equal(all.thumbnail.type, 'binary');
     assert.equal(all.thumbnail.sortable, false);
-    assert.deepEqual(all.parse_status.selection, [['pending', 'Pending'], ['success', 'Success'], ['failed', 'Failed']]);
+    assert.deepEqual(all.parse_status.selection, [
+      ['pending', 'Pending'],
+      ['success', 'Success'],
+      ['failed', 'Failed'],
+    ]);
     assert.equal(all.phase_id.readonly, true);
     assert.deepEqual(await odoo.ok(EL, 'name_search', ['pos', [['width', '>', 1000]]]), [[s.pos1, 'Pos_1']]);
     assert.equal((await odoo.ok(EL, 'name_search', ['pos'], { limit: 2 })).length, 2);
     assert.deepEqual(await odoo.ok(EL, 'name_search', [], { name: 'Pos_1', operator: '=' }), [[s.pos1, 'Pos_1']]);
-    assert.deepEqual(await odoo.ok('logikal.phase', 'name_search', ['Default'], { args: [['project_id', '=', s.p2]] }), [[s.phDefault2, 'Default']]);
+    assert.deepEqual(await odoo.ok('logikal.phase', 'name_search', ['Default'], { args: [['project_id', '=', s.p2]] }), [
+      [s.phDefault2, 'Default'],
+    ]);
     assert.deepEqual(await odoo.ok(EL, 'name_get', [[s.door]]), [[s.door, INJECTION]]);
   });
 
@@ -181,12 +263,22 @@ describe('logikal.* models: methods and Odoo value conventions', () => {
       assert.equal(r.error.data.debug, '');
     };
     await err([[[]]], 'odoo.exceptions.UserError', /Object res.partner doesn't exist/, 'res.partner');
-    await err([[]], 'werkzeug.exceptions.NotFound', /The method 'frobnicate' does not exist on the model 'logikal.elevation'/, EL, 'frobnicate');
+    await err(
+      [[]],
+      'werkzeug.exceptions.NotFound',
+      /The method 'frobnicate' does not exist on the model 'logikal.elevation'/,
+      EL,
+      'frobnicate',
+    );
     await err([[{ name: 'x' }]], 'odoo.exceptions.AccessError', /read-only/, EL, 'create');
     await err([[[s.pos1]]], 'odoo.exceptions.AccessError', /read-only/, EL, 'unlink');
     await err([[]], 'odoo.exceptions.AccessError', /Private methods/, EL, '_search');
     await err([[[s.pos1]]], 'werkzeug.exceptions.NotFound', /does not exist on the model 'logikal.elevation'/, EL, 'action_force_sync');
-    for (const args of [['logikal', odoo.uid, 'wrong-key'], ['logikal', odoo.uid + 1, odoo.key], ['other_db', odoo.uid, odoo.key]]) {
+    for (const args of [
+      ['logikal', odoo.uid, 'wrong-key'],
+      ['logikal', odoo.uid + 1, odoo.key],
+      ['other_db', odoo.uid, odoo.key],
+    ]) {
       const r = await odoo.call('object', 'execute_kw', [...args, EL, 'search', [[]]]);
       assert.equal(r.error?.data.name, 'odoo.exceptions.AccessDenied', JSON.stringify(args));
     }
@@ -203,7 +295,11 @@ describe('logikal.* models: methods and Odoo value conventions', () => {
   it('compiles values into parameters, never into the SQL text', () => {
     const svc = t.app.services.odoo;
     const c = new DomainCompiler(svc.registry, t.app.services.db.dialect, (x) => `"${x}"`);
-    const sql = c.compile(parseDomain(['|', ['name', '=', INJECTION], ['phase_id.name', 'ilike', "'; DROP TABLE phases; --"]]), svc.model(EL), 'r');
+    const sql = c.compile(
+      parseDomain(['|', ['name', '=', INJECTION], ['phase_id.name', 'ilike', "'; DROP TABLE phases; --"]]),
+      svc.model(EL),
+      'r',
+    );
     assert.doesNotMatch(sql, /OR 1=1|DROP/);
     assert.deepEqual(Object.values(c.params), [INJECTION, "%'; DROP TABLE phases; --%"]);
     assert.match(sql, /:d0/);

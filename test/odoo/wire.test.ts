@@ -14,13 +14,20 @@ function xmlCall(url: string, service: string, method: string, params: unknown[]
   return new Promise((resolve, reject) => client.methodCall(method, params, (err, value) => (err ? reject(err) : resolve(value))));
 }
 
-async function json2(url: string, model: string, method: string, body: unknown, key: string | null = BOOTSTRAP_KEY, headers: Record<string, string> = {}) {
+async function json2(
+  url: string,
+  model: string,
+  method: string,
+  body: unknown,
+  key: string | null = BOOTSTRAP_KEY,
+  headers: Record<string, string> = {},
+) {
   const res = await fetch(`${url}/json/2/${model}/${method}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', ...(key ? { Authorization: `bearer ${key}` } : {}), ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: res.status, body: await res.json() as any };
+  return { status: res.status, body: (await res.json()) as any };
 }
 
 describe('Odoo wires: /jsonrpc common + object, /xmlrpc/2, /json/2', () => {
@@ -28,8 +35,12 @@ describe('Odoo wires: /jsonrpc common + object, /xmlrpc/2, /json/2', () => {
   let s: Seed;
   let odoo: OdooJsonRpc;
 
-  before(async () => { ({ t, s, odoo } = await seededApp()); });
-  after(async () => { await t.close(); });
+  before(async () => {
+    ({ t, s, odoo } = await seededApp());
+  });
+  after(async () => {
+    await t.close();
+  });
 
   it('/jsonrpc common: version, login and authenticate (false for a bad key, not an error)', async () => {
     const v = await odoo.call('common', 'version', []);
@@ -43,9 +54,22 @@ describe('Odoo wires: /jsonrpc common + object, /xmlrpc/2, /json/2', () => {
   });
 
   it('/jsonrpc object.execute (positional) and "id": null answered like Odoo', async () => {
-    const r = await odoo.call('object', 'execute', ['logikal', odoo.uid, BOOTSTRAP_KEY, EL, 'search_read', [['name', '=', 'Pos_1']], ['name', 'phase_id']]);
+    const r = await odoo.call('object', 'execute', [
+      'logikal',
+      odoo.uid,
+      BOOTSTRAP_KEY,
+      EL,
+      'search_read',
+      [['name', '=', 'Pos_1']],
+      ['name', 'phase_id'],
+    ]);
     assert.deepEqual(r.result, [{ id: s.pos1, name: 'Pos_1', phase_id: [s.phA, 'Phase A'] }]);
-    const nullId = await t.post({ jsonrpc: '2.0', method: 'call', params: { service: 'object', method: 'execute_kw', args: ['logikal', odoo.uid, BOOTSTRAP_KEY, EL, 'search_count', [[]]] }, id: null });
+    const nullId = await t.post({
+      jsonrpc: '2.0',
+      method: 'call',
+      params: { service: 'object', method: 'execute_kw', args: ['logikal', odoo.uid, BOOTSTRAP_KEY, EL, 'search_count', [[]]] },
+      id: null,
+    });
     assert.equal(nullId.status, 200);
     assert.deepEqual(nullId.body, { jsonrpc: '2.0', id: null, result: 5 });
   });
@@ -55,15 +79,42 @@ describe('Odoo wires: /jsonrpc common + object, /xmlrpc/2, /json/2', () => {
     assert.equal(await xmlCall(t.url, 'common', 'authenticate', ['logikal', 'admin', 'bad-key', {}]), false);
     assert.equal((await xmlCall(t.url, 'common', 'version', [])).server_serie, '17.0');
     // odoo-await's searchRead with partial options sends "" for the missing ones.
-    const recs = await xmlCall(t.url, 'object', 'execute_kw', ['logikal', odoo.uid, BOOTSTRAP_KEY, EL, 'search_read',
-      [[['phase_id.name', '=', 'Phase A'], ['width', '!=', false]]], { fields: ['name', 'width', 'project_id', 'version_id'], offset: '', limit: 5, order: '', context: '' }]);
+    const recs = await xmlCall(t.url, 'object', 'execute_kw', [
+      'logikal',
+      odoo.uid,
+      BOOTSTRAP_KEY,
+      EL,
+      'search_read',
+      [
+        [
+          ['phase_id.name', '=', 'Phase A'],
+          ['width', '!=', false],
+        ],
+      ],
+      { fields: ['name', 'width', 'project_id', 'version_id'], offset: '', limit: 5, order: '', context: '' },
+    ]);
     assert.deepEqual(recs, [
       { id: s.pos1, name: 'Pos_1', width: 1200, project_id: [s.p1, 'DOS22309'], version_id: false },
       { id: s.posLower, name: 'pos 2 lower', width: 800, project_id: [s.p1, 'DOS22309'], version_id: false },
     ]);
-    const [r] = await xmlCall(t.url, 'object', 'execute_kw', ['logikal', odoo.uid, BOOTSTRAP_KEY, EL, 'read', [[s.pos1]], { fields: ['thumbnail'] }]);
+    const [r] = await xmlCall(t.url, 'object', 'execute_kw', [
+      'logikal',
+      odoo.uid,
+      BOOTSTRAP_KEY,
+      EL,
+      'read',
+      [[s.pos1]],
+      { fields: ['thumbnail'] },
+    ]);
     assert.ok(Buffer.from(r.thumbnail, 'base64').equals(PNG));
-    const count = await xmlCall(t.url, 'object', 'execute', ['logikal', String(odoo.uid), BOOTSTRAP_KEY, EL, 'search_count', [['active', '=', false]]]);
+    const count = await xmlCall(t.url, 'object', 'execute', [
+      'logikal',
+      String(odoo.uid),
+      BOOTSTRAP_KEY,
+      EL,
+      'search_count',
+      [['active', '=', false]],
+    ]);
     assert.equal(count, 2, 'object.execute; a numeric-string uid is accepted like Odoo');
   });
 
@@ -90,7 +141,8 @@ describe('Odoo wires: /jsonrpc common + object, /xmlrpc/2, /json/2', () => {
   });
 
   it('/xmlrpc/2 refuses malformed XML, unknown services and oversized bodies before parsing', async () => {
-    const post = (path: string, body: string | Buffer) => fetch(`${t.url}${path}`, { method: 'POST', headers: { 'Content-Type': 'text/xml' }, body });
+    const post = (path: string, body: string | Buffer) =>
+      fetch(`${t.url}${path}`, { method: 'POST', headers: { 'Content-Type': 'text/xml' }, body });
     const junk = await post('/xmlrpc/2/object', '<methodCall><methodName>execute_kw</methodName><params><param><value><int>x</int>');
     assert.equal(junk.status, 200);
     assert.match(await junk.text(), /<fault>[\s\S]*<int>1<\/int>[\s\S]*Invalid XML-RPC request/);
@@ -100,9 +152,17 @@ describe('Odoo wires: /jsonrpc common + object, /xmlrpc/2, /json/2', () => {
   });
 
   it('/json/2: bearer key, named args plus ids and context, bare results', async () => {
-    const sr = await json2(t.url, EL, 'search_read', { domain: [['project_id.name', '=', 'DOS22309']], fields: ['name'], order: 'width desc', limit: 2 });
+    const sr = await json2(t.url, EL, 'search_read', {
+      domain: [['project_id.name', '=', 'DOS22309']],
+      fields: ['name'],
+      order: 'width desc',
+      limit: 2,
+    });
     assert.equal(sr.status, 200);
-    assert.deepEqual(sr.body, [{ id: s.posX1, name: 'PosX1' }, { id: s.pos1, name: 'Pos_1' }]);
+    assert.deepEqual(sr.body, [
+      { id: s.posX1, name: 'PosX1' },
+      { id: s.pos1, name: 'Pos_1' },
+    ]);
     const read = await json2(t.url, EL, 'read', { ids: [s.pos1], fields: ['thumbnail', 'phase_id'], context: { lang: 'en_US' } });
     assert.deepEqual(read.body[0].phase_id, [s.phA, 'Phase A']);
     assert.ok(Buffer.from(read.body[0].thumbnail, 'base64').equals(PNG));

@@ -14,15 +14,33 @@ test('generator: a valid WAL-mode SQLite 3 file with page size 4096 and the real
   inspect(buf, (db) => {
     assert.equal(db.pragma('quick_check', { simple: true }), 'ok');
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
-    for (const t of ['Projects', 'Phases', 'ElevationGroups', 'Elevations', 'Insertions', 'Glass', 'Articles', 'Profiles',
-      'AllArticles', 'AllProfiles', 'ProfileCuts', 'ProfileBars', 'Suppliers', 'LabourTimes', 'CalcDetailItems', 'UValue', 'Colors']) {
+    for (const t of [
+      'Projects',
+      'Phases',
+      'ElevationGroups',
+      'Elevations',
+      'Insertions',
+      'Glass',
+      'Articles',
+      'Profiles',
+      'AllArticles',
+      'AllProfiles',
+      'ProfileCuts',
+      'ProfileBars',
+      'Suppliers',
+      'LabourTimes',
+      'CalcDetailItems',
+      'UValue',
+      'Colors',
+    ]) {
       assert.ok(tables.includes(t), `table ${t}`);
     }
     const project = db.prepare('SELECT Name, xGUID FROM Projects').get() as { Name: string; xGUID: string };
     assert.deepEqual(project, { Name: 'DOS22410', xGUID: '{15782E4D-A69C-4CE5-9C17-D3060A039B2D}' });
     const phase = db.prepare('SELECT Name, xGUID FROM Phases').get() as { Name: string; xGUID: string };
     assert.deepEqual(phase, { Name: '', xGUID: '{00000000-0000-0000-0000-000000000000}' });
-    const rows = tables.filter((t) => t !== 'Pictures')
+    const rows = tables
+      .filter((t) => t !== 'Pictures')
       .reduce((n, t) => n + (db.prepare(`SELECT COUNT(*) AS n FROM "${t}"`).get() as { n: number }).n, 0);
     assert.ok(rows >= 550 && rows <= 1000, `total rows ${rows} within the observed 550–1,000`);
     const main = db.prepare("SELECT * FROM Elevations WHERE Name = 'P1' AND Alternative = 0").get() as Record<string, unknown>;

@@ -8,10 +8,18 @@ import { freshDir, listDir, removeDir } from './parts-test-util';
 // 'lowercase-columns' and 'name-quotes' must PARSE: SQLite identifiers are case-insensitive, and a
 // name full of quotes and ../ is only data when every value is bound.
 const EXPECTED: Record<HostileKind, string> = {
-  'not-sqlite': 'not_sqlite', truncated: 'corrupt', 'empty-file': 'empty_file', 'missing-glass': 'missing_table',
-  'lowercase-columns': 'ok', 'empty-elevations': 'no_matching_elevation', oversize: 'too_large',
-  'elevations-view': 'hostile_schema', trigger: 'hostile_schema', 'name-quotes': 'ok',
-  'no-matching-row': 'no_matching_elevation', 'bit-flips': 'corrupt',
+  'not-sqlite': 'not_sqlite',
+  truncated: 'corrupt',
+  'empty-file': 'empty_file',
+  'missing-glass': 'missing_table',
+  'lowercase-columns': 'ok',
+  'empty-elevations': 'no_matching_elevation',
+  oversize: 'too_large',
+  'elevations-view': 'hostile_schema',
+  trigger: 'hostile_schema',
+  'name-quotes': 'ok',
+  'no-matching-row': 'no_matching_elevation',
+  'bit-flips': 'corrupt',
 };
 
 async function outcome(parser: PartsListParser, bytes: Buffer, name: string): Promise<string> {
@@ -46,7 +54,7 @@ test('hostile: lower-case columns and quoted names still yield the right elevati
   assert.equal(got.elevation.systemName, spec.systemName);
   assert.equal(got.elevation.widthOut, spec.widthMm);
   assert.equal(got.glass.length, 4);
-  const plain = await parser.parse(quoted, 'P1');   // a decoy literally named P1 lives in that file too
+  const plain = await parser.parse(quoted, 'P1'); // a decoy literally named P1 lives in that file too
   assert.notEqual(plain.elevation.systemName, spec.systemName);
   assert.deepEqual(listDir(dir), []);
   removeDir(dir);
@@ -57,9 +65,15 @@ test('hostile: bit flips over many seeds are always a clean corrupt, in parallel
   const parser = new PartsListParser({ tempDir: dir });
   const files = Array.from({ length: 12 }, (_, i) => generateHostilePartsList('bit-flips', demoSpec({ seed: 1000 + i })));
   const reasons = await Promise.all(files.map((f) => outcome(parser, f, 'P1')));
-  assert.deepEqual(reasons, reasons.map(() => 'corrupt'));
+  assert.deepEqual(
+    reasons,
+    reasons.map(() => 'corrupt'),
+  );
   const truncs = Array.from({ length: 6 }, (_, i) => generateHostilePartsList('truncated', demoSpec({ seed: i, targetBytes: 716_800 })));
-  assert.deepEqual(await Promise.all(truncs.map((f) => outcome(parser, f, 'P1'))), truncs.map(() => 'corrupt'));
+  assert.deepEqual(
+    await Promise.all(truncs.map((f) => outcome(parser, f, 'P1'))),
+    truncs.map(() => 'corrupt'),
+  );
   assert.deepEqual(listDir(dir), []);
   removeDir(dir);
 });

@@ -20,8 +20,15 @@ async function reason(p: Promise<unknown>): Promise<string> {
 test('parser: extracts exactly the spec values and glass rows; 1.5 MB timing', async () => {
   const dir = freshDir('parse');
   const parser = new PartsListParser({ tempDir: dir });
-  const spec = demoSpec({ targetBytes: 1_500_000, glassCount: 3, systemName: 'Reynaers ConceptPatio 130-LS (CP 130-LS)',
-    systemCode: 'CP130LS', systemLongName: 'Reynaers ConceptPatio 130-LS Lift&Slide', widthMm: 2290, heightMm: 1403 });
+  const spec = demoSpec({
+    targetBytes: 1_500_000,
+    glassCount: 3,
+    systemName: 'Reynaers ConceptPatio 130-LS (CP 130-LS)',
+    systemCode: 'CP130LS',
+    systemLongName: 'Reynaers ConceptPatio 130-LS Lift&Slide',
+    widthMm: 2290,
+    heightMm: 1403,
+  });
   const bytes = generatePartsList(spec);
   const start = process.hrtime.bigint();
   const got = await parser.parse(bytes, 'P1');
@@ -46,8 +53,15 @@ test('parser: matches many specs exactly (glass 1–4, phases, seeds)', async ()
   const dir = freshDir('parse-many');
   const parser = new PartsListParser({ tempDir: dir });
   for (let seed = 1; seed <= 8; seed++) {
-    const spec: PartsListSpec = demoSpec({ seed, glassCount: ((seed - 1) % 4) + 1, elevationName: `P0${seed}`,
-      phaseName: seed % 2 ? '' : 'Phase 2', alternatives: seed % 3, decoyNames: [`P0${seed}0`, `p0${seed}`], widthMm: 900 + seed * 100 });
+    const spec: PartsListSpec = demoSpec({
+      seed,
+      glassCount: ((seed - 1) % 4) + 1,
+      elevationName: `P0${seed}`,
+      phaseName: seed % 2 ? '' : 'Phase 2',
+      alternatives: seed % 3,
+      decoyNames: [`P0${seed}0`, `p0${seed}`],
+      widthMm: 900 + seed * 100,
+    });
     assert.deepEqual(await parser.parse(generatePartsList(spec), spec.elevationName), expectedPartsList(spec), `seed ${seed}`);
   }
   assert.deepEqual(listDir(dir), []);
@@ -64,7 +78,10 @@ test('parser: never picks alternatives or LIKE-style decoys (P1 vs P10), name ma
   assert.deepEqual(p1, expectedPartsList(spec));
   assert.notEqual(p10.elevation.systemName, p1.elevation.systemName);
   assert.notEqual(p10.elevation.widthOut, p1.elevation.widthOut);
-  assert.ok(p10.glass.every((g) => !p1.glass.some((h) => h.glassId === g.glassId)), 'glass filtered per elevation');
+  assert.ok(
+    p10.glass.every((g) => !p1.glass.some((h) => h.glassId === g.glassId)),
+    'glass filtered per elevation',
+  );
   assert.equal(await reason(parser.parse(bytes, 'p1')), 'no_matching_elevation');
   assert.equal(await reason(parser.parse(bytes, 'P')), 'no_matching_elevation');
   assert.equal(await reason(parser.parse(bytes, '%')), 'no_matching_elevation');
@@ -79,9 +96,11 @@ test('parser: numbers arriving as TEXT are coerced; junk becomes null', async ()
   const bytes = mutate(generatePartsList(demoSpec()), (db) => {
     db.exec(`ALTER TABLE Elevations ADD COLUMN Junk TEXT;
       CREATE TABLE E2 AS SELECT * FROM Elevations; DROP TABLE Elevations;
-      CREATE TABLE Elevations AS SELECT * FROM E2; DROP TABLE E2;`);   // CTAS: columns lose REAL affinity
-    db.prepare("UPDATE Elevations SET Width_Output = ' 3100.5 ', Height_Output = '2,245', Weight_Output = 'n/a', "
-      + "Area_Output = NULL, SystemCode = 42 WHERE Name = 'P1' AND Alternative = 0").run();
+      CREATE TABLE Elevations AS SELECT * FROM E2; DROP TABLE E2;`); // CTAS: columns lose REAL affinity
+    db.prepare(
+      "UPDATE Elevations SET Width_Output = ' 3100.5 ', Height_Output = '2,245', Weight_Output = 'n/a', " +
+        "Area_Output = NULL, SystemCode = 42 WHERE Name = 'P1' AND Alternative = 0",
+    ).run();
   });
   const got = await parser.parse(bytes, 'P1');
   assert.equal(got.elevation.widthOut, 3100.5);
@@ -98,8 +117,14 @@ test('parser: missing column is reported by name; duplicate main rows are refuse
   const parser = new PartsListParser({ tempDir: dir });
   const base = generatePartsList(demoSpec());
   const noCol = mutate(base, (db) => db.exec('ALTER TABLE Elevations DROP COLUMN SystemLongName; ALTER TABLE Glass DROP COLUMN GlassID'));
-  await assert.rejects(parser.parse(noCol, 'P1'), (e: unknown) => e instanceof PartsListError && e.reason === 'missing_column'
-    && /Elevations table: SystemLongName/.test(e.message) && /Glass table: GlassID/.test(e.message));
+  await assert.rejects(
+    parser.parse(noCol, 'P1'),
+    (e: unknown) =>
+      e instanceof PartsListError &&
+      e.reason === 'missing_column' &&
+      /Elevations table: SystemLongName/.test(e.message) &&
+      /Glass table: GlassID/.test(e.message),
+  );
   const optionalGone = mutate(base, (db) => db.exec('ALTER TABLE Glass DROP COLUMN ModelType; DROP TABLE Articles'));
   const partial = await parser.parse(optionalGone, 'P1');
   assert.ok(partial.glass.every((g) => g.modelType === null));
@@ -118,16 +143,19 @@ test('parser: size/timeout limits, and environment failures are not disguised as
   assert.deepEqual(listDir(dir), []);
   const file = path.join(dir, 'not-a-dir');
   fs.writeFileSync(file, 'x');
-  await assert.rejects(new PartsListParser({ tempDir: path.join(file, 'sub') }).parse(big, 'P1'),
-    (e: unknown) => !(e instanceof PartsListError) && (e as NodeJS.ErrnoException).code === 'ENOTDIR');
+  await assert.rejects(
+    new PartsListParser({ tempDir: path.join(file, 'sub') }).parse(big, 'P1'),
+    (e: unknown) => !(e instanceof PartsListError) && (e as NodeJS.ErrnoException).code === 'ENOTDIR',
+  );
   removeDir(dir);
 });
 
 test('parser: many parses in parallel stay correct and clean up', async () => {
   const dir = freshDir('parallel');
   const parser = new PartsListParser({ tempDir: dir });
-  const specs = Array.from({ length: 24 }, (_, i) => demoSpec({ seed: 100 + i, elevationName: `P${i + 1}`,
-    decoyNames: [`P${i + 1}0`], glassCount: (i % 4) + 1, targetBytes: 700_000 }));
+  const specs = Array.from({ length: 24 }, (_, i) =>
+    demoSpec({ seed: 100 + i, elevationName: `P${i + 1}`, decoyNames: [`P${i + 1}0`], glassCount: (i % 4) + 1, targetBytes: 700_000 }),
+  );
   const files = specs.map((s) => generatePartsList(s));
   const results = await Promise.all(files.map((f, i) => parser.parse(f, specs[i]?.elevationName ?? '')));
   results.forEach((r, i) => assert.deepEqual(r, expectedPartsList(specs[i] as PartsListSpec)));

@@ -11,11 +11,18 @@ describe('JSON-RPC transport over real HTTP', () => {
     t = await startTestApp();
     readKey = (await t.app.services.apiKeys.create('odoo-reader', ['read'])).key;
     // A finished run to read back (no Logikal needed): a failed sync of an unconfigured bridge is refused, so seed one.
-    const { run } = await t.app.services.sync.runs.begin('force_project', { directoryPath: 'Demo Odoo', projectRef: 'DOS1' }, 'project:x', 'test');
+    const { run } = await t.app.services.sync.runs.begin(
+      'force_project',
+      { directoryPath: 'Demo Odoo', projectRef: 'DOS1' },
+      'project:x',
+      'test',
+    );
     await t.app.services.sync.runs.finish(run.id, 'succeeded', 'done', []);
     runId = run.id;
   });
-  after(async () => { await t.close(); });
+  after(async () => {
+    await t.close();
+  });
 
   it('system.version is open and answers', async () => {
     const r = await t.rpc('system.version', undefined, null);
@@ -32,13 +39,17 @@ describe('JSON-RPC transport over real HTTP', () => {
   });
 
   it("answers Odoo's call envelope, including an explicit null id", async () => {
-    const r = await t.post({ jsonrpc: '2.0', method: 'call', params: { service: 'sync', method: 'status', args: [runId], kwargs: {} }, id: null },
-      { Authorization: `Bearer ${BOOTSTRAP_KEY}` });
+    const r = await t.post(
+      { jsonrpc: '2.0', method: 'call', params: { service: 'sync', method: 'status', args: [runId], kwargs: {} }, id: null },
+      { Authorization: `Bearer ${BOOTSTRAP_KEY}` },
+    );
     assert.equal(r.status, 200);
     assert.equal(r.body.id, null);
     assert.equal(r.body.result.run_id, runId);
-    const kw = await t.post({ jsonrpc: '2.0', method: 'call', params: { service: 'sync', method: 'runs', args: [], kwargs: { limit: 1 } }, id: 5 },
-      { Authorization: `Bearer ${BOOTSTRAP_KEY}` });
+    const kw = await t.post(
+      { jsonrpc: '2.0', method: 'call', params: { service: 'sync', method: 'runs', args: [], kwargs: { limit: 1 } }, id: 5 },
+      { Authorization: `Bearer ${BOOTSTRAP_KEY}` },
+    );
     assert.equal(kw.body.result.length, 1);
   });
 
@@ -124,7 +135,7 @@ describe('JSON-RPC transport over real HTTP', () => {
   it('GET /health is 200 with the database up and migrations current', async () => {
     const res = await fetch(`${t.url}/health`);
     assert.equal(res.status, 200);
-    const h = await res.json() as any;
+    const h = (await res.json()) as any;
     assert.equal(h.database, 'ok');
     assert.equal(h.migrations, 'current');
   });

@@ -9,14 +9,27 @@ import type { Db } from '../../server/db/db';
  * through the app's Db, so on SQLite it takes its turn like any other write.
  */
 export async function sql(db: Db, query: string, params: unknown[] = []): Promise<any[]> {
-  const q = dialect === 'postgres' ? query.replace(/\?/g, (() => { let i = 0; return () => `$${++i}`; })()) : query;
+  const q =
+    dialect === 'postgres'
+      ? query.replace(
+          /\?/g,
+          (() => {
+            let i = 0;
+            return () => `$${++i}`;
+          })(),
+        )
+      : query;
   return (await db.write((m) => m.query(q, params))) as any[];
 }
 
 /** Both PostgreSQL and SQLite (3.35+) answer INSERT … RETURNING. */
 export async function insertId(db: Db, table: string, cols: Record<string, unknown>): Promise<number> {
   const names = Object.keys(cols);
-  const rows = await sql(db, `INSERT INTO ${table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')}) RETURNING id`, Object.values(cols));
+  const rows = await sql(
+    db,
+    `INSERT INTO ${table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')}) RETURNING id`,
+    Object.values(cols),
+  );
   return Number(rows[0].id);
 }
 

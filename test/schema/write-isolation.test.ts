@@ -7,7 +7,9 @@ import { addElevation, addPhase, addProject, alterSchema, count, kinds } from '.
 
 const gate = (): { open: () => void; opened: Promise<void> } => {
   let open!: () => void;
-  const opened = new Promise<void>((r) => { open = r; });
+  const opened = new Promise<void>((r) => {
+    open = r;
+  });
   return { open, opened };
 };
 
@@ -49,8 +51,16 @@ test(`[${dialect}] fix_constraints beside hundreds of concurrent phase upserts k
     const p = await addProject(db, '15782e4d-a69c-4ce5-9c17-d3060a039b2d', 'DOS22410');
     await alterSchema(db, (qr) => qr.dropForeignKey('phases', 'fk_phases_project'));
     const N = 400;
-    const upserts = Array.from({ length: N }, (_, i) => db.write((m) => m.getRepository(Phase).upsert(
-      { logikalId: `a0000000-0000-4000-8000-${String(i).padStart(12, '0')}`, projectId: p, name: `Phase ${i}`, active: true }, ['logikalId', 'projectId'])));
+    const upserts = Array.from({ length: N }, (_, i) =>
+      db.write((m) =>
+        m
+          .getRepository(Phase)
+          .upsert({ logikalId: `a0000000-0000-4000-8000-${String(i).padStart(12, '0')}`, projectId: p, name: `Phase ${i}`, active: true }, [
+            'logikalId',
+            'projectId',
+          ]),
+      ),
+    );
     await new Promise((r) => setImmediate(r));
     const fix = (await t.rpc('admin.fix_constraints')).result;
     await Promise.all(upserts);
@@ -73,7 +83,10 @@ test(`[${dialect}] a plain write issued during another task's transaction that t
     const inside = gate();
     const release = gate();
     const failing = db.write(async (m) => {
-      await m.query(dialect === 'postgres' ? 'UPDATE projects SET name = $1 WHERE id = $2' : 'UPDATE projects SET name = ? WHERE id = ?', ['half-written', p]);
+      await m.query(dialect === 'postgres' ? 'UPDATE projects SET name = $1 WHERE id = $2' : 'UPDATE projects SET name = ? WHERE id = ?', [
+        'half-written',
+        p,
+      ]);
       inside.open();
       await release.opened;
       throw new Error('the unit fails after its first statement');

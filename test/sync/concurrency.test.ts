@@ -14,7 +14,9 @@ async function startForce(rig: Rig, projectId: string): Promise<SyncResult> {
 
 describe('force sync: coalescing, parallel projects, answering at once', () => {
   let rig: Rig;
-  before(async () => { rig = await startRig(); });
+  before(async () => {
+    rig = await startRig();
+  });
   after(() => closeBalanced(rig));
 
   it('two concurrent force syncs of one project are one run with one set of sessions', async () => {
@@ -34,33 +36,45 @@ describe('force sync: coalescing, parallel projects, answering at once', () => {
     const one = rig.emulator.stats().logins;
     assert.ok(together.logins <= one + 3, `logins for the pair (${together.logins}) ≈ one run (${one})`);
     const runs = (await rig.bridge.rpc('sync.runs', { project_id: 'DOS22309' })).result as SyncResult[];
-    assert.deepEqual(runs.map((r) => r.run_id), [solo.run_id, a.run_id]);
+    assert.deepEqual(
+      runs.map((r) => r.run_id),
+      [solo.run_id, a.run_id],
+    );
   });
 
-  it('a force sync asked for while the first run is under way (project row already written) joins it, by name or GUID', { timeout: 30_000 }, async (t) => {
-    // A parts-list call that hangs for a moment keeps the run going after the project row exists.
-    rig.emulator.setFaults({ hangSeconds: 1, script: [{ endpoint: 'GET /elevations/selected/parts-list', kind: 'timeout' }] });
-    t.after(() => rig.emulator.setFaults({}));
-    const ds = rig.bridge.app.services.db.reader;
-    assert.equal(await ds.getRepository(Project).countBy({ name: 'DOS22269' }), 0, 'a project the mirror has never seen');
-    const first = await startForce(rig, 'DOS22269');
-    let stored: Project | null = null;
-    for (let i = 0; i < 400 && !stored; i++) {
-      stored = await ds.getRepository(Project).findOneBy({ name: 'DOS22269' });
-      if (!stored) await new Promise((r) => setTimeout(r, 5));
-    }
-    assert.ok(stored, 'the run wrote the project row');
-    const byName = await startForce(rig, 'DOS22269');
-    const byGuid = await startForce(rig, stored.logikalId);
-    const smart = (await rig.bridge.rpc('sync.project', { project_id: 'DOS22269', directory_id: DEMO, wait_seconds: 0 })).result as SyncResult;
-    assert.equal((await rig.bridge.rpc('sync.status', { run_id: first.run_id })).result.state, 'running', 'still running when the others asked');
-    assert.equal(byName.run_id, first.run_id, 'by name');
-    assert.equal(byGuid.run_id, first.run_id, 'by GUID');
-    assert.equal(smart.run_id, first.run_id, 'a smart sync while a force sync runs joins it');
-    const done = await waitTerminal(rig, first.run_id);
-    assert.equal(done.state, 'succeeded', done.message);
-    assert.equal(done.parts_lists_synced, 8);
-  });
+  it(
+    'a force sync asked for while the first run is under way (project row already written) joins it, by name or GUID',
+    { timeout: 30_000 },
+    async (t) => {
+      // A parts-list call that hangs for a moment keeps the run going after the project row exists.
+      rig.emulator.setFaults({ hangSeconds: 1, script: [{ endpoint: 'GET /elevations/selected/parts-list', kind: 'timeout' }] });
+      t.after(() => rig.emulator.setFaults({}));
+      const ds = rig.bridge.app.services.db.reader;
+      assert.equal(await ds.getRepository(Project).countBy({ name: 'DOS22269' }), 0, 'a project the mirror has never seen');
+      const first = await startForce(rig, 'DOS22269');
+      let stored: Project | null = null;
+      for (let i = 0; i < 400 && !stored; i++) {
+        stored = await ds.getRepository(Project).findOneBy({ name: 'DOS22269' });
+        if (!stored) await new Promise((r) => setTimeout(r, 5));
+      }
+      assert.ok(stored, 'the run wrote the project row');
+      const byName = await startForce(rig, 'DOS22269');
+      const byGuid = await startForce(rig, stored.logikalId);
+      const smart = (await rig.bridge.rpc('sync.project', { project_id: 'DOS22269', directory_id: DEMO, wait_seconds: 0 }))
+        .result as SyncResult;
+      assert.equal(
+        (await rig.bridge.rpc('sync.status', { run_id: first.run_id })).result.state,
+        'running',
+        'still running when the others asked',
+      );
+      assert.equal(byName.run_id, first.run_id, 'by name');
+      assert.equal(byGuid.run_id, first.run_id, 'by GUID');
+      assert.equal(smart.run_id, first.run_id, 'a smart sync while a force sync runs joins it');
+      const done = await waitTerminal(rig, first.run_id);
+      assert.equal(done.state, 'succeeded', done.message);
+      assert.equal(done.parts_lists_synced, 8);
+    },
+  );
 
   it('a force sync of another project runs in parallel, with its own run', async () => {
     await checkpoint(rig);

@@ -15,7 +15,9 @@ async function mirrorCounts(rig: Rig): Promise<number[]> {
 
 describe('sync errors are clear, recorded, and leave the process serving', () => {
   let rig: Rig;
-  before(async () => { rig = await startRig(); });
+  before(async () => {
+    rig = await startRig();
+  });
   after(() => closeBalanced(rig));
 
   it('unknown project → MissingError naming it; a failed run recorded; nothing mirrored for it', async () => {
@@ -29,7 +31,11 @@ describe('sync errors are clear, recorded, and leave the process serving', () =>
     assert.equal(runs[0].state, 'failed');
     assert.match(runs[0].message, /DOS99999/);
     // And by GUID.
-    const byGuid = await rig.bridge.rpc('sync.project', { project_id: '11111111-2222-3333-4444-555555555555', directory_id: DEMO, wait_seconds: 30 });
+    const byGuid = await rig.bridge.rpc('sync.project', {
+      project_id: '11111111-2222-3333-4444-555555555555',
+      directory_id: DEMO,
+      wait_seconds: 30,
+    });
     assert.equal(byGuid.error?.data.name, 'odoo.exceptions.MissingError');
   });
 
@@ -68,7 +74,12 @@ describe('sync errors are clear, recorded, and leave the process serving', () =>
   });
 
   it('Logikal stops mid-run → the run ends failed or partial, never hung', { timeout: 30_000 }, async () => {
-    const emu = await startEmulator({ latencyScale: 0, username: EMU_USER, password: EMU_PASSWORD, faults: { hangSeconds: 60, script: [{ endpoint: 'GET /elevations/selected/parts-list', kind: 'timeout' }] } });
+    const emu = await startEmulator({
+      latencyScale: 0,
+      username: EMU_USER,
+      password: EMU_PASSWORD,
+      faults: { hangSeconds: 60, script: [{ endpoint: 'GET /elevations/selected/parts-list', kind: 'timeout' }] },
+    });
     const app = await startTestApp({ LOGIKAL_URL: emu.url, LOGIKAL_USERNAME: EMU_USER, LOGIKAL_PASSWORD: EMU_PASSWORD });
     try {
       // Fast backoff so the give-up happens in a second, not in the default ~10 s.
@@ -92,7 +103,11 @@ describe('sync errors are clear, recorded, and leave the process serving', () =>
   });
 
   it('Logikal on a wrong port → failed run; bridge without LOGIKAL_URL → UserError naming the variables', async () => {
-    const wrong = await startTestApp({ LOGIKAL_URL: 'http://127.0.0.1:9/api/v3', LOGIKAL_USERNAME: EMU_USER, LOGIKAL_PASSWORD: EMU_PASSWORD });
+    const wrong = await startTestApp({
+      LOGIKAL_URL: 'http://127.0.0.1:9/api/v3',
+      LOGIKAL_USERNAME: EMU_USER,
+      LOGIKAL_PASSWORD: EMU_PASSWORD,
+    });
     try {
       const res = await wrong.rpc('sync.force_project', { project_id: 'DOS22309', directory_id: DEMO, wait_seconds: 25 });
       assert.equal(res.error, undefined, JSON.stringify(res.error));

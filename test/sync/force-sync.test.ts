@@ -6,8 +6,12 @@ import { startRig, type Rig } from '../helpers/bridge-with-emulator';
 
 describe('sync.force_project over JSON-RPC', () => {
   let rig: Rig;
-  before(async () => { rig = await startRig(); });
-  after(async () => { await rig.close(); });
+  before(async () => {
+    rig = await startRig();
+  });
+  after(async () => {
+    await rig.close();
+  });
 
   it('mirrors DOS22309 completely: 2 phases, 17 elevations, 17 parsed parts lists', async () => {
     const res = await rig.bridge.rpc('sync.force_project', { project_id: 'DOS22309', directory_id: 'Demo Odoo', wait_seconds: 60 });
@@ -28,8 +32,13 @@ describe('sync.force_project over JSON-RPC', () => {
     const phases = await ds.getRepository(Phase).findBy({ projectId: project.id });
     assert.equal(phases.length, 2);
     assert.equal(phases.filter((p) => p.logikalId === NULL_GUID).length, 1);
-    const els = await ds.getRepository(Elevation).createQueryBuilder('e').leftJoinAndSelect('e.thumbnailFile', 'tf').leftJoinAndSelect('e.partsListFile', 'pf')
-      .where('e.projectId = :id', { id: project.id }).getMany();
+    const els = await ds
+      .getRepository(Elevation)
+      .createQueryBuilder('e')
+      .leftJoinAndSelect('e.thumbnailFile', 'tf')
+      .leftJoinAndSelect('e.partsListFile', 'pf')
+      .where('e.projectId = :id', { id: project.id })
+      .getMany();
     assert.equal(els.length, 17);
     for (const e of els) {
       assert.ok(e.thumbnailFile && e.thumbnailFile.content.subarray(0, 4).toString('hex') === '89504e47', `${e.name} thumbnail`);

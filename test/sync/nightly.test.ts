@@ -5,8 +5,12 @@ import { startRig, type Rig } from '../helpers/bridge-with-emulator';
 
 describe('nightly smart sync', () => {
   let rig: Rig;
-  before(async () => { rig = await startRig(); });
-  after(async () => { await rig.close(); });
+  before(async () => {
+    rig = await startRig();
+  });
+  after(async () => {
+    await rig.close();
+  });
 
   it('smart-syncs every mirrored project once per night, however often the cron fires', async () => {
     const sync = rig.bridge.app.services.sync;

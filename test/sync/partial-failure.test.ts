@@ -10,7 +10,9 @@ const P05 = '45f58703-8557-450c-9f1a-40bbb8cf83e3';
 
 describe('force sync with one corrupt parts list', () => {
   let rig: Rig;
-  before(async () => { rig = await startRig(); });
+  before(async () => {
+    rig = await startRig();
+  });
   after(() => closeBalanced(rig));
 
   for (const kind of ['bit-flips', 'not-sqlite'] as const) {

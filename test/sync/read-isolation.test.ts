@@ -6,17 +6,32 @@ import { startRig, type Rig } from '../helpers/bridge-with-emulator';
 import { closeBalanced } from '../helpers/sync-checks';
 
 /** What an Odoo list view shows while a sync stores parts lists: each parsed elevation with its glass. */
-async function pollOnce(rig: Rig, uid: number, key: string): Promise<Array<{ name: string; parse_status: string; glass_ids: number[]; parts_count: number | false }>> {
-  const res = await rig.bridge.rpc('object.execute_kw', ['logikal', uid, key, 'logikal.elevation', 'search_read', [[]],
-    { fields: ['name', 'parse_status', 'parts_count', 'glass_ids'] }]);
+async function pollOnce(
+  rig: Rig,
+  uid: number,
+  key: string,
+): Promise<Array<{ name: string; parse_status: string; glass_ids: number[]; parts_count: number | false }>> {
+  const res = await rig.bridge.rpc('object.execute_kw', [
+    'logikal',
+    uid,
+    key,
+    'logikal.elevation',
+    'search_read',
+    [[]],
+    { fields: ['name', 'parse_status', 'parts_count', 'glass_ids'] },
+  ]);
   assert.equal(res.error, undefined, JSON.stringify(res.error));
   return res.result;
 }
 
 describe('reads during a sync', () => {
   let rig: Rig;
-  before(async () => { rig = await startRig({ emulator: { latencyScale: 0.01 } }); });
-  after(async () => { await closeBalanced(rig); });
+  before(async () => {
+    rig = await startRig({ emulator: { latencyScale: 0.01 } });
+  });
+  after(async () => {
+    await closeBalanced(rig);
+  });
 
   it('a reader polling during force syncs never sees a parsed elevation with its glass rows missing', async () => {
     const key = 'test-bootstrap-key-0123456789abcdef';

@@ -11,7 +11,9 @@ const PARTS = 'GET /elevations/selected/parts-list';
 
 describe('sync regressions found in review', () => {
   let rig: Rig;
-  before(async () => { rig = await startRig(); });
+  before(async () => {
+    rig = await startRig();
+  });
   after(() => closeBalanced(rig));
 
   it('a thumbnail whose download failed is fetched again by the next smart sync', async () => {

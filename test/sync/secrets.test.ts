@@ -27,7 +27,12 @@ describe('secrets stay out of logs, tables and RPC answers', () => {
   const silenced = rootLogger.transports.filter((t) => !t.silent);
   const capture = new winston.transports.Stream({
     level: 'debug',
-    stream: new Writable({ write(chunk: Buffer, _enc, cb) { lines.push(chunk.toString()); cb(); } }),
+    stream: new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        lines.push(chunk.toString());
+        cb();
+      },
+    }),
   });
   let emulator: LogikalEmulator;
   let app: TestApp;
@@ -49,7 +54,11 @@ describe('secrets stay out of logs, tables and RPC answers', () => {
     rootLogger.level = 'debug';
     emulator = await startEmulator({ latencyScale: 0, username: USER, password: PASSWORD, faults: { seed: 5, serverErrorRate: 0.1 } });
     app = await startTestApp({
-      LOGIKAL_URL: emulator.url, LOGIKAL_USERNAME: USER, LOGIKAL_PASSWORD: PASSWORD, BRIDGE_BOOTSTRAP_KEY: BOOT_KEY, LOG_LEVEL: 'debug',
+      LOGIKAL_URL: emulator.url,
+      LOGIKAL_USERNAME: USER,
+      LOGIKAL_PASSWORD: PASSWORD,
+      BRIDGE_BOOTSTRAP_KEY: BOOT_KEY,
+      LOG_LEVEL: 'debug',
     });
   });
 
@@ -79,11 +88,18 @@ describe('secrets stay out of logs, tables and RPC answers', () => {
     assert.equal(s.logins, s.logouts, 'I5 in this file too');
     assert.ok(tokens.length >= s.logins && tokens.length > 10, `tokens observed (${tokens.length})`);
     assert.ok(lines.length > 50, `debug output captured (${lines.length} lines)`);
-    assert.ok(lines.some((l) => l.includes('logikal login')), 'the Logikal client logged at debug');
+    assert.ok(
+      lines.some((l) => l.includes('logikal login')),
+      'the Logikal client logged at debug',
+    );
 
     const secrets = [PASSWORD, BOOT_KEY, ...tokens];
     const leaks = (where: string, text: string): void => {
-      for (const sec of secrets) assert.ok(!text.includes(sec), `${where} contains ${sec === PASSWORD ? 'the Logikal password' : sec === BOOT_KEY ? 'the bootstrap key' : 'a session token'}`);
+      for (const sec of secrets)
+        assert.ok(
+          !text.includes(sec),
+          `${where} contains ${sec === PASSWORD ? 'the Logikal password' : sec === BOOT_KEY ? 'the bootstrap key' : 'a session token'}`,
+        );
     };
     leaks('log output', lines.join(''));
     leaks('RPC answers', answers.join('\n'));
@@ -91,7 +107,7 @@ describe('secrets stay out of logs, tables and RPC answers', () => {
     const ds = app.app.services.db.dataSource;
     let cells = 0;
     for (const meta of ds.entityMetadatas) {
-      const rows = await ds.query(`SELECT * FROM ${ds.driver.escape(meta.tableName)}`) as Array<Record<string, unknown>>;
+      const rows = (await ds.query(`SELECT * FROM ${ds.driver.escape(meta.tableName)}`)) as Array<Record<string, unknown>>;
       for (const row of rows) {
         for (const [col, v] of Object.entries(row)) {
           if (v === null || v === undefined) continue;
@@ -109,7 +125,10 @@ describe('secrets stay out of logs, tables and RPC answers', () => {
 
   it('a wrong Logikal password is reported without echoing it', async () => {
     const other = await startTestApp({
-      LOGIKAL_URL: emulator.url, LOGIKAL_USERNAME: USER, LOGIKAL_PASSWORD: `${PASSWORD}-wrong`, BRIDGE_BOOTSTRAP_KEY: BOOT_KEY,
+      LOGIKAL_URL: emulator.url,
+      LOGIKAL_USERNAME: USER,
+      LOGIKAL_PASSWORD: `${PASSWORD}-wrong`,
+      BRIDGE_BOOTSTRAP_KEY: BOOT_KEY,
     });
     try {
       const before = lines.length;

@@ -10,7 +10,9 @@ const UNICODE_PROJECT = 'Façade "Zuid" – blok B';
 
 describe('tree sync and per-project identity (null-GUID phases, same names in two projects)', () => {
   let rig: Rig;
-  before(async () => { rig = await startRig(); });
+  before(async () => {
+    rig = await startRig();
+  });
   after(() => closeBalanced(rig));
 
   it('sync.directories mirrors the whole tree with parent links', async () => {
@@ -18,8 +20,17 @@ describe('tree sync and per-project identity (null-GUID phases, same names in tw
     assert.equal(res.error, undefined, JSON.stringify(res.error));
     assert.equal(res.result.state, 'succeeded', res.result.message);
     const dirs = await rig.bridge.app.services.db.reader.getRepository(Directory).find({ order: { path: 'ASC' } });
-    const chain = [DEMO, 'Demo Odoo/Sublevel 1 Testing', SUB2, `${SUB2}/Sublevel 3 Testing`, `${SUB2}/Sublevel 3 Testing/Sublevel 4 Testing`];
-    assert.deepEqual(dirs.map((d) => d.path), chain);
+    const chain = [
+      DEMO,
+      'Demo Odoo/Sublevel 1 Testing',
+      SUB2,
+      `${SUB2}/Sublevel 3 Testing`,
+      `${SUB2}/Sublevel 3 Testing/Sublevel 4 Testing`,
+    ];
+    assert.deepEqual(
+      dirs.map((d) => d.path),
+      chain,
+    );
     const byPath = new Map(dirs.map((d) => [d.path, d]));
     for (const d of dirs) {
       const parent = d.path.includes('/') ? byPath.get(d.path.slice(0, d.path.lastIndexOf('/')))!.id : null;
@@ -36,14 +47,20 @@ describe('tree sync and per-project identity (null-GUID phases, same names in tw
     const ds = rig.bridge.app.services.db.reader;
     const demo = await ds.getRepository(Directory).findOneByOrFail({ path: DEMO });
     const projects = await ds.getRepository(Project).find({ where: { directoryId: demo.id }, order: { name: 'ASC' } });
-    assert.deepEqual(projects.map((p) => p.name), ['DOS22269', 'DOS22309', 'DOS22410']);
+    assert.deepEqual(
+      projects.map((p) => p.name),
+      ['DOS22269', 'DOS22309', 'DOS22410'],
+    );
     assert.ok(projects.every((p) => p.active && /^[0-9a-f-]{36}$/.test(p.logikalId)));
 
     const nested = await rig.bridge.rpc('sync.projects', { directory_id: SUB2, wait_seconds: 30 });
     assert.equal(nested.result.state, 'succeeded', nested.result.message);
     const sub = await ds.getRepository(Directory).findOneByOrFail({ path: SUB2 });
     const there = await ds.getRepository(Project).findBy({ directoryId: sub.id });
-    assert.deepEqual(there.map((p) => p.name), [UNICODE_PROJECT]);
+    assert.deepEqual(
+      there.map((p) => p.name),
+      [UNICODE_PROJECT],
+    );
   });
 
   it('force-syncs the unicode project in the nested directory with its unicode phase and elevation names', async () => {
@@ -55,9 +72,15 @@ describe('tree sync and per-project identity (null-GUID phases, same names in tw
     const ds = rig.bridge.app.services.db.reader;
     const p = await ds.getRepository(Project).findOneByOrFail({ name: UNICODE_PROJECT });
     const phases = await ds.getRepository(Phase).find({ where: { projectId: p.id }, order: { name: 'ASC' } });
-    assert.deepEqual(phases.map((x) => x.name), ['Fase 2 – Über & "Quotes"', 'Posities zonder levering']);
+    assert.deepEqual(
+      phases.map((x) => x.name),
+      ['Fase 2 – Über & "Quotes"', 'Posities zonder levering'],
+    );
     const els = await ds.getRepository(Elevation).find({ where: { projectId: p.id }, order: { name: 'ASC' } });
-    assert.deepEqual(els.map((e) => e.name), ["Deur 'A' & B", 'Pui 1 – begane grond']);
+    assert.deepEqual(
+      els.map((e) => e.name),
+      ["Deur 'A' & B", 'Pui 1 – begane grond'],
+    );
     assert.ok(els.every((e) => e.parseStatus === 'success'));
   });
 

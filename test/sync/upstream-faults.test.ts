@@ -14,12 +14,22 @@ import { assertHonest, assertSessionsBalanced, checkpoint, DEMO, directSync, for
  * chance; logout retries are exercised by scripted faults instead, deterministically.
  */
 const ENDPOINTS = [
-  'POST /auth', 'GET /directories', 'POST /directories/select', 'GET /projects', 'POST /projects/select',
-  'GET /projects/selected', 'GET /phases', 'POST /phases/select', 'GET /elevations', 'GET /elevations/{elevationId}/thumbnail',
-  'POST /elevations/select', 'GET /elevations/selected/parts-list',
+  'POST /auth',
+  'GET /directories',
+  'POST /directories/select',
+  'GET /projects',
+  'POST /projects/select',
+  'GET /projects/selected',
+  'GET /phases',
+  'POST /phases/select',
+  'GET /elevations',
+  'GET /elevations/{elevationId}/thumbnail',
+  'POST /elevations/select',
+  'GET /elevations/selected/parts-list',
 ];
 const LOGOUT_FAULTS: FaultOptions['script'] = [
-  { endpoint: 'DELETE /auth', kind: 'serverError' }, { endpoint: 'DELETE /auth', kind: 'serverError', status: 503 },
+  { endpoint: 'DELETE /auth', kind: 'serverError' },
+  { endpoint: 'DELETE /auth', kind: 'serverError', status: 503 },
 ];
 
 /** The mirror after a faulty run: no duplicates, every stored file matches its hash, failed elevations are the listed ones. */
@@ -27,14 +37,25 @@ async function assertMirrorSound(rig: Rig, r: SyncResult): Promise<void> {
   if (process.env.SYNC_TEST_VERBOSE) console.log(r.state, r.message, r.parts_lists_synced, r.parts_lists_failed, r.failures.length);
   const ds = rig.bridge.app.services.db.reader;
   const project = await ds.getRepository(Project).findOneBy({ name: 'DOS22309' });
-  if (!project) { assert.equal(r.state, 'failed', 'no project row only when the run failed before listing'); return; }
-  const els = await ds.getRepository(Elevation).createQueryBuilder('e').leftJoinAndSelect('e.partsListFile', 'pf')
-    .where('e.projectId = :id', { id: project.id }).getMany();
+  if (!project) {
+    assert.equal(r.state, 'failed', 'no project row only when the run failed before listing');
+    return;
+  }
+  const els = await ds
+    .getRepository(Elevation)
+    .createQueryBuilder('e')
+    .leftJoinAndSelect('e.partsListFile', 'pf')
+    .where('e.projectId = :id', { id: project.id })
+    .getMany();
   assert.ok(els.length <= 17);
   assert.equal(new Set(els.map((e) => `${e.phaseId}/${e.logikalId}`)).size, els.length, 'no duplicate elevation rows (I4)');
   for (const e of els) {
     if (!e.partsListFile) continue;
-    assert.equal(createHash('sha256').update(e.partsListFile.content).digest('hex'), e.partsListSha256, `${e.name}: stored bytes match their hash`);
+    assert.equal(
+      createHash('sha256').update(e.partsListFile.content).digest('hex'),
+      e.partsListSha256,
+      `${e.name}: stored bytes match their hash`,
+    );
     assert.equal(e.parseStatus, 'success');
   }
   for (const f of r.failures) assert.match(f.reason, /^Logikal /, `failures name a Logikal reason: ${f.reason}`);
@@ -42,7 +63,9 @@ async function assertMirrorSound(rig: Rig, r: SyncResult): Promise<void> {
 
 describe('force sync against a faulty Logikal: ends, honestly, with every session logged out', () => {
   let rig: Rig;
-  before(async () => { rig = await startRig(); });
+  before(async () => {
+    rig = await startRig();
+  });
   after(() => closeBalanced(rig));
 
   it('5xx on 30 % of calls (default client settings, over JSON-RPC)', { timeout: 60_000 }, async () => {

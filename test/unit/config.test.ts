@@ -4,7 +4,11 @@ import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../../server/config';
 
 const refused = (env: Record<string, string>, message: RegExp) =>
-  assert.throws(() => loadConfig(env), (e: unknown) => e instanceof ConfigError && message.test(e.message), JSON.stringify(env));
+  assert.throws(
+    () => loadConfig(env),
+    (e: unknown) => e instanceof ConfigError && message.test(e.message),
+    JSON.stringify(env),
+  );
 
 describe('loadConfig (environment → BridgeConfig)', () => {
   it('applies every default, with blank values counting as unset', () => {
@@ -23,8 +27,14 @@ describe('loadConfig (environment → BridgeConfig)', () => {
 
   it('reads and normalises set values', () => {
     const c = loadConfig({
-      PORT: ' 0 ', DATABASE_URL: ' postgresql://u:p@h/db ', LOGIKAL_URL: 'https://h/MbioeService.svc/api/v3/', LOG_LEVEL: 'DEBUG',
-      LOGIKAL_MAX_SESSIONS: '64', MIGRATE_ON_START: 'Yes', BRIDGE_DB_NAME: ' prod ', NODE_ENV: 'production',
+      PORT: ' 0 ',
+      DATABASE_URL: ' postgresql://u:p@h/db ',
+      LOGIKAL_URL: 'https://h/MbioeService.svc/api/v3/',
+      LOG_LEVEL: 'DEBUG',
+      LOGIKAL_MAX_SESSIONS: '64',
+      MIGRATE_ON_START: 'Yes',
+      BRIDGE_DB_NAME: ' prod ',
+      NODE_ENV: 'production',
     });
     assert.equal(c.port, 0);
     assert.deepEqual(c.database, { type: 'postgres', url: 'postgresql://u:p@h/db' });
@@ -45,7 +55,10 @@ describe('loadConfig (environment → BridgeConfig)', () => {
     refused({ SYNC_CRON: 'nightly' }, /^SYNC_CRON: expected a cron expression/);
     refused({ LOG_LEVEL: 'loud' }, /^LOG_LEVEL: expected one of error, warn, info/);
     refused({ MIGRATE_ON_START: 'maybe' }, /^MIGRATE_ON_START: expected true or false/);
-    refused({ DATABASE_URL: 'mysql://root:hunter2@h/db' }, /^DATABASE_URL: expected a postgres:\/\/ URL, or unset for the embedded SQLite$/);
+    refused(
+      { DATABASE_URL: 'mysql://root:hunter2@h/db' },
+      /^DATABASE_URL: expected a postgres:\/\/ URL, or unset for the embedded SQLite$/,
+    );
     refused({ BRIDGE_BOOTSTRAP_KEY: 'short-secret' }, /^BRIDGE_BOOTSTRAP_KEY: expected at least 16 characters$/);
   });
 });

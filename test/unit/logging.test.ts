@@ -6,7 +6,12 @@ import { configureLogging, getLogger, registerSecret, rootLogger } from '../../s
 
 function capture(): { lines: string[]; stop(): void } {
   const lines: string[] = [];
-  const stream = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk).trim()); cb(); } });
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk).trim());
+      cb();
+    },
+  });
   const t = new winston.transports.Stream({ stream });
   rootLogger.add(t);
   return { lines, stop: () => rootLogger.remove(t) };

@@ -10,7 +10,10 @@ const sig = new Params({
 });
 
 const refused = (raw: unknown, message: RegExp, kwargs?: Record<string, unknown>) =>
-  assert.throws(() => sig.bind(raw, kwargs), (e: unknown) => e instanceof InvalidParamsError && message.test(e.message));
+  assert.throws(
+    () => sig.bind(raw, kwargs),
+    (e: unknown) => e instanceof InvalidParamsError && message.test(e.message),
+  );
 
 describe('RPC param binding (zod schemas, Python-style binding)', () => {
   it('binds by position, by name, and kwargs onto positional args, applying defaults', () => {
