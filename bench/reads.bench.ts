@@ -3,13 +3,32 @@
 // search_read on logikal.elevation over /jsonrpc), idle and while force syncs run back to back.
 // The bridge and the LogiKal emulator run as real child processes (the CLI from package.json "bin");
 // autocannon runs here, so the cores are shared as in production.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { writeBenchFixture, type BenchProject } from './bench-fixture';
+import {
+  SetupError,
+  cleanup,
+  cliEntry,
+  createPgDatabase,
+  dropPgDatabase,
+  freePort,
+  installCleanupHandlers,
+  pgReachable,
+  PG_ADMIN_URL,
+  PG_BASE_URL,
+  repoRoot,
+  revision,
+  sleep,
+  startProc,
+  stopProc,
+  tailOf,
+  tempDirs,
+  waitUntil,
+} from './bench-processes';
 
 // ---------------------------------------------------------------------------------------------
 // Flags
@@ -24,8 +43,6 @@ const DURATION = Number(arg('duration', '10'));
 const CONNECTIONS = Number(arg('connections', '10'));
 const LATENCY_SCALE = Number(arg('latency-scale', '0.05'));
 const WARMUP_SECONDS = 2;
-const PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
-const PG_BASE_URL = 'postgres://postgres@127.0.0.1:5432';
 const EMU_PREFIX = '/MbioeService.svc/api/v3';
 const EMU_USER = 'odoo';
 const ODOO_DB = 'logikal';
@@ -36,173 +53,11 @@ const TERMINAL = new Set(['succeeded', 'partial', 'failed']);
 
 const out = (s = '') => process.stdout.write(s + '\n');
 
-class SetupError extends Error {}
-
-// ---------------------------------------------------------------------------------------------
-// Repository, CLI entry, fixture
-
-function repoRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, 'utf8')).name === 'logikal-bridge') return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new SetupError(`package.json of logikal-bridge not found above ${__dirname}`);
-    dir = parent;
-  }
-}
-
-/** The CLI entry as package.json "bin" names it now (its path moves between refactors). */
-function cliEntry(root: string): string {
-  const bin = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).bin as string | Record<string, string> | undefined;
-  const rel = typeof bin === 'string' ? bin : bin?.['logikal-bridge'] ?? (bin ? Object.values(bin)[0] : undefined);
-  if (!rel) throw new SetupError('package.json has no "bin" entry for logikal-bridge');
-  const abs = resolve(root, rel);
-  if (!existsSync(abs)) throw new SetupError(`CLI entry ${rel} (package.json "bin") does not exist — run npm run build`);
-  return abs;
-}
-
-interface FixtureProject { name: string; id: string; directory: string; elevations: number }
-
-function fixtureProjects(file: string): FixtureProject[] {
-  interface Dir { path: string; children?: Dir[]; projects?: { id: string; name: string; isDeleted?: boolean; phases?: { elevations?: unknown[] }[] }[] }
-  const fixture = JSON.parse(readFileSync(file, 'utf8')) as { directories: Dir[] };
-  const found: FixtureProject[] = [];
-  const walk = (dirs: Dir[] = []) => {
-    for (const d of dirs) {
-      for (const p of d.projects ?? []) {
-        if (p.isDeleted) continue;
-        found.push({ name: p.name, id: p.id, directory: d.path, elevations: (p.phases ?? []).reduce((n, ph) => n + (ph.elevations?.length ?? 0), 0) });
-      }
-      walk(d.children);
-    }
-  };
-  walk(fixture.directories);
-  return found.filter((p) => p.elevations > 0).sort((a, b) => b.elevations - a.elevations);
-}
-
-function revision(root: string): string {
-  try {
-    return execFileSync('git', ['describe', '--always', '--dirty'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Child processes and clean-up
-
-interface Proc { name: string; child: ChildProcess; tail: string[]; exited: Promise<number | null>; onLine?: (line: string) => void }
-
-const procs = new Set<Proc>();
-const tempDirs = new Set<string>();
-const pgDatabases = new Set<string>();
-
-function startProc(name: string, entry: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Proc {
-  const child = spawn(process.execPath, [entry, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const proc: Proc = {
-    name, child, tail: [],
-    exited: new Promise((res) => child.once('exit', (code, signal) => res(code ?? (signal ? 128 : null)))),
-  };
-  const take = (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) {
-      if (!line.trim()) continue;
-      proc.tail.push(line);
-      if (proc.tail.length > 40) proc.tail.shift();
-      proc.onLine?.(line);
-    }
-  };
-  child.stdout!.on('data', take);
-  child.stderr!.on('data', take);
-  procs.add(proc);
-  void proc.exited.then(() => procs.delete(proc));
-  return proc;
-}
-
-async function stopProc(p: Proc): Promise<void> {
-  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-  p.child.kill('SIGTERM');
-  const timer = setTimeout(() => p.child.kill('SIGKILL'), 8000);
-  await p.exited;
-  clearTimeout(timer);
-}
-
-function tailOf(p: Proc): string {
-  return p.tail.length ? `\n  last output of ${p.name}:\n    ${p.tail.slice(-15).join('\n    ')}` : '';
-}
-
-async function pgQuery(sql: string): Promise<void> {
-  const { Client } = await import('pg');
-  const c = new Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 3000 });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
-
-async function dropPgDatabase(name: string): Promise<void> {
-  try {
-    await pgQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    pgDatabases.delete(name);
-  } catch (err) {
-    process.stderr.write(`could not drop database ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
-  }
-}
-
-let cleaning: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    await Promise.all([...procs].map(stopProc));
-    for (const db of [...pgDatabases]) await dropPgDatabase(db);
-    for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
-    tempDirs.clear();
-  })();
-  return cleaning;
-}
-
-process.once('SIGINT', () => {
-  process.stderr.write('\ninterrupted; stopping the bridge and the emulator…\n');
-  void cleanup().finally(() => process.exit(130));
-});
-process.once('SIGTERM', () => void cleanup().finally(() => process.exit(143)));
-// Last resort if something exits the process without cleanup(): no orphans.
-process.on('exit', () => {
-  for (const p of procs) p.child.kill('SIGKILL');
-  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
-});
-
-// ---------------------------------------------------------------------------------------------
-// HTTP helpers
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitUntil(what: string, p: Proc, timeoutMs: number, ready: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let exited = false;
-  void p.exited.then(() => { exited = true; });
-  while (Date.now() < deadline) {
-    if (exited) throw new SetupError(`${p.name} exited before ${what}${tailOf(p)}`);
-    if (await ready().catch(() => false)) return;
-    await sleep(100);
-  }
-  throw new SetupError(`${p.name}: no ${what} within ${timeoutMs / 1000} s${tailOf(p)}`);
-}
-
 class Bridge {
-  constructor(readonly url: string, readonly key: string) {}
+  constructor(
+    readonly url: string,
+    readonly key: string,
+  ) {}
 
   async rpc<T>(method: string, params: unknown): Promise<T> {
     const res = await fetch(`${this.url}/jsonrpc`, {
@@ -211,7 +66,7 @@ class Bridge {
       body: JSON.stringify({ jsonrpc: '2.0', method, params, id: 1 }),
       signal: AbortSignal.timeout(130_000),
     });
-    const body = await res.json() as { result?: T; error?: { message: string; data?: { message?: string } } };
+    const body = (await res.json()) as { result?: T; error?: { message: string; data?: { message?: string } } };
     if (body.error) throw new Error(`${method}: ${body.error.data?.message ?? body.error.message}`);
     return body.result as T;
   }
@@ -221,14 +76,26 @@ class Bridge {
 // The measurement
 
 interface Row {
-  db: string; scenario: string; reqPerSec: number; p50: number; p99: number;
-  non2xx: number; errors: number; rpcErrors: number; syncs?: string;
+  db: string;
+  scenario: string;
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  rpcErrors: number;
+  syncs?: string;
 }
 
 function cannon(url: string, body: string, duration: number): Promise<autocannon.Result> {
   return autocannon({
-    url: `${url}/jsonrpc`, method: 'POST', headers: { 'content-type': 'application/json' }, body,
-    connections: CONNECTIONS, duration, timeout: 30,
+    url: `${url}/jsonrpc`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections: CONNECTIONS,
+    duration,
+    timeout: 30,
     // A JSON-RPC error still answers HTTP 200: count it as a mismatch.
     verifyBody: (b) => !b.includes('"error":') || b.includes('"result":'),
   });
@@ -236,17 +103,25 @@ function cannon(url: string, body: string, duration: number): Promise<autocannon
 
 function toRow(db: string, scenario: string, r: autocannon.Result): Row {
   return {
-    db, scenario, reqPerSec: r.requests.average, p50: r.latency.p50, p99: r.latency.p99,
-    non2xx: r.non2xx, errors: r.errors, rpcErrors: r.mismatches,
+    db,
+    scenario,
+    reqPerSec: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    rpcErrors: r.mismatches,
   };
 }
 
 function printRow(r: Row): void {
-  out(`  ${r.scenario.padEnd(20)} ${r.reqPerSec.toFixed(0).padStart(6)} req/s   p50 ${r.p50.toFixed(1).padStart(7)} ms   p99 ${r.p99.toFixed(1).padStart(7)} ms   errors ${r.errors}  non-2xx ${r.non2xx}  rpc errors ${r.rpcErrors}${r.syncs ? `   ${r.syncs}` : ''}`);
+  out(
+    `  ${r.scenario.padEnd(20)} ${r.reqPerSec.toFixed(0).padStart(6)} req/s   p50 ${r.p50.toFixed(1).padStart(7)} ms   p99 ${r.p99.toFixed(1).padStart(7)} ms   errors ${r.errors}  non-2xx ${r.non2xx}  rpc errors ${r.rpcErrors}${r.syncs ? `   ${r.syncs}` : ''}`,
+  );
 }
 
 /** Force syncs of the projects, one after another, re-triggered until stop() — with wait_seconds 0. */
-function syncLoop(bridge: Bridge, projects: FixtureProject[]) {
+function syncLoop(bridge: Bridge, projects: BenchProject[]) {
   let stopping = false;
   let windowOpen = true;
   const counts = { completed: 0, succeeded: 0, partial: 0, failed: 0, errors: 0, started: 0 };
@@ -254,7 +129,11 @@ function syncLoop(bridge: Bridge, projects: FixtureProject[]) {
     for (let i = 0; !stopping; i++) {
       const p = projects[i % projects.length];
       try {
-        let r = await bridge.rpc<{ state: string; run_id: number }>('sync.force_project', { project_id: p.name, directory_id: p.directory, wait_seconds: 0 });
+        let r = await bridge.rpc<{ state: string; run_id: number }>('sync.force_project', {
+          project_id: p.name,
+          directory_id: p.directory,
+          wait_seconds: 0,
+        });
         counts.started++;
         while (!TERMINAL.has(r.state)) {
           await sleep(200);
@@ -281,39 +160,57 @@ function syncLoop(bridge: Bridge, projects: FixtureProject[]) {
   };
 }
 
-async function benchDatabase(kind: 'sqlite' | 'postgres', ctx: { root: string; cli: string; emulatorUrl: string; emuPassword: string; projects: FixtureProject[] }): Promise<Row[]> {
+async function benchDatabase(
+  kind: 'sqlite' | 'postgres',
+  ctx: { root: string; cli: string; emulatorUrl: string; emuPassword: string; projects: BenchProject[] },
+): Promise<Row[]> {
   const label = kind === 'sqlite' ? 'SQLite' : 'PostgreSQL';
   const dataDir = mkdtempSync(join(tmpdir(), 'lkb-bench-reads-'));
   tempDirs.add(dataDir);
   let databaseUrl: string | undefined;
   if (kind === 'postgres') {
-    const name = `lkb_bench_reads_${process.pid}_${randomBytes(3).toString('hex')}`;
-    await pgQuery(`CREATE DATABASE "${name}"`);
-    pgDatabases.add(name);
-    databaseUrl = `${PG_BASE_URL}/${name}`;
+    databaseUrl = await createPgDatabase(`lkb_bench_reads_${process.pid}_${randomBytes(3).toString('hex')}`);
   }
   const port = await freePort();
   const key = 'lkb_bench_' + randomBytes(18).toString('base64url');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', MIGRATE_ON_START: 'true',
-    LOGIKAL_URL: ctx.emulatorUrl, LOGIKAL_USERNAME: EMU_USER, LOGIKAL_PASSWORD: ctx.emuPassword,
-    BRIDGE_BOOTSTRAP_KEY: key, BRIDGE_DB_NAME: ODOO_DB,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    MIGRATE_ON_START: 'true',
+    LOGIKAL_URL: ctx.emulatorUrl,
+    LOGIKAL_USERNAME: EMU_USER,
+    LOGIKAL_PASSWORD: ctx.emuPassword,
+    BRIDGE_BOOTSTRAP_KEY: key,
+    BRIDGE_DB_NAME: ODOO_DB,
   };
   delete env.DATABASE_URL;
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
   const bridgeProc = startProc(`bridge (${label})`, ctx.cli, ['serve'], env, ctx.root);
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitUntil('/health answering 200', bridgeProc, 60_000, async () => (await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) })).status === 200);
+    await waitUntil(
+      '/health answering 200',
+      bridgeProc,
+      60_000,
+      async () => (await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) })).status === 200,
+    );
     const bridge = new Bridge(url, key);
 
     // Mirror every fixture project that has elevations.
     const t0 = performance.now();
     for (const p of ctx.projects) {
-      let r = await bridge.rpc<{ state: string; run_id: number; success?: boolean; elevations_synced?: number; message?: string }>(
-        'sync.force_project', { project_id: p.name, directory_id: p.directory, wait_seconds: 110 })
-        .catch((err) => { throw new SetupError(`initial sync of ${p.name}: ${err.message}${tailOf(bridgeProc)}`); });
+      let r = await bridge
+        .rpc<{ state: string; run_id: number; success?: boolean; elevations_synced?: number; message?: string }>('sync.force_project', {
+          project_id: p.name,
+          directory_id: p.directory,
+          wait_seconds: 110,
+        })
+        .catch((err: Error) => {
+          throw new SetupError(`initial sync of ${p.name}: ${err.message}${tailOf(bridgeProc)}`);
+        });
       while (!TERMINAL.has(r.state)) {
         await sleep(250);
         r = await bridge.rpc('sync.status', { run_id: r.run_id });
@@ -327,16 +224,26 @@ async function benchDatabase(kind: 'sqlite' | 'postgres', ctx: { root: string; c
     const uid = await bridge.rpc<number | false>('call', { service: 'common', method: 'login', args: [ODOO_DB, 'odoo', key] });
     if (!uid) throw new SetupError('common.login refused the bootstrap key');
     const body = JSON.stringify({
-      jsonrpc: '2.0', method: 'call', id: 1,
-      params: { service: 'object', method: 'execute_kw', args: [ODOO_DB, uid, key, MODEL, 'search_read', [[]], { fields: FIELDS, limit: LIMIT }] },
+      jsonrpc: '2.0',
+      method: 'call',
+      id: 1,
+      params: {
+        service: 'object',
+        method: 'execute_kw',
+        args: [ODOO_DB, uid, key, MODEL, 'search_read', [[]], { fields: FIELDS, limit: LIMIT }],
+      },
     });
     const probe = await fetch(`${url}/jsonrpc`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-    const probeBody = await probe.json() as { result?: unknown[]; error?: { message: string; data?: { message?: string } } };
+    const probeBody = (await probe.json()) as { result?: unknown[]; error?: { message: string; data?: { message?: string } } };
     if (!Array.isArray(probeBody.result)) {
-      throw new SetupError(`search_read failed: HTTP ${probe.status} ${probeBody.error?.data?.message ?? probeBody.error?.message ?? ''}${tailOf(bridgeProc)}`);
+      throw new SetupError(
+        `search_read failed: HTTP ${probe.status} ${probeBody.error?.data?.message ?? probeBody.error?.message ?? ''}${tailOf(bridgeProc)}`,
+      );
     }
     const responseBytes = Buffer.byteLength(JSON.stringify(probeBody));
-    out(`${label}: ${ctx.projects.length} projects mirrored in ${setupSeconds.toFixed(1)} s; search_read returns ${probeBody.result.length} rows (limit ${LIMIT}), ${(responseBytes / 1024).toFixed(1)} KiB`);
+    out(
+      `${label}: ${ctx.projects.length} projects mirrored in ${setupSeconds.toFixed(1)} s; search_read returns ${probeBody.result.length} rows (limit ${LIMIT}), ${(responseBytes / 1024).toFixed(1)} KiB`,
+    );
 
     await cannon(url, body, WARMUP_SECONDS); // JIT, connection pools, page cache: not reported
 
@@ -363,15 +270,6 @@ async function benchDatabase(kind: 'sqlite' | 'postgres', ctx: { root: string; c
   }
 }
 
-async function pgReachable(): Promise<string | undefined> {
-  try {
-    await pgQuery('SELECT 1');
-    return undefined;
-  } catch (err) {
-    return err instanceof Error ? err.message || err.constructor.name : String(err);
-  }
-}
-
 async function main(): Promise<number> {
   if (!['sqlite', 'postgres', 'both'].includes(DB_CHOICE)) throw new SetupError('--db must be sqlite, postgres or both');
   if (!(DURATION > 0) || !(Number.isInteger(CONNECTIONS) && CONNECTIONS > 0) || !(LATENCY_SCALE >= 0)) {
@@ -379,24 +277,60 @@ async function main(): Promise<number> {
   }
   const root = repoRoot();
   const cli = cliEntry(root);
-  const fixture = join(root, 'fixtures', 'demo.json');
-  const projects = fixtureProjects(fixture);
+  const fixtureDir = mkdtempSync(join(tmpdir(), 'lkb-bench-reads-fixture-'));
+  tempDirs.add(fixtureDir);
+  // The demo fixture alone has fewer elevations than a list-view page: add copies of its projects.
+  const fixture = writeBenchFixture(join(root, 'fixtures', 'demo.json'), join(root, 'fixtures', 'thumbnails'), fixtureDir, LIMIT);
+  const { projects } = fixture;
   const totalElevations = projects.reduce((n, p) => n + p.elevations, 0);
 
-  out(`Odoo list view read benchmark — revision ${revision(root)}, node ${process.version}, ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at start`);
+  out(
+    `Odoo list view read benchmark — revision ${revision(root)}, node ${process.version}, ${cpus().length} cores, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} at start`,
+  );
   out(`object.execute_kw search_read ${MODEL} [[]] fields ${FIELDS.join(',')} limit ${LIMIT}, POST /jsonrpc`);
-  out(`autocannon: ${CONNECTIONS} connections, ${DURATION} s per scenario (after a ${WARMUP_SECONDS} s warm-up); emulator latency x${LATENCY_SCALE}`);
-  out(`fixture: ${projects.length} projects with ${totalElevations} elevations (${projects.map((p) => `${p.name} ${p.elevations}`).join(', ')})`);
-  if (totalElevations < LIMIT) out(`note: the demo fixture has fewer than ${LIMIT} elevations; every one is mirrored and the read returns all ${totalElevations}`);
-  out(`bridge: ${cli.slice(root.length + 1)} serve (separate process); force syncs in scenario B cycle through the projects one after another, wait_seconds 0`);
+  out(
+    `autocannon: ${CONNECTIONS} connections, ${DURATION} s per scenario (after a ${WARMUP_SECONDS} s warm-up); emulator latency x${LATENCY_SCALE}`,
+  );
+  out(
+    `fixture: fixtures/demo.json (${fixture.sourceElevations} elevations)${fixture.copies.length ? ` + copies ${fixture.copies.join(', ')}` : ''}`,
+  );
+  out(`  ${projects.length} projects with ${totalElevations} elevations (${projects.map((p) => `${p.name} ${p.elevations}`).join(', ')})`);
+  if (totalElevations < LIMIT)
+    out(`note: the fixture has fewer than ${LIMIT} elevations; every one is mirrored and the read returns all ${totalElevations}`);
+  out(
+    `bridge: ${cli.slice(root.length + 1)} serve (separate process); force syncs in scenario B cycle through the projects one after another, wait_seconds 0`,
+  );
   out();
 
   const emuPort = await freePort();
   const emuPassword = 'bench-' + randomBytes(6).toString('hex');
-  const emu = startProc('emulator', cli, ['emulator', '--fixture', fixture, '--port', String(emuPort), '--latency-scale', String(LATENCY_SCALE),
-    '--prefix', EMU_PREFIX, '--username', EMU_USER, '--password', emuPassword], { ...process.env }, root);
+  const emu = startProc(
+    'emulator',
+    cli,
+    [
+      'emulator',
+      '--fixture',
+      fixture.file,
+      '--port',
+      String(emuPort),
+      '--latency-scale',
+      String(LATENCY_SCALE),
+      '--prefix',
+      EMU_PREFIX,
+      '--username',
+      EMU_USER,
+      '--password',
+      emuPassword,
+    ],
+    { ...process.env },
+    root,
+  );
   let emulatorUrl: string | undefined;
-  emu.onLine = (line) => { emulatorUrl ??= /LogiKal emulator at (\S+)/.exec(line)?.[1]; };
+  emu.onLine = (line) => {
+    emulatorUrl ??= /LogiKal emulator at (\S+)/.exec(line)?.[1];
+  };
   await waitUntil('start-up', emu, 30_000, async () => emulatorUrl !== undefined);
 
   const ctx = { root, cli, emulatorUrl: emulatorUrl!, emuPassword, projects };
@@ -415,7 +349,7 @@ async function main(): Promise<number> {
       }
     }
     try {
-      rows.push(...await benchDatabase(kind, ctx));
+      rows.push(...(await benchDatabase(kind, ctx)));
     } catch (err) {
       failed = true;
       process.stderr.write(`${kind}: setup failed: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -427,19 +361,24 @@ async function main(): Promise<number> {
     out('| database | scenario | req/s | p50 ms | p99 ms | errors / non-2xx / rpc errors | force syncs completed |');
     out('|---|---|---|---|---|---|---|');
     for (const r of rows) {
-      out(`| ${r.db} | ${r.scenario} | ${r.reqPerSec.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} / ${r.non2xx} / ${r.rpcErrors} | ${r.syncs ? /completed (\d+)/.exec(r.syncs)![1] : '–'} |`);
+      out(
+        `| ${r.db} | ${r.scenario} | ${r.reqPerSec.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} / ${r.non2xx} / ${r.rpcErrors} | ${r.syncs ? /completed (\d+)/.exec(r.syncs)![1] : '–'} |`,
+      );
     }
   }
   return failed ? 1 : 0;
 }
 
+installCleanupHandlers();
 main()
   .then(async (code) => {
     await cleanup();
     process.exit(code);
   })
   .catch(async (err) => {
-    process.stderr.write(`bench:reads setup failed: ${err instanceof SetupError ? err.message : err instanceof Error ? err.stack : String(err)}\n`);
+    process.stderr.write(
+      `bench:reads setup failed: ${err instanceof SetupError ? err.message : err instanceof Error ? err.stack : String(err)}\n`,
+    );
     await cleanup();
     process.exit(1);
   });
