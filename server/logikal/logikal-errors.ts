@@ -80,11 +80,37 @@ export class LogikalConnectionError extends LogikalError {
   override readonly transient = true;
 }
 
+/**
+ * Refused locally (`local`): the client's circuit breaker is open because Logikal kept failing
+ * transiently. Not retried and not replayed; the first call after the cool-down probes again.
+ */
+export class LogikalCircuitOpenError extends LogikalError {
+  override readonly transient = true;
+}
+
 /** The answer arrived but is unusable: bad JSON, bad base64, wrong magic bytes, oversize. */
 export class LogikalProtocolError extends LogikalError {}
 
 /** The caller passed something we refuse to send (e.g. an id that is not a GUID). */
 export class LogikalInvalidArgumentError extends LogikalError {}
+
+/**
+ * A fault of Logikal or of the way to it (5xx, timeout, connection) that the same call may get past:
+ * what is retried in place (idempotent calls only) and what the circuit breaker counts. Licence
+ * refusals are not faults (the pool waits for a seat); local refusals never reached the server.
+ */
+export function isTransientFault(err: unknown): err is LogikalError {
+  return err instanceof LogikalError && err.transient && !err.local && !(err instanceof LogikalLicenceExhaustedError);
+}
+
+/**
+ * Why a unit of work (session walk + fetch) may be replayed on a fresh session: the server lost the
+ * session or its position (401, a server 405) → 'context'; a transient fault → 'transient'.
+ */
+export function replayKind(err: unknown): 'context' | 'transient' | undefined {
+  if (err instanceof LogikalError && !err.local && (err instanceof LogikalSessionLostError || err instanceof LogikalWrongStateError)) return 'context';
+  return isTransientFault(err) ? 'transient' : undefined;
+}
 
 /** The structured error body of Logikal (swagger ErrorResponseSchema). */
 export interface LogikalErrorBody {
