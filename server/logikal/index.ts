@@ -7,4 +7,6 @@ export { LogikalSession } from './logikal-session';
 export type { SessionLevel, SessionPosition } from './logikal-session';
 export { SessionPool } from './session-pool';
 export type { PoolStats, SessionLease, SessionPoolOptions } from './session-pool';
-export { joinUrl, backoffDelay, parseRetryAfter } from './logikal-http';
+export { joinUrl, parseRetryAfter } from './logikal-http';
+export { LogikalPolicy, backoffDelay } from './logikal-policy';
+export type { PolicyOptions, RetryMode } from './logikal-policy';

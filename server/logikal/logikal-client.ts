@@ -1,14 +1,13 @@
-import { getLogger, registerSecret } from '../logging';
-import { LogikalError, LogikalSessionLostError, LogikalWrongStateError } from './logikal-errors';
-import { backoffDelay, LogikalHttp, parseJsonBody, sleep } from './logikal-http';
+import { registerSecret } from '../logging';
+import { LogikalError } from './logikal-errors';
+import { LogikalHttp, parseJsonBody } from './logikal-http';
 import type { TransportOptions } from './logikal-http';
+import { LogikalPolicy } from './logikal-policy';
 import { LogikalSession } from './logikal-session';
 import { toVersion } from './logikal-types';
 import type { LogikalPath, LogikalVersion } from './logikal-types';
 import { SessionPool } from './session-pool';
 import type { PoolStats, SessionLease } from './session-pool';
-
-const log = getLogger('logikal');
 
 export interface LogikalClientOptions {
   /** Ends in /api/v3, e.g. http://host/MbioeService.svc/api/v3 (a trailing slash is fine). */
@@ -21,10 +20,13 @@ export interface LogikalClientOptions {
   callTimeoutMs?: number;
   /** Parts lists and thumbnails. Default 60000. */
   downloadTimeoutMs?: number;
-  /** In-place retries of GETs, and unit replays after transient failures. Default 3. */
+  /** In-place retries of GETs (and of a login), and unit replays after transient failures. Default 3. */
   retries?: number;
+  /** Backoff between attempts: equal-jitter exponential from base, capped at max. Defaults 250 / 5000. */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
+  /** How long an open circuit fails calls fast before probing Logikal again. Default 6 × backoffMaxMs (30 s). */
+  cooldownMs?: number;
   /** Login attempts while the licence cap refuses us. Default 8. */
   licenceAttempts?: number;
 }
@@ -58,19 +60,21 @@ export class LogikalClient {
     if (!opts.username || !opts.password) throw new LogikalError('Logikal username and password are required', { local: true });
     registerSecret(opts.password);
     const nonNeg = (v: number | undefined, def: number): number => (v === undefined || !Number.isFinite(v) || v < 0 ? def : v);
+    const backoffMaxMs = nonNeg(opts.backoffMaxMs, 5_000);
+    const policy = new LogikalPolicy({
+      retries: Math.floor(nonNeg(opts.retries, 3)), backoffBaseMs: nonNeg(opts.backoffBaseMs, 250), backoffMaxMs,
+      cooldownMs: nonNeg(opts.cooldownMs, 6 * backoffMaxMs),
+    });
     this.transport = {
       baseUrl: opts.baseUrl.replace(/\/+$/, ''),
       callTimeoutMs: nonNeg(opts.callTimeoutMs, 30_000) || 30_000,
       downloadTimeoutMs: nonNeg(opts.downloadTimeoutMs, 60_000) || 60_000,
-      retries: Math.floor(nonNeg(opts.retries, 3)),
-      backoffBaseMs: nonNeg(opts.backoffBaseMs, 250),
-      backoffMaxMs: nonNeg(opts.backoffMaxMs, 5_000),
+      policy,
     };
     this.pool = new SessionPool({
       maxSessions: opts.maxSessions,
       createSession: () => new LogikalSession({ transport: this.transport, username: opts.username, password: opts.password }),
-      backoffBaseMs: this.transport.backoffBaseMs,
-      backoffMaxMs: this.transport.backoffMaxMs,
+      policy,
       licenceAttempts: opts.licenceAttempts,
     });
   }
@@ -78,7 +82,7 @@ export class LogikalClient {
   /** GET /version needs no session (and costs no licence seat). */
   async version(): Promise<LogikalVersion> {
     const http = new LogikalHttp(this.transport);
-    const res = await http.call({ method: 'GET', segments: ['version'], retry: true });
+    const res = await http.call({ method: 'GET', segments: ['version'], retry: 'idempotent' });
     return toVersion(parseJsonBody(res, 'GET /version'));
   }
 
@@ -103,46 +107,23 @@ export class LogikalClient {
 
   /**
    * Runs fn in a fresh session walked to `path`. Selects are never retried in place; the unit is
-   * replayed from the root on a new session instead:
+   * replayed from the root on a new session instead (see {@link LogikalPolicy.replayUnit}):
    * - once more after the session was lost (401) or lost its context (a server 405);
    * - up to `retries` times after transient failures (5xx, timeout, connection), with backoff.
    * fn may therefore run more than once and must be safe to repeat.
    */
-  async withPath<T>(path: LogikalPath, fn: (s: LogikalSession) => Promise<T>, options: UnitOptions = {}): Promise<T> {
-    let contextReplays = 0;
-    let transientReplays = 0;
-    for (let attempt = 0; ; attempt++) {
-      const lease = attempt === 0 && options.lease ? options.lease : await (options.acquire ? options.acquire() : this.pool.acquire());
-      let waitMs = 0;
-      try {
+  withPath<T>(path: LogikalPath, fn: (s: LogikalSession) => Promise<T>, options: UnitOptions = {}): Promise<T> {
+    const acquire = options.acquire ?? (() => this.pool.acquire());
+    return this.transport.policy.replayUnit(
+      (attempt) => (attempt === 0 && options.lease ? Promise.resolve(options.lease) : acquire()),
+      async (lease) => {
         await lease.session.walk(path);
-        return await fn(lease.session);
-      } catch (err) {
-        const kind = replayKind(err);
-        if (kind === 'context' && contextReplays < 1) {
-          contextReplays++;
-        } else if (kind === 'transient' && transientReplays < this.transport.retries) {
-          waitMs = backoffDelay(transientReplays, this.transport.backoffBaseMs, this.transport.backoffMaxMs);
-          transientReplays++;
-        } else {
-          throw err;
-        }
-        const e = err as LogikalError;
-        log.debug('logikal unit replay on a fresh session', { reason: e.name, operation: e.operation, attempt: attempt + 1 });
-      } finally {
-        await lease.release();
-      }
-      await sleep(waitMs);
-    }
+        return fn(lease.session);
+      },
+    );
   }
 
   stats(): ClientStats {
     return this.pool.stats();
   }
-}
-
-function replayKind(err: unknown): 'context' | 'transient' | undefined {
-  if (!(err instanceof LogikalError) || err.local) return undefined;
-  if (err instanceof LogikalSessionLostError || err instanceof LogikalWrongStateError) return 'context';
-  return err.transient ? 'transient' : undefined;
 }

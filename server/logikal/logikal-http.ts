@@ -5,9 +5,12 @@ import { CookieJar } from 'tough-cookie';
 import type { Readable } from 'node:stream';
 import { getLogger } from '../logging';
 import {
-  LogikalConnectionError, LogikalError, LogikalLicenceExhaustedError, LogikalProtocolError, LogikalTimeoutError,
-  classifyHttpError,
+  LogikalConnectionError, LogikalError, LogikalProtocolError, LogikalTimeoutError, classifyHttpError,
 } from './logikal-errors';
+import type { LogikalPolicy, RetryMode } from './logikal-policy';
+
+/** Moved to the policy module; re-exported for existing importers. */
+export { backoffDelay } from './logikal-policy';
 
 const log = getLogger('logikal');
 
@@ -15,10 +18,8 @@ export interface TransportOptions {
   baseUrl: string;
   callTimeoutMs: number;
   downloadTimeoutMs: number;
-  /** In-place retries for GETs (and for POST /auth on 5xx/timeout); 0 = none. */
-  retries: number;
-  backoffBaseMs: number;
-  backoffMaxMs: number;
+  /** The client's timeout/retry/circuit-breaker policy, shared by all its sessions. */
+  policy: LogikalPolicy;
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
@@ -31,8 +32,8 @@ export interface CallSpec {
   body?: unknown;
   accept?: string;
   timeoutMs?: number;
-  /** Retry in place on transient failures (only ever set for idempotent calls). */
-  retry?: boolean;
+  /** Whether a transient failure is retried in place; default 'none'. */
+  retry?: RetryMode;
   isLogin?: boolean;
   /** Cap on the response body in bytes. */
   maxBytes?: number;
@@ -58,12 +59,6 @@ export function joinUrl(baseUrl: string, segments: readonly string[], query?: Re
   return `${base}/${path}${qs ? '?' + qs : ''}`;
 }
 
-/** Capped exponential backoff with "equal jitter": [d/2, d) where d = min(max, base·2^attempt). */
-export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const d = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30));
-  return Math.round(d / 2 + random() * (d / 2));
-}
-
 /** Retry-After as seconds or HTTP date; a hostile or broken header never parks us longer than capMs. */
 export function parseRetryAfter(header: unknown, capMs: number, now: number = Date.now()): number | undefined {
   if (typeof header !== 'string' || header.trim() === '') return undefined;
@@ -78,13 +73,6 @@ export function parseRetryAfter(header: unknown, capMs: number, now: number = Da
   if (!Number.isFinite(ms) || ms < 0) return 0;
   return Math.min(ms, capMs);
 }
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-}
-
-/** Sentinel reason for our own timer aborting a call. */
-class CallTimeout extends Error {}
 
 /**
  * One HTTP channel = one Logikal session: its own cookie jar (load balancers pin a session by
@@ -119,67 +107,55 @@ export class LogikalHttp {
     return [this.token ?? '', ...this.extraSecrets()];
   }
 
-  /** Calls with in-place retries when `spec.retry` is set; errors are always LogikalErrors. */
+  /** One call under the client's policy (timeout, circuit breaker, `spec.retry`); errors are always LogikalErrors. */
   async call(spec: CallSpec): Promise<CallResult> {
-    const retries = spec.retry ? Math.max(0, this.opts.retries) : 0;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.once(spec);
-      } catch (err) {
-        const e = err instanceof LogikalError ? err : new LogikalError('unexpected client failure', { operation: operationOf(spec) });
-        // Licence refusals are the pool's business (it lowers concurrency and backs off).
-        if (!e.transient || attempt >= retries || e instanceof LogikalLicenceExhaustedError) throw e;
-        const backoff = backoffDelay(attempt, this.opts.backoffBaseMs, this.opts.backoffMaxMs);
-        const wait = Math.max(backoff, e.retryAfterMs ?? 0);
-        log.debug('logikal call retry', { operation: e.operation, attempt: attempt + 1, waitMs: wait, error: e.name });
-        await sleep(wait);
-      }
+    const operation = operationOf(spec);
+    const timeoutMs = spec.timeoutMs ?? this.opts.callTimeoutMs;
+    try {
+      return await this.opts.policy.call(operation, spec.retry ?? 'none', timeoutMs, (signal) => this.once(spec, signal, timeoutMs));
+    } catch (err) {
+      throw err instanceof LogikalError ? err : new LogikalError('unexpected client failure', { operation });
     }
   }
 
-  private async once(spec: CallSpec): Promise<CallResult> {
+  /** One attempt; the policy's timeout aborts `signal` (and has already failed the call by then). */
+  private async once(spec: CallSpec, signal: AbortSignal, timeoutMs: number): Promise<CallResult> {
     const operation = operationOf(spec);
     const url = joinUrl(this.opts.baseUrl, spec.segments, spec.query);
-    const timeoutMs = spec.timeoutMs ?? this.opts.callTimeoutMs;
     const maxBytes = spec.maxBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     const headers: Record<string, string> = { Accept: spec.accept ?? 'application/json' };
     if (spec.body !== undefined) headers['Content-Type'] = 'application/json';
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
-    // Our own wall-clock timer: axios' `timeout` is a socket idle timeout and does not cover the body.
-    const ac = new AbortController();
-    const timer = setTimeout(() => ac.abort(new CallTimeout()), timeoutMs);
     const started = Date.now();
     let status: number | undefined;
     try {
       let res: AxiosResponse<Readable>;
       try {
         res = await this.http.request<Readable>({
-          method: spec.method, url, headers, timeout: timeoutMs, signal: ac.signal,
+          method: spec.method, url, headers, signal,
           data: spec.body === undefined ? undefined : JSON.stringify(spec.body),
         });
       } catch (err) {
-        throw this.transportError(err, operation, ac.signal.aborted, timeoutMs);
+        throw this.transportError(err, operation, timeoutMs);
       }
       status = res.status;
-      const body = await readCapped(res.data, maxBytes, ac.signal, res.headers['content-length'], operation)
-        .catch((err: unknown) => { throw this.transportError(err, operation, ac.signal.aborted, timeoutMs); });
+      const body = await readCapped(res.data, maxBytes, signal, res.headers['content-length'], operation)
+        .catch((err: unknown) => { throw this.transportError(err, operation, timeoutMs); });
       const contentType = String(res.headers['content-type'] ?? '');
       if (status < 200 || status >= 300) {
         throw classifyHttpError({
           status, body, operation, isLogin: spec.isLogin === true, secrets: this.secrets(),
-          retryAfterMs: parseRetryAfter(res.headers['retry-after'], this.opts.backoffMaxMs),
+          retryAfterMs: parseRetryAfter(res.headers['retry-after'], this.opts.policy.maxWaitMs),
         });
       }
       return { status, contentType, body };
     } finally {
-      clearTimeout(timer);
       log.debug('logikal call', { method: spec.method, path: operation.slice(spec.method.length + 1), status: status ?? 'none', ms: Date.now() - started });
     }
   }
 
-  private transportError(err: unknown, operation: string, aborted: boolean, timeoutMs: number): LogikalError {
+  private transportError(err: unknown, operation: string, timeoutMs: number): LogikalError {
     if (err instanceof LogikalError) return err;
-    if (aborted) return new LogikalTimeoutError(`Logikal ${operation} timed out after ${timeoutMs} ms`, { operation });
     const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : '';
     if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
       return new LogikalTimeoutError(`Logikal ${operation} timed out after ${timeoutMs} ms`, { operation });
@@ -213,7 +189,7 @@ function readCapped(stream: Readable, maxBytes: number, signal: AbortSignal, con
       if (err !== undefined) reject(err);
       else resolve(Buffer.concat(chunks, total));
     };
-    const onAbort = (): void => { stream.destroy(); finish(new CallTimeout()); };
+    const onAbort = (): void => { stream.destroy(); finish(new Error('aborted by the call timeout')); };
     if (signal.aborted) { onAbort(); return; }
     signal.addEventListener('abort', onAbort);
     stream.on('data', (chunk: Buffer | string) => {

@@ -4,7 +4,7 @@ import {
   LogikalError, LogikalInvalidArgumentError, LogikalNotInMappingError, LogikalProtocolError,
   LogikalSessionLostError, LogikalWrongStateError,
 } from './logikal-errors';
-import { backoffDelay, LogikalHttp, parseJsonBody, sleep } from './logikal-http';
+import { LogikalHttp, parseJsonBody } from './logikal-http';
 import type { CallSpec, TransportOptions } from './logikal-http';
 import {
   assertGuid, readList, readObject, sameGuid, THUMBNAIL_DEFAULTS, toDirectory, toElevation, toPhase, toProject,
@@ -74,7 +74,7 @@ export class LogikalSession {
   async login(): Promise<void> {
     if (this.phase !== 'new') throw new LogikalError('session already logged in or closed', { local: true });
     const res = await this.http.call({
-      method: 'POST', segments: ['auth'], isLogin: true, retry: true,
+      method: 'POST', segments: ['auth'], isLogin: true, retry: 'idempotent',
       body: { username: this.opts.username, password: this.opts.password, erp: true },
     });
     const session = toSessionData(parseJsonBody(res, 'POST /auth'));
@@ -100,24 +100,15 @@ export class LogikalSession {
   }
 
   private async doLogout(): Promise<boolean> {
-    const t = this.opts.transport;
-    const attempts = 1 + Math.max(2, t.retries);
     const token = this.http.token;
     try {
-      for (let attempt = 0; attempt < attempts; attempt++) {
-        try {
-          await this.http.call({ method: 'DELETE', segments: ['auth'], timeoutMs: Math.min(t.callTimeoutMs, 10_000) });
-          return true;
-        } catch (err) {
-          if (err instanceof LogikalSessionLostError) return true;
-          const e = err as LogikalError;
-          if (!(err instanceof LogikalError) || !e.transient || attempt === attempts - 1) {
-            log.warn('logikal logout failed; the server session may stay open until it expires', { session: this.serial, error: e.name, status: e.status });
-            return false;
-          }
-          await sleep(Math.max(backoffDelay(attempt, t.backoffBaseMs, t.backoffMaxMs), e.retryAfterMs ?? 0));
-        }
-      }
+      await this.http.call({ method: 'DELETE', segments: ['auth'], retry: 'logout', timeoutMs: Math.min(this.opts.transport.callTimeoutMs, 10_000) });
+      return true;
+    } catch (err) {
+      // 401: the server no longer knows the token (e.g. an earlier attempt did log out).
+      if (err instanceof LogikalSessionLostError) return true;
+      const e = err as LogikalError;
+      log.warn('logikal logout failed; the server session may stay open until it expires', { session: this.serial, error: e.name, status: e.status });
       return false;
     } finally {
       this.phase = 'closed';
@@ -131,19 +122,19 @@ export class LogikalSession {
   /** GET /directories: children of the current directory (root folders at root). */
   async listDirectories(): Promise<LogikalDirectory[]> {
     this.requireLevel(['root', 'directory'], 'directory');
-    const body = await this.json({ method: 'GET', segments: ['directories'], retry: true });
+    const body = await this.json({ method: 'GET', segments: ['directories'], retry: 'idempotent' });
     return readList(body, 'directories').map(toDirectory);
   }
 
   async listProjects(): Promise<LogikalProject[]> {
     this.requireLevel(['root', 'directory'], 'directory');
-    const body = await this.json({ method: 'GET', segments: ['projects'], retry: true });
+    const body = await this.json({ method: 'GET', segments: ['projects'], retry: 'idempotent' });
     return readList(body, 'projects').map(toProject);
   }
 
   async getSelectedProject(): Promise<LogikalProject> {
     this.requireLevel(['project'], 'project');
-    const body = await this.json({ method: 'GET', segments: ['projects', 'selected'], retry: true });
+    const body = await this.json({ method: 'GET', segments: ['projects', 'selected'], retry: 'idempotent' });
     const o = readObject(body, 'projects/selected');
     if (!o) throw new LogikalProtocolError('projects/selected: response has no data', { operation: 'GET /projects/selected' });
     return toProject(o, 0);
@@ -151,14 +142,14 @@ export class LogikalSession {
 
   async listPhases(): Promise<LogikalPhase[]> {
     this.requireLevel(['project'], 'project');
-    const body = await this.json({ method: 'GET', segments: ['phases'], retry: true });
+    const body = await this.json({ method: 'GET', segments: ['phases'], retry: 'idempotent' });
     return readList(body, 'phases').map(toPhase);
   }
 
   /** GET /elevations, in the order the server gives (not sorted; do not assume any order). */
   async listElevations(): Promise<LogikalElevation[]> {
     this.requireLevel(['phase'], 'phase');
-    const body = await this.json({ method: 'GET', segments: ['elevations'], retry: true });
+    const body = await this.json({ method: 'GET', segments: ['elevations'], retry: 'idempotent' });
     return readList(body, 'elevations').map(toElevation);
   }
 
@@ -173,7 +164,7 @@ export class LogikalSession {
     if (!['PNG', 'JPG', 'EMF'].includes(o.format)) throw new LogikalInvalidArgumentError('thumbnail format must be PNG, JPG or EMF', { local: true });
     if (!['Interior', 'Exterior'].includes(o.view)) throw new LogikalInvalidArgumentError('thumbnail view must be Interior or Exterior', { local: true });
     const res = await this.call({
-      method: 'GET', segments: ['elevations', elevationId, 'thumbnail'], retry: true, accept: 'image/*',
+      method: 'GET', segments: ['elevations', elevationId, 'thumbnail'], retry: 'idempotent', accept: 'image/*',
       maxBytes: MAX_DECODED_BYTES, timeoutMs: this.opts.transport.downloadTimeoutMs,
       query: {
         width: String(o.width), height: String(o.height), format: o.format, view: o.view,
@@ -193,7 +184,7 @@ export class LogikalSession {
   async getPartsList(): Promise<Buffer> {
     this.requireLevel(['elevation'], 'elevation');
     const body = await this.json({
-      method: 'GET', segments: ['elevations', 'selected', 'parts-list'], retry: true,
+      method: 'GET', segments: ['elevations', 'selected', 'parts-list'], retry: 'idempotent',
       timeoutMs: this.opts.transport.downloadTimeoutMs, maxBytes: PARTS_LIST_MAX_WIRE_BYTES,
     });
     try {
@@ -208,7 +199,7 @@ export class LogikalSession {
 
   async getQuotationPrice(): Promise<LogikalQuotationPrice> {
     this.requireLevel(['elevation'], 'elevation');
-    const body = await this.json({ method: 'GET', segments: ['elevations', 'selected', 'quotation-price'], retry: true });
+    const body = await this.json({ method: 'GET', segments: ['elevations', 'selected', 'quotation-price'], retry: 'idempotent' });
     const o = readObject(body, 'quotation-price');
     const v = o?.quotationPrice;
     return { quotationPrice: typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null };
@@ -314,7 +305,7 @@ export class LogikalSession {
   /** A select is never retried in place: after a failure the server state is unknown. */
   private async select(kind: 'directories' | 'projects' | 'phases' | 'elevations', identifier: string): Promise<void> {
     try {
-      await this.call({ method: 'POST', segments: [kind, 'select'], body: { identifier }, retry: false });
+      await this.call({ method: 'POST', segments: [kind, 'select'], body: { identifier }, retry: 'none' });
     } catch (err) {
       // Definite refusals (404, 409) leave the state as it was; anything else leaves it unknown.
       if (err instanceof LogikalError && !(err.status === 404 || err.status === 409)) this.positionUnknown = true;

@@ -1,6 +1,7 @@
+import type { RetryPolicy } from 'cockatiel';
 import { getLogger } from '../logging';
 import { LogikalLicenceExhaustedError } from './logikal-errors';
-import { backoffDelay, sleep } from './logikal-http';
+import type { LogikalPolicy } from './logikal-policy';
 import type { LogikalSession } from './logikal-session';
 
 const log = getLogger('logikal');
@@ -33,12 +34,10 @@ export interface SessionLease {
 export interface SessionPoolOptions {
   maxSessions: number;
   createSession: () => LogikalSession;
-  backoffBaseMs: number;
-  backoffMaxMs: number;
+  /** Backs off between refused logins; its cooldownMs is the quiet time after a refusal (and between steps) before the limit grows by one. */
+  policy: LogikalPolicy;
   /** Login attempts while the licence cap refuses us. Default 8. */
   licenceAttempts?: number;
-  /** Quiet time after a refusal (and between steps) before the limit grows by one. Default 6 × backoffMaxMs (30 s). */
-  regrowAfterMs?: number;
 }
 
 /**
@@ -59,10 +58,15 @@ export class SessionPool {
   private lastRefusalAt = 0;
   private lastGrowAt = 0;
   private counters = { logins: 0, logouts: 0, failedLogouts: 0, peak: 0, refusedLogins: 0 };
+  private readonly licenceRetry: RetryPolicy;
 
   constructor(private readonly opts: SessionPoolOptions) {
     if (!Number.isInteger(opts.maxSessions) || opts.maxSessions < 1) throw new RangeError('maxSessions must be an integer ≥ 1');
     this.effectiveLimit = opts.maxSessions;
+    this.licenceRetry = opts.policy.licenceRetry(opts.licenceAttempts ?? 8);
+    this.licenceRetry.onRetry(({ attempt, delay }) => {
+      log.info('logikal login refused for the session cap; backing off', { attempt, waitMs: delay, open: this.openCount, effectiveLimit: this.effectiveLimit });
+    });
   }
 
   stats(): PoolStats {
@@ -71,25 +75,22 @@ export class SessionPool {
     };
   }
 
-  /** Waits for a slot, logs in (backing off on licence refusals) and returns the lease. */
-  async acquire(): Promise<SessionLease> {
-    const attempts = Math.max(1, this.opts.licenceAttempts ?? 8);
-    for (let attempt = 0; ; attempt++) {
+  /** Waits for a slot, logs in (backing off on licence refusals, requeued at the front) and returns the lease. */
+  acquire(): Promise<SessionLease> {
+    return this.licenceRetry.execute(async ({ attempt }) => {
       await this.takeSlot(attempt > 0);
       const session = this.opts.createSession();
       try {
         await session.login();
       } catch (err) {
         this.releaseSlot();
-        if (!(err instanceof LogikalLicenceExhaustedError)) throw err;
-        this.counters.refusedLogins++;
-        this.lastRefusalAt = Date.now();
-        this.effectiveLimit = Math.max(1, Math.min(this.effectiveLimit, this.openCount));
-        if (attempt + 1 >= attempts) throw err;
-        const wait = Math.max(backoffDelay(attempt, this.opts.backoffBaseMs, this.opts.backoffMaxMs), err.retryAfterMs ?? 0);
-        log.info('logikal login refused for the session cap; backing off', { attempt: attempt + 1, waitMs: wait, open: this.openCount, effectiveLimit: this.effectiveLimit });
-        await sleep(wait);
-        continue;
+        if (err instanceof LogikalLicenceExhaustedError) {
+          // Someone else holds seats: the limit drops to what we have logged in.
+          this.counters.refusedLogins++;
+          this.lastRefusalAt = Date.now();
+          this.effectiveLimit = Math.max(1, Math.min(this.effectiveLimit, this.openCount));
+        }
+        throw err;
       }
       this.counters.logins++;
       this.openCount++;
@@ -97,7 +98,7 @@ export class SessionPool {
       this.maybeGrow();
       log.info('logikal login', { session: session.serial, open: this.openCount, logins: this.counters.logins });
       return this.lease(session);
-    }
+    });
   }
 
   private lease(session: LogikalSession): SessionLease {
@@ -143,7 +144,7 @@ export class SessionPool {
 
   private maybeGrow(): void {
     if (this.effectiveLimit >= this.opts.maxSessions) return;
-    const quiet = this.opts.regrowAfterMs ?? 6 * this.opts.backoffMaxMs;
+    const quiet = this.opts.policy.cooldownMs;
     const now = Date.now();
     if (now - this.lastRefusalAt >= quiet && now - this.lastGrowAt >= quiet) {
       this.effectiveLimit++;

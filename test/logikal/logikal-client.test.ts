@@ -11,6 +11,7 @@ import {
   LogikalTimeoutError, LogikalWrongStateError,
 } from '../../server/logikal/logikal-errors';
 import { LogikalHttp, parseJsonBody } from '../../server/logikal/logikal-http';
+import { LogikalPolicy } from '../../server/logikal/logikal-policy';
 import { NULL_GUID, type LogikalPath } from '../../server/logikal/logikal-types';
 import { SQLITE_MAGIC } from '../../server/logikal/download-checks';
 
@@ -187,7 +188,8 @@ test('401 on login: AuthFailed, never retried', async () => {
 
 /** A raw transport with its own login: lets a test provoke answers the session would refuse locally. */
 async function rawSession(): Promise<LogikalHttp> {
-  const http = new LogikalHttp({ baseUrl: emu.url, callTimeoutMs: 2000, downloadTimeoutMs: 2000, retries: 0, backoffBaseMs: 1, backoffMaxMs: 2 });
+  const policy = new LogikalPolicy({ retries: 0, backoffBaseMs: 1, backoffMaxMs: 2 });
+  const http = new LogikalHttp({ baseUrl: emu.url, callTimeoutMs: 2000, downloadTimeoutMs: 2000, policy });
   const res = await http.call({ method: 'POST', segments: ['auth'], isLogin: true, body: { username: 'odoo', password: PASSWORD, erp: true } });
   http.token = ((parseJsonBody(res, 'login') as { data: { token: string } }).data.token);
   return http;
