@@ -6,7 +6,7 @@ import { startEmulator, type EmulatorFixture, type LogikalEmulator } from '../..
 import { LogikalClient } from '../../server/logikal/logikal-client';
 import type { LogikalClientOptions } from '../../server/logikal/logikal-client';
 import {
-  LogikalAuthFailedError, LogikalError, LogikalInvalidArgumentError, LogikalLicenceExhaustedError,
+  LogikalAuthFailedError, LogikalCircuitOpenError, LogikalError, LogikalInvalidArgumentError, LogikalLicenceExhaustedError,
   LogikalNotFoundError, LogikalNotInMappingError, LogikalProtocolError, LogikalServerError, LogikalSessionLostError,
   LogikalTimeoutError, LogikalWrongStateError,
 } from '../../server/logikal/logikal-errors';
@@ -285,6 +285,36 @@ test('timeouts: a hung call fails within callTimeoutMs as LogikalTimeoutError', 
   }), (e: unknown) => e instanceof LogikalTimeoutError && e.transient && e.operation === 'GET /phases');
   assert.ok(Date.now() - t0 < 2000);
   emu.setFaults({});
+  assert.equal(emu.stats().openSessions, 0);
+});
+
+test('Logikal down: the circuit opens after repeated failures, calls fail fast, one probe closes it', async () => {
+  const client = clientFor(emu, { retries: 3, backoffBaseMs: 1, backoffMaxMs: 4, cooldownMs: 150 });
+  const held = await client.acquire();
+  emu.setFaults({ serverErrorRate: 1, endpoints: ['GET /version'] });
+  const before = calls(emu, 'GET /version');
+  // 4 attempts per call (1 + 3 in place): the 10th failed attempt opens the circuit, the retry after it is refused.
+  for (let i = 0; i < 2; i++) await assert.rejects(client.version(), LogikalServerError);
+  await assert.rejects(client.version(), (e: unknown) => e instanceof LogikalCircuitOpenError && e.local && e.transient &&
+    /circuit open/.test(e.message) && /GET \/version failed with 500/.test(e.message));
+  assert.equal(calls(emu, 'GET /version') - before, 10);
+  // Open: nothing is sent, logins included.
+  const logins = calls(emu, 'POST /auth');
+  await assert.rejects(client.version(), LogikalCircuitOpenError);
+  await assert.rejects(client.withPath({ directory: 'Demo Odoo' }, (s) => s.listProjects()), LogikalCircuitOpenError);
+  assert.deepEqual([calls(emu, 'GET /version') - before, calls(emu, 'POST /auth') - logins], [10, 0]);
+  // A logout still goes out: a leaked session would hold a licence seat.
+  await held.release();
+  assert.deepEqual([client.stats().logouts, client.stats().open], [1, 0]);
+  // After the cool-down one probe goes out; it fails → open again at once.
+  await new Promise((r) => setTimeout(r, 160));
+  await assert.rejects(client.version(), LogikalCircuitOpenError);
+  assert.equal(calls(emu, 'GET /version') - before, 11);
+  // Logikal is back: the next probe succeeds and closes the circuit.
+  emu.setFaults({});
+  await new Promise((r) => setTimeout(r, 160));
+  assert.ok((await client.version()).componentVersions.length > 0);
+  assert.equal(await client.withPath({ directory: 'Demo Odoo' }, async (s) => (await s.listProjects()).length > 0), true);
   assert.equal(emu.stats().openSessions, 0);
 });
 
