@@ -57,7 +57,8 @@ export function assertSqliteFile(buf: Buffer, what = 'parts list'): void {
 /** Decodes a parts-list `data` string: strict base64, size cap, SQLite magic. */
 export function decodePartsList(b64: unknown, maxBytes: number = MAX_DECODED_BYTES): Buffer {
   if (b64 === undefined || b64 === null || b64 === '') throw new LogikalProtocolError('parts list: response has no data');
-  if (typeof b64 !== 'string') throw new LogikalProtocolError(`parts list: data is ${Array.isArray(b64) ? 'an array' : typeof b64}, expected a base64 string`);
+  if (typeof b64 !== 'string')
+    throw new LogikalProtocolError(`parts list: data is ${Array.isArray(b64) ? 'an array' : typeof b64}, expected a base64 string`);
   const buf = decodeBase64Strict(b64, maxBytes, 'parts list');
   assertSqliteFile(buf);
   return buf;
@@ -89,5 +90,6 @@ export function assertPng(buf: Buffer, maxBytes: number = MAX_DECODED_BYTES, wha
 export function assertJpeg(buf: Buffer, maxBytes: number = MAX_DECODED_BYTES, what = 'thumbnail'): void {
   if (buf.length > maxBytes) throw new LogikalProtocolError(`${what}: ${buf.length} bytes exceeds the cap of ${maxBytes} bytes`);
   if (buf.length < 4 || !buf.subarray(0, 3).equals(JPEG_MAGIC)) throw new LogikalProtocolError(`${what}: not a JPEG (magic missing)`);
-  if (!(buf[buf.length - 2] === 0xff && buf[buf.length - 1] === 0xd9)) throw new LogikalProtocolError(`${what}: JPEG is truncated (no EOI marker)`);
+  if (!(buf[buf.length - 2] === 0xff && buf[buf.length - 1] === 0xd9))
+    throw new LogikalProtocolError(`${what}: JPEG is truncated (no EOI marker)`);
 }

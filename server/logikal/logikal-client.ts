@@ -54,15 +54,22 @@ export class LogikalClient {
 
   constructor(opts: LogikalClientOptions) {
     let url: URL;
-    try { url = new URL(opts.baseUrl); } catch { throw new LogikalError('Logikal base URL is not a valid URL', { local: true }); }
+    try {
+      url = new URL(opts.baseUrl);
+    } catch {
+      throw new LogikalError('Logikal base URL is not a valid URL', { local: true });
+    }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new LogikalError('Logikal base URL must be http(s)', { local: true });
-    if (url.search || url.hash || url.username || url.password) throw new LogikalError('Logikal base URL must not carry credentials, a query or a fragment', { local: true });
+    if (url.search || url.hash || url.username || url.password)
+      throw new LogikalError('Logikal base URL must not carry credentials, a query or a fragment', { local: true });
     if (!opts.username || !opts.password) throw new LogikalError('Logikal username and password are required', { local: true });
     registerSecret(opts.password);
     const nonNeg = (v: number | undefined, def: number): number => (v === undefined || !Number.isFinite(v) || v < 0 ? def : v);
     const backoffMaxMs = nonNeg(opts.backoffMaxMs, 5_000);
     const policy = new LogikalPolicy({
-      retries: Math.floor(nonNeg(opts.retries, 3)), backoffBaseMs: nonNeg(opts.backoffBaseMs, 250), backoffMaxMs,
+      retries: Math.floor(nonNeg(opts.retries, 3)),
+      backoffBaseMs: nonNeg(opts.backoffBaseMs, 250),
+      backoffMaxMs,
       cooldownMs: nonNeg(opts.cooldownMs, 6 * backoffMaxMs),
     });
     this.transport = {
@@ -97,7 +104,7 @@ export class LogikalClient {
 
   /** Runs fn in a fresh session (at root); always logs out afterwards, also on failure. */
   async withSession<T>(fn: (s: LogikalSession) => Promise<T>, options: UnitOptions = {}): Promise<T> {
-    const lease = options.lease ?? await this.pool.acquire();
+    const lease = options.lease ?? (await this.pool.acquire());
     try {
       return await fn(lease.session);
     } finally {

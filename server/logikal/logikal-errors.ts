@@ -108,7 +108,8 @@ export function isTransientFault(err: unknown): err is LogikalError {
  * session or its position (401, a server 405) → 'context'; a transient fault → 'transient'.
  */
 export function replayKind(err: unknown): 'context' | 'transient' | undefined {
-  if (err instanceof LogikalError && !err.local && (err instanceof LogikalSessionLostError || err instanceof LogikalWrongStateError)) return 'context';
+  if (err instanceof LogikalError && !err.local && (err instanceof LogikalSessionLostError || err instanceof LogikalWrongStateError))
+    return 'context';
   return isTransientFault(err) ? 'transient' : undefined;
 }
 
@@ -124,7 +125,11 @@ export function parseErrorBody(body: unknown): LogikalErrorBody {
   let value = body;
   if (Buffer.isBuffer(value)) value = value.toString('utf8');
   if (typeof value === 'string') {
-    try { value = JSON.parse(value); } catch { return {}; }
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return {};
+    }
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return {};
   const o = value as Record<string, unknown>;
@@ -203,10 +208,14 @@ export function classifyHttpError(opts: {
     if (status === 429) return new LogikalLicenceExhaustedError(msg, info);
   }
   switch (status) {
-    case 401: return new LogikalSessionLostError(msg, info);
-    case 404: return new LogikalNotFoundError(msg, info);
-    case 405: return new LogikalWrongStateError(msg, info);
-    case 409: return isMappingReason(reason) ? new LogikalNotInMappingError(msg, info) : new LogikalLockedError(msg, info);
+    case 401:
+      return new LogikalSessionLostError(msg, info);
+    case 404:
+      return new LogikalNotFoundError(msg, info);
+    case 405:
+      return new LogikalWrongStateError(msg, info);
+    case 409:
+      return isMappingReason(reason) ? new LogikalNotInMappingError(msg, info) : new LogikalLockedError(msg, info);
   }
   if (status >= 500) return new LogikalServerError(msg, info);
   return new LogikalError(msg, info);

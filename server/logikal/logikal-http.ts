@@ -4,9 +4,7 @@ import { wrapper } from 'axios-cookiejar-support';
 import { CookieJar } from 'tough-cookie';
 import type { Readable } from 'node:stream';
 import { getLogger } from '../logging';
-import {
-  LogikalConnectionError, LogikalError, LogikalProtocolError, LogikalTimeoutError, classifyHttpError,
-} from './logikal-errors';
+import { LogikalConnectionError, LogikalError, LogikalProtocolError, LogikalTimeoutError, classifyHttpError } from './logikal-errors';
 import type { LogikalPolicy, RetryMode } from './logikal-policy';
 
 /** Moved to the policy module; re-exported for existing importers. */
@@ -51,10 +49,12 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 /** Base URL + encoded segments, never producing `//` (the real server tolerates it; we don't rely on that). */
 export function joinUrl(baseUrl: string, segments: readonly string[], query?: Record<string, string>): string {
   const base = baseUrl.replace(/\/+$/, '');
-  const path = segments.map((s) => {
-    if (s === '' || s === '.' || s === '..') throw new LogikalError(`invalid URL path segment`, { local: true });
-    return encodeURIComponent(s);
-  }).join('/');
+  const path = segments
+    .map((s) => {
+      if (s === '' || s === '.' || s === '..') throw new LogikalError(`invalid URL path segment`, { local: true });
+      return encodeURIComponent(s);
+    })
+    .join('/');
   const qs = query ? new URLSearchParams(query).toString() : '';
   return `${base}/${path}${qs ? '?' + qs : ''}`;
 }
@@ -84,7 +84,10 @@ export class LogikalHttp {
   readonly jar: CookieJar = new CookieJar();
   private readonly http: AxiosInstance;
 
-  constructor(private readonly opts: TransportOptions, private readonly extraSecrets: () => readonly string[] = () => []) {
+  constructor(
+    private readonly opts: TransportOptions,
+    private readonly extraSecrets: () => readonly string[] = () => [],
+  ) {
     // axios-cookiejar-support is ESM and sees axios' ESM typings; ours are the CJS ones, hence the casts.
     const config = {
       jar: this.jar,
@@ -101,7 +104,9 @@ export class LogikalHttp {
     this.http = (wrapper as unknown as (a: AxiosInstance) => AxiosInstance)(axios.create(config as CreateAxiosDefaults));
   }
 
-  get options(): TransportOptions { return this.opts; }
+  get options(): TransportOptions {
+    return this.opts;
+  }
 
   private secrets(): string[] {
     return [this.token ?? '', ...this.extraSecrets()];
@@ -132,25 +137,38 @@ export class LogikalHttp {
       let res: AxiosResponse<Readable>;
       try {
         res = await this.http.request<Readable>({
-          method: spec.method, url, headers, signal,
+          method: spec.method,
+          url,
+          headers,
+          signal,
           data: spec.body === undefined ? undefined : JSON.stringify(spec.body),
         });
       } catch (err) {
         throw this.transportError(err, operation, timeoutMs);
       }
       status = res.status;
-      const body = await readCapped(res.data, maxBytes, signal, res.headers['content-length'], operation)
-        .catch((err: unknown) => { throw this.transportError(err, operation, timeoutMs); });
+      const body = await readCapped(res.data, maxBytes, signal, res.headers['content-length'], operation).catch((err: unknown) => {
+        throw this.transportError(err, operation, timeoutMs);
+      });
       const contentType = String(res.headers['content-type'] ?? '');
       if (status < 200 || status >= 300) {
         throw classifyHttpError({
-          status, body, operation, isLogin: spec.isLogin === true, secrets: this.secrets(),
+          status,
+          body,
+          operation,
+          isLogin: spec.isLogin === true,
+          secrets: this.secrets(),
           retryAfterMs: parseRetryAfter(res.headers['retry-after'], this.opts.policy.maxWaitMs),
         });
       }
       return { status, contentType, body };
     } finally {
-      log.debug('logikal call', { method: spec.method, path: operation.slice(spec.method.length + 1), status: status ?? 'none', ms: Date.now() - started });
+      log.debug('logikal call', {
+        method: spec.method,
+        path: operation.slice(spec.method.length + 1),
+        status: status ?? 'none',
+        ms: Date.now() - started,
+      });
     }
   }
 
@@ -176,7 +194,9 @@ function readCapped(stream: Readable, maxBytes: number, signal: AbortSignal, con
     const declared = Number(contentLength);
     if (Number.isFinite(declared) && declared > maxBytes) {
       stream.destroy();
-      reject(new LogikalProtocolError(`Logikal ${operation}: response of ${declared} bytes exceeds the cap of ${maxBytes} bytes`, { operation }));
+      reject(
+        new LogikalProtocolError(`Logikal ${operation}: response of ${declared} bytes exceeds the cap of ${maxBytes} bytes`, { operation }),
+      );
       return;
     }
     const chunks: Buffer[] = [];
@@ -189,8 +209,14 @@ function readCapped(stream: Readable, maxBytes: number, signal: AbortSignal, con
       if (err !== undefined) reject(err);
       else resolve(Buffer.concat(chunks, total));
     };
-    const onAbort = (): void => { stream.destroy(); finish(new Error('aborted by the call timeout')); };
-    if (signal.aborted) { onAbort(); return; }
+    const onAbort = (): void => {
+      stream.destroy();
+      finish(new Error('aborted by the call timeout'));
+    };
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
     signal.addEventListener('abort', onAbort);
     stream.on('data', (chunk: Buffer | string) => {
       const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
@@ -215,6 +241,9 @@ export function parseJsonBody(res: CallResult, operation: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw new LogikalProtocolError(`Logikal ${operation} returned a body that is not JSON (${res.body.length} bytes)`, { operation, status: res.status });
+    throw new LogikalProtocolError(`Logikal ${operation} returned a body that is not JSON (${res.body.length} bytes)`, {
+      operation,
+      status: res.status,
+    });
   }
 }

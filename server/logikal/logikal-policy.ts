@@ -1,12 +1,18 @@
 import {
-  BrokenCircuitError, CountBreaker, DelegateBackoff, TaskCancelledError, TimeoutStrategy, circuitBreaker, handleType,
-  handleWhen, retry, timeout,
+  BrokenCircuitError,
+  CountBreaker,
+  DelegateBackoff,
+  TaskCancelledError,
+  TimeoutStrategy,
+  circuitBreaker,
+  handleType,
+  handleWhen,
+  retry,
+  timeout,
 } from 'cockatiel';
 import type { CircuitBreakerPolicy, FailureReason, IRetryBackoffContext, RetryPolicy } from 'cockatiel';
 import { getLogger } from '../logging';
-import {
-  LogikalCircuitOpenError, LogikalLicenceExhaustedError, LogikalTimeoutError, isTransientFault, replayKind,
-} from './logikal-errors';
+import { LogikalCircuitOpenError, LogikalLicenceExhaustedError, LogikalTimeoutError, isTransientFault, replayKind } from './logikal-errors';
 
 const log = getLogger('logikal');
 
@@ -69,7 +75,9 @@ export class LogikalPolicy {
   }
 
   /** The longest backoff between attempts; a server's Retry-After is capped to it. */
-  get maxWaitMs(): number { return this.opts.backoffMaxMs; }
+  get maxWaitMs(): number {
+    return this.opts.backoffMaxMs;
+  }
 
   /** One HTTP call; `attempt` must stop when its signal aborts (the timeout has already failed the call). */
   call<T>(operation: string, mode: RetryMode, timeoutMs: number, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -89,16 +97,24 @@ export class LogikalPolicy {
     const limit = { context: 1, transient: this.opts.retries };
     const used = { context: 0, transient: 0 };
     let opened = false;
-    const replays = retry(handleWhen((err) => {
-      const kind = opened ? replayKind(err) : undefined;
-      return kind !== undefined && used[kind]++ < limit[kind];
-    }), {
-      maxAttempts: limit.context + limit.transient,
-      backoff: new DelegateBackoff<IRetryBackoffContext<unknown>>(({ result }) => (
-        replayKind(errorOf(result)) === 'transient' ? this.delay(used.transient - 1, result) : 0)),
-    });
+    const replays = retry(
+      handleWhen((err) => {
+        const kind = opened ? replayKind(err) : undefined;
+        return kind !== undefined && used[kind]++ < limit[kind];
+      }),
+      {
+        maxAttempts: limit.context + limit.transient,
+        backoff: new DelegateBackoff<IRetryBackoffContext<unknown>>(({ result }) =>
+          replayKind(errorOf(result)) === 'transient' ? this.delay(used.transient - 1, result) : 0,
+        ),
+      },
+    );
     replays.onRetry((e) => {
-      log.debug('logikal unit replay on a fresh session', { reason: errorOf(e)?.name, operation: errorOf(e)?.operation, attempt: e.attempt });
+      log.debug('logikal unit replay on a fresh session', {
+        reason: errorOf(e)?.name,
+        operation: errorOf(e)?.operation,
+        attempt: e.attempt,
+      });
     });
     return replays.execute(async ({ attempt }) => {
       opened = false;
@@ -120,7 +136,9 @@ export class LogikalPolicy {
   /** In-place retries of transient faults. */
   private retrying(retries: number, message: string): RetryPolicy {
     const policy = retry(handleWhen(isTransientFault), { maxAttempts: retries, backoff: this.backoff() });
-    policy.onRetry((e) => log.debug(message, { operation: errorOf(e)?.operation, attempt: e.attempt, waitMs: e.delay, error: errorOf(e)?.name }));
+    policy.onRetry((e) =>
+      log.debug(message, { operation: errorOf(e)?.operation, attempt: e.attempt, waitMs: e.delay, error: errorOf(e)?.name }),
+    );
     return policy;
   }
 
@@ -135,9 +153,12 @@ export class LogikalPolicy {
 
   private async timed<T>(operation: string, timeoutMs: number, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
     try {
-      return await timeout(timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false }).execute(({ signal }) => attempt(signal));
+      return await timeout(timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false }).execute(({ signal }) =>
+        attempt(signal),
+      );
     } catch (err) {
-      if (err instanceof TaskCancelledError) throw new LogikalTimeoutError(`Logikal ${operation} timed out after ${timeoutMs} ms`, { operation });
+      if (err instanceof TaskCancelledError)
+        throw new LogikalTimeoutError(`Logikal ${operation} timed out after ${timeoutMs} ms`, { operation });
       throw err;
     }
   }

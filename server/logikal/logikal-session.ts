@@ -1,17 +1,35 @@
 import { forgetSecret, getLogger, registerSecret } from '../logging';
 import { assertJpeg, assertPng, decodePartsList, MAX_DECODED_BYTES, PNG_SIGNATURE } from './download-checks';
 import {
-  LogikalError, LogikalInvalidArgumentError, LogikalNotInMappingError, LogikalProtocolError,
-  LogikalSessionLostError, LogikalWrongStateError,
+  LogikalError,
+  LogikalInvalidArgumentError,
+  LogikalNotInMappingError,
+  LogikalProtocolError,
+  LogikalSessionLostError,
+  LogikalWrongStateError,
 } from './logikal-errors';
 import { LogikalHttp, parseJsonBody } from './logikal-http';
 import type { CallSpec, TransportOptions } from './logikal-http';
 import {
-  assertGuid, readList, readObject, sameGuid, THUMBNAIL_DEFAULTS, toDirectory, toElevation, toPhase, toProject,
-  toSessionData, unwrapData,
+  assertGuid,
+  readList,
+  readObject,
+  sameGuid,
+  THUMBNAIL_DEFAULTS,
+  toDirectory,
+  toElevation,
+  toPhase,
+  toProject,
+  toSessionData,
+  unwrapData,
 } from './logikal-types';
 import type {
-  LogikalDirectory, LogikalElevation, LogikalPath, LogikalPhase, LogikalProject, LogikalQuotationPrice,
+  LogikalDirectory,
+  LogikalElevation,
+  LogikalPath,
+  LogikalPhase,
+  LogikalProject,
+  LogikalQuotationPrice,
   ThumbnailOptions,
 } from './logikal-types';
 
@@ -65,16 +83,25 @@ export class LogikalSession {
     this.http = new LogikalHttp(opts.transport, () => [opts.password]);
   }
 
-  get position(): Readonly<SessionPosition> { return { ...this.pos }; }
-  get isOpen(): boolean { return this.phase === 'open'; }
+  get position(): Readonly<SessionPosition> {
+    return { ...this.pos };
+  }
+  get isOpen(): boolean {
+    return this.phase === 'open';
+  }
   /** True once a call answered 401 (token unknown/expired). */
-  get isLost(): boolean { return this.lost; }
+  get isLost(): boolean {
+    return this.lost;
+  }
 
   /** POST /auth. Transient failures are retried in place; 401 and licence refusals are not. */
   async login(): Promise<void> {
     if (this.phase !== 'new') throw new LogikalError('session already logged in or closed', { local: true });
     const res = await this.http.call({
-      method: 'POST', segments: ['auth'], isLogin: true, retry: 'idempotent',
+      method: 'POST',
+      segments: ['auth'],
+      isLogin: true,
+      retry: 'idempotent',
       body: { username: this.opts.username, password: this.opts.password, erp: true },
     });
     const session = toSessionData(parseJsonBody(res, 'POST /auth'));
@@ -102,13 +129,22 @@ export class LogikalSession {
   private async doLogout(): Promise<boolean> {
     const token = this.http.token;
     try {
-      await this.http.call({ method: 'DELETE', segments: ['auth'], retry: 'logout', timeoutMs: Math.min(this.opts.transport.callTimeoutMs, 10_000) });
+      await this.http.call({
+        method: 'DELETE',
+        segments: ['auth'],
+        retry: 'logout',
+        timeoutMs: Math.min(this.opts.transport.callTimeoutMs, 10_000),
+      });
       return true;
     } catch (err) {
       // 401: the server no longer knows the token (e.g. an earlier attempt did log out).
       if (err instanceof LogikalSessionLostError) return true;
       const e = err as LogikalError;
-      log.warn('logikal logout failed; the server session may stay open until it expires', { session: this.serial, error: e.name, status: e.status });
+      log.warn('logikal logout failed; the server session may stay open until it expires', {
+        session: this.serial,
+        error: e.name,
+        status: e.status,
+      });
       return false;
     } finally {
       this.phase = 'closed';
@@ -158,24 +194,41 @@ export class LogikalSession {
     assertGuid(elevationId, 'elevationId');
     this.requireLevel(['phase'], 'phase');
     const o = { ...THUMBNAIL_DEFAULTS, ...options };
-    for (const [k, v] of [['width', o.width], ['height', o.height]] as const) {
-      if (!Number.isInteger(v) || v < 1 || v > 4096) throw new LogikalInvalidArgumentError(`thumbnail ${k} must be an integer 1..4096`, { local: true });
+    for (const [k, v] of [
+      ['width', o.width],
+      ['height', o.height],
+    ] as const) {
+      if (!Number.isInteger(v) || v < 1 || v > 4096)
+        throw new LogikalInvalidArgumentError(`thumbnail ${k} must be an integer 1..4096`, { local: true });
     }
-    if (!['PNG', 'JPG', 'EMF'].includes(o.format)) throw new LogikalInvalidArgumentError('thumbnail format must be PNG, JPG or EMF', { local: true });
-    if (!['Interior', 'Exterior'].includes(o.view)) throw new LogikalInvalidArgumentError('thumbnail view must be Interior or Exterior', { local: true });
+    if (!['PNG', 'JPG', 'EMF'].includes(o.format))
+      throw new LogikalInvalidArgumentError('thumbnail format must be PNG, JPG or EMF', { local: true });
+    if (!['Interior', 'Exterior'].includes(o.view))
+      throw new LogikalInvalidArgumentError('thumbnail view must be Interior or Exterior', { local: true });
     const res = await this.call({
-      method: 'GET', segments: ['elevations', elevationId, 'thumbnail'], retry: 'idempotent', accept: 'image/*',
-      maxBytes: MAX_DECODED_BYTES, timeoutMs: this.opts.transport.downloadTimeoutMs,
+      method: 'GET',
+      segments: ['elevations', elevationId, 'thumbnail'],
+      retry: 'idempotent',
+      accept: 'image/*',
+      maxBytes: MAX_DECODED_BYTES,
+      timeoutMs: this.opts.transport.downloadTimeoutMs,
       query: {
-        width: String(o.width), height: String(o.height), format: o.format, view: o.view,
-        withdimensions: String(o.withdimensions), withdescription: String(o.withdescription),
+        width: String(o.width),
+        height: String(o.height),
+        format: o.format,
+        view: o.view,
+        withdimensions: String(o.withdimensions),
+        withdescription: String(o.withdescription),
       },
     });
     // Sniffed: neither the requested format nor the Content-Type is trusted.
     if (res.body.subarray(0, 4).equals(PNG_SIGNATURE.subarray(0, 4))) assertPng(res.body);
     else if (res.body[0] === 0xff && res.body[1] === 0xd8) assertJpeg(res.body);
     else if (o.format !== 'EMF' || res.body.length === 0) {
-      throw new LogikalProtocolError(`thumbnail: answer is neither PNG nor JPEG (${res.body.length} bytes)`, { operation: 'GET /elevations/{id}/thumbnail', status: res.status });
+      throw new LogikalProtocolError(`thumbnail: answer is neither PNG nor JPEG (${res.body.length} bytes)`, {
+        operation: 'GET /elevations/{id}/thumbnail',
+        status: res.status,
+      });
     }
     return res.body;
   }
@@ -184,8 +237,11 @@ export class LogikalSession {
   async getPartsList(): Promise<Buffer> {
     this.requireLevel(['elevation'], 'elevation');
     const body = await this.json({
-      method: 'GET', segments: ['elevations', 'selected', 'parts-list'], retry: 'idempotent',
-      timeoutMs: this.opts.transport.downloadTimeoutMs, maxBytes: PARTS_LIST_MAX_WIRE_BYTES,
+      method: 'GET',
+      segments: ['elevations', 'selected', 'parts-list'],
+      retry: 'idempotent',
+      timeoutMs: this.opts.transport.downloadTimeoutMs,
+      maxBytes: PARTS_LIST_MAX_WIRE_BYTES,
     });
     try {
       return decodePartsList(unwrapData(body));
@@ -262,7 +318,9 @@ export class LogikalSession {
     for (; i < trail.length; i++) {
       const have = trail[i]!;
       const want = steps[i];
-      const same = want !== undefined && want.kind === have.kind &&
+      const same =
+        want !== undefined &&
+        want.kind === have.kind &&
         (have.kind === 'directory' ? want.value === have.value : sameGuid(want.value, have.value));
       if (!same) break;
     }
@@ -348,8 +406,10 @@ function targetSteps(path: LogikalPath): Step[] {
     acc = acc === '' ? s : `${acc}/${s}`;
     steps.push({ kind: 'directory', value: acc });
   }
-  if (path.phaseId !== undefined && path.projectId === undefined) throw new LogikalInvalidArgumentError('phaseId needs projectId', { local: true });
-  if (path.elevationId !== undefined && path.phaseId === undefined) throw new LogikalInvalidArgumentError('elevationId needs phaseId', { local: true });
+  if (path.phaseId !== undefined && path.projectId === undefined)
+    throw new LogikalInvalidArgumentError('phaseId needs projectId', { local: true });
+  if (path.elevationId !== undefined && path.phaseId === undefined)
+    throw new LogikalInvalidArgumentError('elevationId needs phaseId', { local: true });
   if (path.projectId !== undefined) steps.push({ kind: 'project', value: assertGuid(path.projectId, 'projectId') });
   if (path.phaseId !== undefined) steps.push({ kind: 'phase', value: assertGuid(path.phaseId, 'phaseId') });
   if (path.elevationId !== undefined) steps.push({ kind: 'elevation', value: assertGuid(path.elevationId, 'elevationId') });

@@ -65,13 +65,21 @@ export class SessionPool {
     this.effectiveLimit = opts.maxSessions;
     this.licenceRetry = opts.policy.licenceRetry(opts.licenceAttempts ?? 8);
     this.licenceRetry.onRetry(({ attempt, delay }) => {
-      log.info('logikal login refused for the session cap; backing off', { attempt, waitMs: delay, open: this.openCount, effectiveLimit: this.effectiveLimit });
+      log.info('logikal login refused for the session cap; backing off', {
+        attempt,
+        waitMs: delay,
+        open: this.openCount,
+        effectiveLimit: this.effectiveLimit,
+      });
     });
   }
 
   stats(): PoolStats {
     return {
-      ...this.counters, open: this.openCount, waiting: this.waiters.length, effectiveLimit: this.effectiveLimit,
+      ...this.counters,
+      open: this.openCount,
+      waiting: this.waiters.length,
+      effectiveLimit: this.effectiveLimit,
     };
   }
 
@@ -108,7 +116,11 @@ export class SessionPool {
       release: () => {
         released ??= (async () => {
           let ok = false;
-          try { ok = await session.logout(); } catch { ok = false; }
+          try {
+            ok = await session.logout();
+          } catch {
+            ok = false;
+          }
           this.openCount--;
           if (ok) this.counters.logouts++;
           else this.counters.failedLogouts++;
@@ -126,7 +138,10 @@ export class SessionPool {
       return Promise.resolve();
     }
     return new Promise<void>((resolve) => {
-      const grant = (): void => { this.inUse++; resolve(); };
+      const grant = (): void => {
+        this.inUse++;
+        resolve();
+      };
       if (front) this.waiters.unshift(grant);
       else this.waiters.push(grant);
     });

@@ -6,9 +6,18 @@ import { startEmulator, type EmulatorFixture, type LogikalEmulator } from '../..
 import { LogikalClient } from '../../server/logikal/logikal-client';
 import type { LogikalClientOptions } from '../../server/logikal/logikal-client';
 import {
-  LogikalAuthFailedError, LogikalCircuitOpenError, LogikalError, LogikalInvalidArgumentError, LogikalLicenceExhaustedError,
-  LogikalNotFoundError, LogikalNotInMappingError, LogikalProtocolError, LogikalServerError, LogikalSessionLostError,
-  LogikalTimeoutError, LogikalWrongStateError,
+  LogikalAuthFailedError,
+  LogikalCircuitOpenError,
+  LogikalError,
+  LogikalInvalidArgumentError,
+  LogikalLicenceExhaustedError,
+  LogikalNotFoundError,
+  LogikalNotInMappingError,
+  LogikalProtocolError,
+  LogikalServerError,
+  LogikalSessionLostError,
+  LogikalTimeoutError,
+  LogikalWrongStateError,
 } from '../../server/logikal/logikal-errors';
 import { LogikalHttp, parseJsonBody } from '../../server/logikal/logikal-http';
 import { LogikalPolicy } from '../../server/logikal/logikal-policy';
@@ -30,8 +39,14 @@ const unicodeProject = randomUUID();
 
 function clientFor(e: LogikalEmulator, o: Partial<LogikalClientOptions> = {}): LogikalClient {
   return new LogikalClient({
-    baseUrl: e.url, username: 'odoo', password: PASSWORD, maxSessions: 4,
-    callTimeoutMs: 2000, backoffBaseMs: 5, backoffMaxMs: 40, ...o,
+    baseUrl: e.url,
+    username: 'odoo',
+    password: PASSWORD,
+    maxSessions: 4,
+    callTimeoutMs: 2000,
+    backoffBaseMs: 5,
+    backoffMaxMs: 40,
+    ...o,
   });
 }
 
@@ -46,7 +61,7 @@ function demoPhase(phaseId: string): { elevations: Array<{ id: string; name: str
 }
 
 before(async () => {
-  const base = (await startEmulator({ latencyScale: 0 }));
+  const base = await startEmulator({ latencyScale: 0 });
   fixture = base.fixture;
   await base.stop();
   // The demo has unicode only in project/elevation names; add a directory tree with unicode paths.
@@ -55,14 +70,23 @@ before(async () => {
   const copy = structuredClone(src);
   copy.id = unicodeProject;
   copy.name = 'Ünïcode project';
-  for (const ph of copy.phases) for (const e of ph.elevations) { e.id = randomUUID(); delete e.thumbnail; }
-  custom.directories.push({ name: UNICODE_ROOT, path: UNICODE_ROOT, children: [
-    { name: 'Projekte 2024 ✓ "neu"', path: UNICODE_CHILD, children: [], projects: [copy] },
-  ], projects: [] } as Dir);
+  for (const ph of copy.phases)
+    for (const e of ph.elevations) {
+      e.id = randomUUID();
+      delete e.thumbnail;
+    }
+  custom.directories.push({
+    name: UNICODE_ROOT,
+    path: UNICODE_ROOT,
+    children: [{ name: 'Projekte 2024 ✓ "neu"', path: UNICODE_CHILD, children: [], projects: [copy] }],
+    projects: [],
+  } as Dir);
   emu = await startEmulator({ latencyScale: 0, fixture: custom });
 });
 
-after(async () => { await emu.stop(); });
+after(async () => {
+  await emu.stop();
+});
 
 test('version needs no login', async () => {
   const before = emu.stats().logins;
@@ -79,7 +103,10 @@ test('every call of a full walk, with positions, null-GUID phase and unsorted el
     assert.ok(roots.some((d) => d.name === 'Demo Odoo' && d.path === 'Demo Odoo'));
     await s.selectDirectory('Demo Odoo');
     const children = await s.listDirectories();
-    assert.deepEqual(children.map((d) => d.path), ['Demo Odoo/Sublevel 1 Testing']);
+    assert.deepEqual(
+      children.map((d) => d.path),
+      ['Demo Odoo/Sublevel 1 Testing'],
+    );
     const projects = await s.listProjects();
     const dos = projects.find((p) => p.name === 'DOS22309');
     assert.equal(dos?.id, DOS22309);
@@ -92,14 +119,26 @@ test('every call of a full walk, with positions, null-GUID phase and unsorted el
     await s.selectPhase(NULL_GUID);
     const elevations = await s.listElevations();
     const expected = demoPhase(NULL_GUID).elevations.map((e) => e.name);
-    assert.deepEqual(elevations.map((e) => e.name), expected);
-    assert.notDeepEqual(elevations.map((e) => e.name), [...expected].sort());
+    assert.deepEqual(
+      elevations.map((e) => e.name),
+      expected,
+    );
+    assert.notDeepEqual(
+      elevations.map((e) => e.name),
+      [...expected].sort(),
+    );
     const thumb = await s.getThumbnail(elevations[0]!.id);
     assert.equal(thumb.subarray(1, 4).toString('latin1'), 'PNG');
     const exterior = await s.getThumbnail(elevations[1]!.id, { view: 'Exterior', width: 120, height: 80, withdimensions: false });
     assert.ok(exterior.length > 0);
     await s.selectElevation(elevations[0]!.id);
-    assert.deepEqual(s.position, { level: 'elevation', directory: 'Demo Odoo', projectId: DOS22309, phaseId: NULL_GUID, elevationId: elevations[0]!.id });
+    assert.deepEqual(s.position, {
+      level: 'elevation',
+      directory: 'Demo Odoo',
+      projectId: DOS22309,
+      phaseId: NULL_GUID,
+      elevationId: elevations[0]!.id,
+    });
     const parts = await s.getPartsList();
     assert.ok(parts.subarray(0, 16).equals(SQLITE_MAGIC));
     const price = await s.getQuotationPrice();
@@ -119,8 +158,13 @@ test('walk selects each cumulative directory prefix, then project and phase (non
   const deep = await client.withPath({ directory: 'Demo Odoo/Sublevel 1 Testing/Sublevel 2 Testing' }, (s) => s.listProjects());
   assert.equal(calls(emu, 'POST /directories/select') - before, 3);
   assert.ok(deep.some((p) => p.name === 'Façade "Zuid" – blok B'));
-  const names = await client.withPath({ directory: 'Demo Odoo', projectId: DOS22309, phaseId: FASE1 }, async (s) => (await s.listElevations()).map((e) => e.name));
-  assert.deepEqual(names, demoPhase(FASE1).elevations.map((e) => e.name));
+  const names = await client.withPath({ directory: 'Demo Odoo', projectId: DOS22309, phaseId: FASE1 }, async (s) =>
+    (await s.listElevations()).map((e) => e.name),
+  );
+  assert.deepEqual(
+    names,
+    demoPhase(FASE1).elevations.map((e) => e.name),
+  );
 });
 
 test('directory paths with spaces, quotes and unicode (string and segment forms)', async () => {
@@ -128,9 +172,14 @@ test('directory paths with spaces, quotes and unicode (string and segment forms)
   const roots = await client.withSession((s) => s.listDirectories());
   assert.ok(roots.some((d) => d.path === UNICODE_ROOT));
   const viaString = await client.withPath({ directory: UNICODE_CHILD }, (s) => s.listProjects());
-  assert.deepEqual(viaString.map((p) => p.id), [unicodeProject]);
-  const viaSegments = await client.withPath({ directory: [UNICODE_ROOT, 'Projekte 2024 ✓ "neu"'], projectId: unicodeProject, phaseId: NULL_GUID },
-    async (s) => (await s.listElevations()).length);
+  assert.deepEqual(
+    viaString.map((p) => p.id),
+    [unicodeProject],
+  );
+  const viaSegments = await client.withPath(
+    { directory: [UNICODE_ROOT, 'Projekte 2024 ✓ "neu"'], projectId: unicodeProject, phaseId: NULL_GUID },
+    async (s) => (await s.listElevations()).length,
+  );
   assert.ok(viaSegments > 0);
 });
 
@@ -161,7 +210,10 @@ test('local refusals: no going up or sideways, no wrong-level calls, nothing sen
     await s.walk({ directory: 'Demo Odoo', projectId: DOS22309, phaseId: NULL_GUID, elevationId: elevations[0]!.id });
   });
   await client.withSession(async (s) => {
-    await assert.rejects(s.selectDirectory('Demo Odoo/Sublevel 1 Testing'), (e: unknown) => e instanceof LogikalNotInMappingError && e.local);
+    await assert.rejects(
+      s.selectDirectory('Demo Odoo/Sublevel 1 Testing'),
+      (e: unknown) => e instanceof LogikalNotInMappingError && e.local,
+    );
     await s.selectDirectory('Demo Odoo');
     await assert.rejects(s.selectDirectory('Demo Odoo/Sublevel 1 Testing/Sublevel 2 Testing'), LogikalNotInMappingError);
     await s.selectDirectory('Demo Odoo/Sublevel 1 Testing');
@@ -180,8 +232,10 @@ test('local refusals: no going up or sideways, no wrong-level calls, nothing sen
 test('401 on login: AuthFailed, never retried', async () => {
   const before = emu.stats().failedLogins;
   const client = clientFor(emu, { password: 'wrong-password' });
-  await assert.rejects(client.withSession(async () => 1), (e: unknown) =>
-    e instanceof LogikalAuthFailedError && e.status === 401 && !e.message.includes('wrong-password'));
+  await assert.rejects(
+    client.withSession(async () => 1),
+    (e: unknown) => e instanceof LogikalAuthFailedError && e.status === 401 && !e.message.includes('wrong-password'),
+  );
   assert.equal(emu.stats().failedLogins - before, 1);
   assert.equal(client.stats().logins, 0);
 });
@@ -190,8 +244,13 @@ test('401 on login: AuthFailed, never retried', async () => {
 async function rawSession(): Promise<LogikalHttp> {
   const policy = new LogikalPolicy({ retries: 0, backoffBaseMs: 1, backoffMaxMs: 2 });
   const http = new LogikalHttp({ baseUrl: emu.url, callTimeoutMs: 2000, downloadTimeoutMs: 2000, policy });
-  const res = await http.call({ method: 'POST', segments: ['auth'], isLogin: true, body: { username: 'odoo', password: PASSWORD, erp: true } });
-  http.token = ((parseJsonBody(res, 'login') as { data: { token: string } }).data.token);
+  const res = await http.call({
+    method: 'POST',
+    segments: ['auth'],
+    isLogin: true,
+    body: { username: 'odoo', password: PASSWORD, erp: true },
+  });
+  http.token = (parseJsonBody(res, 'login') as { data: { token: string } }).data.token;
   return http;
 }
 
@@ -200,16 +259,24 @@ test('server answers are classified: 401 unknown token, 405, 409 mapping, 404', 
   const token = http.token!;
   try {
     await http.call({ method: 'POST', segments: ['directories', 'select'], body: { identifier: 'Demo Odoo' } });
-    await assert.rejects(http.call({ method: 'POST', segments: ['projects', 'select'], body: { identifier: randomUUID() } }),
-      (e: unknown) => e instanceof LogikalNotFoundError && e.status === 404 && !e.local);
+    await assert.rejects(
+      http.call({ method: 'POST', segments: ['projects', 'select'], body: { identifier: randomUUID() } }),
+      (e: unknown) => e instanceof LogikalNotFoundError && e.status === 404 && !e.local,
+    );
     await http.call({ method: 'POST', segments: ['projects', 'select'], body: { identifier: DOS22309 } });
-    await assert.rejects(http.call({ method: 'GET', segments: ['projects'] }),
-      (e: unknown) => e instanceof LogikalWrongStateError && e.status === 405 && /expects the session to be in a directory/.test(e.message));
-    await assert.rejects(http.call({ method: 'POST', segments: ['directories', 'select'], body: { identifier: 'Demo Odoo' } }),
-      (e: unknown) => e instanceof LogikalNotInMappingError && e.status === 409 && /'Demo Odoo'/.test(e.message));
+    await assert.rejects(
+      http.call({ method: 'GET', segments: ['projects'] }),
+      (e: unknown) => e instanceof LogikalWrongStateError && e.status === 405 && /expects the session to be in a directory/.test(e.message),
+    );
+    await assert.rejects(
+      http.call({ method: 'POST', segments: ['directories', 'select'], body: { identifier: 'Demo Odoo' } }),
+      (e: unknown) => e instanceof LogikalNotInMappingError && e.status === 409 && /'Demo Odoo'/.test(e.message),
+    );
     http.token = randomUUID();
-    await assert.rejects(http.call({ method: 'GET', segments: ['phases'] }),
-      (e: unknown) => e instanceof LogikalSessionLostError && e.status === 401 && !e.message.includes(http.token!));
+    await assert.rejects(
+      http.call({ method: 'GET', segments: ['phases'] }),
+      (e: unknown) => e instanceof LogikalSessionLostError && e.status === 401 && !e.message.includes(http.token!),
+    );
   } finally {
     http.token = token;
     await http.call({ method: 'DELETE', segments: ['auth'] });
@@ -229,11 +296,14 @@ test('session lost mid-unit (server forgot the token): withPath replays once on 
   assert.equal(client.stats().logins, 2);
   // Lost twice in a row: the second loss is not replayed again.
   runs = 0;
-  await assert.rejects(client.withPath({ directory: 'Demo Odoo' }, async (s) => {
-    runs++;
-    emu.dropAllSessions();
-    return s.listProjects();
-  }), LogikalSessionLostError);
+  await assert.rejects(
+    client.withPath({ directory: 'Demo Odoo' }, async (s) => {
+      runs++;
+      emu.dropAllSessions();
+      return s.listProjects();
+    }),
+    LogikalSessionLostError,
+  );
   assert.equal(runs, 2);
   assert.equal(client.stats().open, 0);
 });
@@ -245,25 +315,39 @@ test('licence exhausted on login: typed error after bounded, backed-off attempts
     const lease = await holder.acquire();
     const client = clientFor(small, { licenceAttempts: 3 });
     const t0 = Date.now();
-    await assert.rejects(client.withSession(async () => 1), (e: unknown) =>
-      e instanceof LogikalLicenceExhaustedError && e.status === 403 && /licence limit of 1/.test(e.message));
+    await assert.rejects(
+      client.withSession(async () => 1),
+      (e: unknown) => e instanceof LogikalLicenceExhaustedError && e.status === 403 && /licence limit of 1/.test(e.message),
+    );
     assert.ok(Date.now() - t0 >= 5, 'backed off between attempts');
     assert.equal(small.stats().refusedLogins, 3);
     assert.equal(client.stats().refusedLogins, 3);
     await lease.release();
     assert.equal(small.stats().openSessions, 0);
-  } finally { await small.stop(); }
+  } finally {
+    await small.stop();
+  }
 });
 
 test('5xx: GETs retried in place; selects are not, the unit is replayed on a fresh session', async () => {
   const client = clientFor(emu, { retries: 2 });
-  emu.setFaults({ script: [{ endpoint: 'GET /projects', kind: 'serverError' }, { endpoint: 'GET /projects', kind: 'serverError', status: 503 }] });
+  emu.setFaults({
+    script: [
+      { endpoint: 'GET /projects', kind: 'serverError' },
+      { endpoint: 'GET /projects', kind: 'serverError', status: 503 },
+    ],
+  });
   const before = calls(emu, 'GET /projects');
   assert.ok((await client.withPath({ directory: 'Demo Odoo' }, (s) => s.listProjects())).length >= 3);
   assert.equal(calls(emu, 'GET /projects') - before, 3);
   emu.setFaults({ script: [1, 2, 3].map(() => ({ endpoint: 'GET /projects', kind: 'serverError' as const, status: 502 })) });
-  await assert.rejects(client.withSession(async (s) => { await s.selectDirectory('Demo Odoo'); return s.listProjects(); }),
-    (e: unknown) => e instanceof LogikalServerError && e.status === 502 && e.transient);
+  await assert.rejects(
+    client.withSession(async (s) => {
+      await s.selectDirectory('Demo Odoo');
+      return s.listProjects();
+    }),
+    (e: unknown) => e instanceof LogikalServerError && e.status === 502 && e.transient,
+  );
   emu.setFaults({ script: [{ endpoint: 'POST /projects/select', kind: 'serverError' }] });
   const selBefore = calls(emu, 'POST /projects/select');
   const loginsBefore = client.stats().logins;
@@ -279,10 +363,13 @@ test('timeouts: a hung call fails within callTimeoutMs as LogikalTimeoutError', 
   const client = clientFor(emu, { callTimeoutMs: 150, retries: 0 });
   emu.setFaults({ hangSeconds: 5, script: [{ endpoint: 'GET /phases', kind: 'timeout' }] });
   const t0 = Date.now();
-  await assert.rejects(client.withSession(async (s) => {
-    await s.walk({ directory: 'Demo Odoo', projectId: DOS22309 });
-    return s.listPhases();
-  }), (e: unknown) => e instanceof LogikalTimeoutError && e.transient && e.operation === 'GET /phases');
+  await assert.rejects(
+    client.withSession(async (s) => {
+      await s.walk({ directory: 'Demo Odoo', projectId: DOS22309 });
+      return s.listPhases();
+    }),
+    (e: unknown) => e instanceof LogikalTimeoutError && e.transient && e.operation === 'GET /phases',
+  );
   assert.ok(Date.now() - t0 < 2000);
   emu.setFaults({});
   assert.equal(emu.stats().openSessions, 0);
@@ -295,13 +382,23 @@ test('Logikal down: the circuit opens after repeated failures, calls fail fast, 
   const before = calls(emu, 'GET /version');
   // 4 attempts per call (1 + 3 in place): the 10th failed attempt opens the circuit, the retry after it is refused.
   for (let i = 0; i < 2; i++) await assert.rejects(client.version(), LogikalServerError);
-  await assert.rejects(client.version(), (e: unknown) => e instanceof LogikalCircuitOpenError && e.local && e.transient &&
-    /circuit open/.test(e.message) && /GET \/version failed with 500/.test(e.message));
+  await assert.rejects(
+    client.version(),
+    (e: unknown) =>
+      e instanceof LogikalCircuitOpenError &&
+      e.local &&
+      e.transient &&
+      /circuit open/.test(e.message) &&
+      /GET \/version failed with 500/.test(e.message),
+  );
   assert.equal(calls(emu, 'GET /version') - before, 10);
   // Open: nothing is sent, logins included.
   const logins = calls(emu, 'POST /auth');
   await assert.rejects(client.version(), LogikalCircuitOpenError);
-  await assert.rejects(client.withPath({ directory: 'Demo Odoo' }, (s) => s.listProjects()), LogikalCircuitOpenError);
+  await assert.rejects(
+    client.withPath({ directory: 'Demo Odoo' }, (s) => s.listProjects()),
+    LogikalCircuitOpenError,
+  );
   assert.deepEqual([calls(emu, 'GET /version') - before, calls(emu, 'POST /auth') - logins], [10, 0]);
   // A logout still goes out: a leaked session would hold a licence seat.
   await held.release();
@@ -322,11 +419,16 @@ test('corrupt parts lists are protocol errors (wrong magic, oversize), not retri
   const client = clientFor(emu);
   const path: LogikalPath = { directory: 'Demo Odoo', projectId: DOS22309, phaseId: FASE1 };
   const [a, b] = demoPhase(FASE1).elevations;
-  for (const [kind, el, reason] of [['not-sqlite', a!, /magic header missing/], ['oversize', b!, /exceeds the cap/]] as const) {
+  for (const [kind, el, reason] of [
+    ['not-sqlite', a!, /magic header missing/],
+    ['oversize', b!, /exceeds the cap/],
+  ] as const) {
     emu.setFaults({ corruptPartsLists: [el.name], corruptKind: kind });
     const before = calls(emu, 'GET /elevations/selected/parts-list');
-    await assert.rejects(client.withPath({ ...path, elevationId: el.id }, (s) => s.getPartsList()),
-      (e: unknown) => e instanceof LogikalProtocolError && reason.test(e.message) && e.operation === 'GET /elevations/selected/parts-list');
+    await assert.rejects(
+      client.withPath({ ...path, elevationId: el.id }, (s) => s.getPartsList()),
+      (e: unknown) => e instanceof LogikalProtocolError && reason.test(e.message) && e.operation === 'GET /elevations/selected/parts-list',
+    );
     assert.equal(calls(emu, 'GET /elevations/selected/parts-list') - before, 1);
   }
   emu.setFaults({});
@@ -338,9 +440,14 @@ test('custom prefix /MbioeService.svc/api/v3 and a trailing slash in the base UR
     assert.match(svc.url, /\/MbioeService\.svc\/api\/v3$/);
     const client = clientFor(svc, { baseUrl: svc.url + '/' });
     assert.ok((await client.version()).componentVersions.length > 0);
-    const n = await client.withPath({ directory: 'Demo Odoo', projectId: DOS22309, phaseId: NULL_GUID }, async (s) => (await s.listElevations()).length);
+    const n = await client.withPath(
+      { directory: 'Demo Odoo', projectId: DOS22309, phaseId: NULL_GUID },
+      async (s) => (await s.listElevations()).length,
+    );
     assert.equal(n, 13);
     assert.equal(svc.stats().callsByEndpoint.UNKNOWN ?? 0, 0);
     assert.equal(svc.stats().logouts, 1);
-  } finally { await svc.stop(); }
+  } finally {
+    await svc.stop();
+  }
 });
