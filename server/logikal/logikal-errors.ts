@@ -172,7 +172,7 @@ export function isLicenceReason(reason: string | undefined): boolean {
 }
 
 /** Replaces each secret by [REDACTED] and bounds the length; used on all server text in messages. */
-export function scrubSecrets(text: string, secrets: readonly (string | undefined)[], max = 300): string {
+export function scrubSecrets(text: string, secrets: ReadonlyArray<string | undefined>, max = 300): string {
   let out = text;
   for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('[REDACTED]');
   // Tokens we never saw (e.g. a server echoing a Bearer header) still must not leak.
@@ -189,7 +189,7 @@ export function classifyHttpError(opts: {
   body: unknown;
   operation: string;
   isLogin: boolean;
-  secrets: readonly (string | undefined)[];
+  secrets: ReadonlyArray<string | undefined>;
   retryAfterMs?: number;
 }): LogikalError {
   const { status, operation, isLogin } = opts;

@@ -202,7 +202,7 @@ function readCapped(stream: Readable, maxBytes: number, signal: AbortSignal, con
     const chunks: Buffer[] = [];
     let total = 0;
     let done = false;
-    const finish = (err?: unknown): void => {
+    const finish = (err?: Error): void => {
       if (done) return;
       done = true;
       signal.removeEventListener('abort', onAbort);

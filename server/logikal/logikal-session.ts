@@ -316,12 +316,9 @@ export class LogikalSession {
     const trail = this.trail;
     let i = 0;
     for (; i < trail.length; i++) {
-      const have = trail[i]!;
+      const have = trail[i];
       const want = steps[i];
-      const same =
-        want !== undefined &&
-        want.kind === have.kind &&
-        (have.kind === 'directory' ? want.value === have.value : sameGuid(want.value, have.value));
+      const same = want?.kind === have.kind && (have.kind === 'directory' ? want.value === have.value : sameGuid(want.value, have.value));
       if (!same) break;
     }
     // The current position is not on the way to the target: reaching it would mean going up or sideways.

@@ -115,7 +115,7 @@ export class SessionPool {
       session,
       release: () => {
         released ??= (async () => {
-          let ok = false;
+          let ok: boolean;
           try {
             ok = await session.logout();
           } catch {
