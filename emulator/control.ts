@@ -1,6 +1,5 @@
-import type { FaultOptions } from './faults';
 import { ApiError, errorReply, MSG, type JsonReply } from './http-util';
-import type { LogikalEmulator, RuntimeOptions } from './index';
+import type { LogikalEmulator } from './index';
 
 /**
  * Test/operator side door under `<prefix>/__emulator/…`: no auth, no latency, no faults, never in
@@ -31,10 +30,10 @@ export async function handleControl(
       case 'GET faults':
         return json(emu.faults);
       case 'POST faults':
-        emu.setFaults((await body()) as FaultOptions);
+        emu.setFaults(await body());
         return json(emu.faults);
       case 'POST config':
-        emu.configure((await body()) as RuntimeOptions);
+        emu.configure(await body());
         return json(emu.runtimeOptions);
       case 'POST touch-elevation':
         return json(emu.touchElevation(String((await body()).id)));

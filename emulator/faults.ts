@@ -71,7 +71,7 @@ export class FaultPlan {
     const i = this.script.findIndex((s) => s.endpoint === undefined || s.endpoint === endpoint);
     if (i >= 0) {
       const [s] = this.script.splice(i, 1);
-      return this.build(s!.kind, s!.status);
+      return this.build(s.kind, s.status);
     }
     const o = this.options;
     if (o.endpoints && !o.endpoints.includes(endpoint)) return { kind: 'none' };

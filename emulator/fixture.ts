@@ -148,7 +148,7 @@ function fail(where: string, what: string): never {
 function parse<T>(schema: z.ZodType<T>, value: unknown, base = ''): T {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const { path, message } = parsed.error.issues[0]!;
+  const { path, message } = parsed.error.issues[0];
   const last = path.at(-1);
   const field = typeof last === 'string' ? path.slice(0, -1) : path;
   const where = field.reduce<string>((w, k) => (typeof k === 'number' ? `${w}[${k}]` : w ? `${w}.${String(k)}` : String(k)), base);

@@ -130,5 +130,5 @@ export function bearerToken(req: IncomingMessage): string | undefined {
   const header = req.headers.authorization;
   if (!header) return undefined;
   const m = /^\s*(?:bearer\s+)?(\S+)\s*$/i.exec(header);
-  return m ? m[1]!.toLowerCase() : undefined;
+  return m ? m[1].toLowerCase() : undefined;
 }

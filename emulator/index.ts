@@ -153,7 +153,7 @@ export class LogikalEmulator {
   }
 
   get faults(): FaultOptions {
-    return structuredClone(this.core.faults.options) as FaultOptions;
+    return structuredClone(this.core.faults.options);
   }
 
   /** Replaces all fault settings (and restarts the PRNG from their seed). Throws RangeError if invalid. */

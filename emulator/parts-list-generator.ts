@@ -171,12 +171,12 @@ function flipBits(src: Buffer, seed: number): Buffer {
   const b = Buffer.from(src);
   const pageSize = 4096;
   const btreePages: number[] = [];
-  for (let p = 1; p * pageSize < b.length; p++) if (BTREE_PAGE_TYPES.has(b[p * pageSize] as number)) btreePages.push(p);
+  for (let p = 1; p * pageSize < b.length; p++) if (BTREE_PAGE_TYPES.has(b[p * pageSize])) btreePages.push(p);
   for (let round = 0; round < 50; round++) {
     for (let k = 0; k < 6; k++) {
       const page = pick(r, btreePages) * pageSize;
       const off = page + (k % 2 === 0 ? int(r, 1, 23) : int(r, 24, pageSize - 1)); // header/cell pointers, then content
-      b[off] = (b[off] as number) ^ (1 << int(r, 0, 7));
+      b[off] = b[off] ^ (1 << int(r, 0, 7));
     }
     if (!passesQuickCheck(b)) return b;
   }
@@ -190,7 +190,7 @@ function passesQuickCheck(bytes: Buffer): boolean {
     fs.writeFileSync(file, bytes);
     const db = new Database(file, { readonly: true });
     try {
-      const rows = db.pragma('quick_check') as { quick_check: string }[];
+      const rows = db.pragma('quick_check') as Array<{ quick_check: string }>;
       return rows.length === 1 && rows[0]?.quick_check === 'ok';
     } finally {
       db.close();

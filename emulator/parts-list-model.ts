@@ -48,7 +48,7 @@ export function prng(seed: number): () => number {
 }
 export type Rng = () => number;
 export const int = (r: Rng, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
-export const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+export const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 const round = (v: number, d: number): number => Math.round(v * 10 ** d) / 10 ** d;
 const braced = (guid: string): string => `{${guid.toUpperCase()}}`;
 function guidFrom(r: Rng): string {
@@ -56,7 +56,7 @@ function guidFrom(r: Rng): string {
   return braced(`${h(8)}-${h(4)}-4${h(3)}-a${h(3)}-${h(12)}`);
 }
 
-const SYSTEMS: readonly [string, string, string][] = [
+const SYSTEMS: ReadonlyArray<[string, string, string]> = [
   ['CP130LS', 'Reynaers ConceptPatio 130-LS (CP 130-LS)', 'Reynaers ConceptPatio 130-LS Lift&Slide'],
   ['CS77', 'Reynaers ConceptSystem 77', 'Reynaers ConceptSystem 77 Functional'],
   ['ML8', 'Reynaers MasterLine 8', 'Reynaers MasterLine 8 Renaissance'],
@@ -153,7 +153,7 @@ export function buildModel(spec: PartsListSpec, rowsOverride?: ElevRow[]): Model
   const defs = rowsOverride ?? elevationDefs(spec, r);
   const t = (name: string, spec2: string, rows: Cell[][] = []): Table => {
     const parts = spec2.split(',').map((c) => c.trim().split(' '));
-    return { name, cols: parts.map((p) => p[0] as string), types: parts.map((p) => p[1] ?? 'TEXT'), rows };
+    return { name, cols: parts.map((p) => p[0]), types: parts.map((p) => p[1] ?? 'TEXT'), rows };
   };
   const projects = t('Projects', 'ProjectID INTEGER, Name, OfferNo, OrderNo, PersonInCharge, LK_CustomerAddressID INTEGER, xGUID', [
     [1, spec.projectName, `A-${int(r, 10000, 99999)}`, `O-${int(r, 10000, 99999)}`, 'M. Wagner', 1, braced(spec.projectGuid)],
@@ -278,7 +278,7 @@ export function buildModel(spec: PartsListSpec, rowsOverride?: ElevRow[]): Model
       g.push(pg);
       glass.rows.push([
         glassId,
-        insIds[k % insIds.length] as number,
+        insIds[k % insIds.length],
         pg.name,
         pg.nameShort,
         pg.description,
@@ -343,7 +343,7 @@ export function buildModel(spec: PartsListSpec, rowsOverride?: ElevRow[]): Model
     }
   });
   const filler = fillerTables(r, t, profs, arts);
-  if (main === undefined) main = emptyMain();
+  main ??= emptyMain();
   return { tables: [projects, phases, groups, elev, single, ins, glass, arts, profs, offer, surface, ...filler], main };
 }
 
@@ -380,41 +380,13 @@ function fillerTables(r: Rng, t: (n: string, c: string, rows?: Cell[][]) => Tabl
       'AllArticles',
       'ArticleCode, ArticleCode_Supplier, ArticleCode_Number, ArticleCode_BaseNumber, Description, Units REAL, ' +
         'Units_Unit, Price REAL, PUSize REAL, IsManual INTEGER, Color, ColorInfoInternal',
-      arts.rows.map((a) => [
-        a[1] as Cell,
-        'Reynaers',
-        a[2] as Cell,
-        String(a[2]).split('.')[0] as string,
-        a[3] as Cell,
-        a[4] as Cell,
-        a[5] as Cell,
-        a[7] as Cell,
-        a[8] as Cell,
-        0,
-        a[10] as Cell,
-        a[11] as Cell,
-      ]),
+      arts.rows.map((a) => [a[1], 'Reynaers', a[2], String(a[2]).split('.')[0], a[3], a[4], a[5], a[7], a[8], 0, a[10], a[11]]),
     ),
     t(
       'AllProfiles',
       'ArticleCode, ArticleCode_Supplier, ArticleCode_Number, ArticleCode_BaseNumber, Description, Units REAL, ' +
         'Amount INTEGER, Price REAL, PUSize REAL, IsManual INTEGER, Color, ColorInfoInternal, OuterColorInfoInternal, InnerColorInfoInternal',
-      profs.rows.map((p) => [
-        p[2] as Cell,
-        'Reynaers',
-        p[3] as Cell,
-        p[3] as Cell,
-        p[4] as Cell,
-        p[5] as Cell,
-        p[8] as Cell,
-        p[9] as Cell,
-        6.5,
-        0,
-        p[11] as Cell,
-        'RAL',
-        'RAL',
-        'RAL',
-      ]),
+      profs.rows.map((p) => [p[2], 'Reynaers', p[3], p[3], p[4], p[5], p[8], p[9], 6.5, 0, p[11], 'RAL', 'RAL', 'RAL']),
     ),
     t(
       'ProfileBars',
@@ -437,17 +409,17 @@ function fillerTables(r: Rng, t: (n: string, c: string, rows?: Cell[][]) => Tabl
     t(
       'ProfileCuts',
       'ProfileBarId INTEGER, LK_ProfileId INTEGER',
-      profs.rows.map((p, i) => [Math.floor(i / 2) + 1, p[0] as Cell]),
+      profs.rows.map((p, i) => [Math.floor(i / 2) + 1, p[0]]),
     ),
     t(
       'Suppliers',
       'SupplierID INTEGER, ActiveTitle, Address1, Address2',
-      seq(4, (i) => [i, ['Reynaers Aluminium', 'Glas Trösch', 'Roto Frank', 'SFS intec'][i - 1] as string, 'Straße 1', 'DE']),
+      seq(4, (i) => [i, ['Reynaers Aluminium', 'Glas Trösch', 'Roto Frank', 'SFS intec'][i - 1], 'Straße 1', 'DE']),
     ),
     t(
       'Manufacturers',
       'ManufacturerID INTEGER, Name',
-      seq(3, (i) => [i, ['Reynaers', 'Roto', 'Schüco'][i - 1] as string]),
+      seq(3, (i) => [i, ['Reynaers', 'Roto', 'Schüco'][i - 1]]),
     ),
     t(
       'Address',
@@ -487,7 +459,7 @@ function fillerTables(r: Rng, t: (n: string, c: string, rows?: Cell[][]) => Tabl
     t(
       'Colors',
       'ColorID INTEGER, Name, ColorInfoInternal',
-      seq(6, (i) => [i, COLORS[i % COLORS.length] as string, 'RAL']),
+      seq(6, (i) => [i, COLORS[i % COLORS.length], 'RAL']),
     ),
     t(
       'ElevationCE',

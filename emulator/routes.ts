@@ -31,7 +31,8 @@ export interface CallContext {
   query: Map<string, string>;
   /** The caller's session; undefined only on routes with auth: false. */
   session: Session | undefined;
-  body(): Promise<Record<string, unknown>>;
+  /** A closure (reads and caches the request body), so handlers may pass it on unbound. */
+  body: () => Promise<Record<string, unknown>>;
 }
 
 export interface HandlerResult {
@@ -202,7 +203,7 @@ export const ROUTES: Route[] = [
     const s = sess(c);
     requireState(s.ctx, 'phase');
     validateThumbnailQuery(c.query);
-    const id = c.params[0]!;
+    const id = c.params[0];
     // Swagger declares no 404 here; an id outside the selected phase is "can't be performed on the requested object".
     const e = isGuid(id) ? s.ctx.phase!.elevations.find((x) => x.id === id.toLowerCase()) : undefined;
     if (!e) throw new ApiError(400, MSG.badRequestObject);
