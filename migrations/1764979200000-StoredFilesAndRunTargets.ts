@@ -191,7 +191,7 @@ async function eachRun(q: QueryRunner, $: (i: number) => string, fn: (r: RunRow)
 function parseTarget(target: string): { directory?: string; project?: string; day?: string } {
   try {
     const t = JSON.parse(target) as unknown;
-    return t && typeof t === 'object' ? (t as { directory?: string; project?: string; day?: string }) : {};
+    return t && typeof t === 'object' ? t : {};
   } catch {
     return {};
   }

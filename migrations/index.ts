@@ -1,5 +1,6 @@
+import type { MigrationInterface } from 'typeorm';
 import { InitialSchema1764374400000 } from './1764374400000-InitialSchema';
 import { StoredFilesAndRunTargets1764979200000 } from './1764979200000-StoredFilesAndRunTargets';
 
 /** The one linear migration history, oldest first. */
-export const MIGRATIONS: Function[] = [InitialSchema1764374400000, StoredFilesAndRunTargets1764979200000];
+export const MIGRATIONS: Array<new () => MigrationInterface> = [InitialSchema1764374400000, StoredFilesAndRunTargets1764979200000];

@@ -48,7 +48,7 @@ export class Params<S extends ParamShape> {
           `expected at most ${this.names.length} positional params (${this.names.join(', ')}), got ${params.length}`,
         );
       }
-      params.forEach((v, i) => given.set(this.names[i]!, v));
+      params.forEach((v, i) => given.set(this.names[i], v));
     } else if (typeof params === 'object') {
       this.named(Object.entries(params), given);
     } else {
@@ -59,7 +59,7 @@ export class Params<S extends ParamShape> {
     const input = Object.fromEntries([...given].filter(([, v]) => v !== null));
     const parsed = this.schema.safeParse(input);
     if (parsed.success) return parsed.data;
-    const { path, message } = parsed.error.issues[0]!;
+    const { path, message } = parsed.error.issues[0];
     const name = String(path[0]);
     throw new InvalidParamsError(input[name] === undefined ? `missing required param "${name}"` : `param "${name}": ${message}`);
   }

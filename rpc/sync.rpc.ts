@@ -2,6 +2,7 @@ import { method, type MethodDef } from './method-table';
 import { param } from './params';
 import type { SyncMode } from '../server/sync/types';
 
+// eslint-disable-next-line no-control-regex -- matching control characters is this pattern's purpose (refuses them in names)
 const NO_CONTROL = /^[^\u0000-\u001f\u007f]*$/;
 const CONTROL_MESSAGE = 'must not contain control characters';
 

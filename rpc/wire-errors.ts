@@ -5,7 +5,8 @@ const log = getLogger('rpc');
 
 /** Odoo's serialize_exception shape: what Odoo code reads (data.message, data.name). */
 export interface OdooErrorData {
-  name: OdooErrorName | string;
+  /** A BridgeError's odooName, or builtins.Exception for an internal error. */
+  name: OdooErrorName | 'builtins.Exception';
   message: string;
   arguments: unknown[];
   context: Record<string, never>;
@@ -20,7 +21,7 @@ export interface WireError {
   httpStatus: number;
 }
 
-export function odooData(name: string, message: string): OdooErrorData {
+export function odooData(name: OdooErrorData['name'], message: string): OdooErrorData {
   return { name, message, arguments: [message], context: {}, debug: '' };
 }
 

@@ -125,7 +125,7 @@ export function createHttpServer(services: AppServices, dispatcher: Dispatcher, 
       sendJson(res, 405, { error: `use ${route.method}` }, { Allow: route.method });
       return;
     }
-    route.handle(req, res, { requestId, services, dispatcher }).catch((err) => {
+    route.handle(req, res, { requestId, services, dispatcher }).catch((err: unknown) => {
       log.error('unhandled transport error', { requestId, path, error: err });
       if (!res.headersSent)
         sendJson(res, 500, { jsonrpc: '2.0', id: null, error: protocolError(-32603, `Internal error (request ${requestId})`) });

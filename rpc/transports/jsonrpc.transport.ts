@@ -73,8 +73,11 @@ export class JsonRpcTransport {
       const wire = toWireError(err, ctx.requestId);
       // A plain object: jayson forwards {code, message, data} unchanged (an Error would lose its message).
       // Odoo's own services answer like Odoo 16-18: code 200, "Odoo Server Error", the detail in data.
-      if (/^(common|object)\./.test(dispatched)) throw { code: 200, message: 'Odoo Server Error', data: wire.data };
-      throw { code: wire.code, message: wire.message, data: wire.data };
+      const error = /^(common|object)\./.test(dispatched)
+        ? { code: 200, message: 'Odoo Server Error', data: wire.data }
+        : { code: wire.code, message: wire.message, data: wire.data };
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- jayson answers a thrown plain {code, message, data} as is (see above)
+      throw error;
     }
   }
 
@@ -120,7 +123,7 @@ function finish(res: unknown): unknown {
   if (r.id === NULL_ID) r.id = null;
   const error = r.error as JsonObject | undefined;
   if (error && !error.data) r.error = protocolError(Number(error.code), String(error.message));
-  else if (error && error.data && typeof error.data === 'object' && !('name' in (error.data as JsonObject))) {
+  else if (error?.data && typeof error.data === 'object' && !('name' in (error.data as JsonObject))) {
     r.error = protocolError(Number(error.code), String(error.message));
   }
   return r;

@@ -8,9 +8,9 @@ import { BodyTooLargeError, MAX_BODY_BYTES, readBody, type Route } from './http-
 interface XmlRpcDeserializer {
   deserializeMethodCall(stream: Readable, cb: (err: Error | null | undefined, method?: string, params?: unknown[]) => void): void;
 }
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- untyped deep path of xmlrpc: a require with a typed cast
 const Deserializer = require('xmlrpc/lib/deserializer') as new (encoding?: string) => XmlRpcDeserializer;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- untyped deep path of xmlrpc: a require with a typed cast
 const serializer = require('xmlrpc/lib/serializer') as {
   serializeMethodResponse(value: unknown): string;
   serializeFault(fault: { faultCode: number; faultString: string }): string;
@@ -39,6 +39,7 @@ function faultFor(name: string, message: string): { faultCode: number; faultStri
 }
 
 /** Characters XML 1.0 cannot carry (a LogiKal description may hold one); everything else passes. */
+// eslint-disable-next-line no-control-regex -- matching the control characters XML 1.0 forbids is this pattern's purpose
 const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
 
 /** Odoo's XML-RPC has no nil (allow_none=False): empty values are false, as read() returns them anyway. */
