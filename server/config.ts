@@ -99,7 +99,7 @@ const SECRET = new Set(['DATABASE_URL', 'BRIDGE_BOOTSTRAP_KEY', 'LOGIKAL_PASSWOR
 export function loadConfig(env: Env = process.env): BridgeConfig {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
-    const { path, message } = parsed.error.issues[0]!;
+    const { path, message } = parsed.error.issues[0];
     const variable = String(path[0]);
     throw new ConfigError(variable, message, SECRET.has(variable) ? undefined : env[variable]);
   }
@@ -127,7 +127,7 @@ let cached: BridgeConfig | undefined;
 
 /** The process-wide config, read once. */
 export function getConfig(): BridgeConfig {
-  if (!cached) cached = loadConfig();
+  cached ??= loadConfig();
   return cached;
 }
 

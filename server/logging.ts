@@ -47,14 +47,14 @@ const redactFormat = winston.format((info) => {
 
 function readable() {
   return winston.format.printf((info) => {
-    const { level, message, timestamp, area, ...rest } = info as Record<string, unknown>;
+    const { level, message, timestamp, area, ...rest } = info as Record<string, unknown> & { timestamp?: string; area?: string };
     const meta = Object.keys(rest).length ? ' ' + JSON.stringify(rest) : '';
-    return `${timestamp} ${String(level).padEnd(5)} [${area ?? 'app'}] ${message}${meta}`;
+    return `${timestamp} ${String(level).padEnd(5)} [${area ?? 'app'}] ${String(message)}${meta}`;
   });
 }
 
 export const rootLogger: Logger = winston.createLogger({
-  level: process.env.LOG_LEVEL?.toLowerCase() || 'info',
+  level: process.env.LOG_LEVEL ? process.env.LOG_LEVEL.toLowerCase() : 'info',
   format: winston.format.combine(redactFormat(), winston.format.timestamp(), winston.format.json()),
   transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] })],
 });

@@ -12,7 +12,7 @@ export function startScheduler(app: App): () => void {
   const task = cron.schedule(
     app.config.syncCron,
     () => {
-      app.services.sync.nightly().catch((err) => log.error('nightly sync failed', { error: err }));
+      app.services.sync.nightly().catch((err: unknown) => log.error('nightly sync failed', { error: err }));
     },
     { timezone: 'UTC' },
   );

@@ -5,7 +5,7 @@ import { repoRoot } from './paths';
 /** The package version; read without touching config or the database (the CLI needs it first). */
 export function bridgeVersion(): string {
   try {
-    return JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')).version as string;
+    return (JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as { version: string }).version;
   } catch {
     return '0.0.0';
   }

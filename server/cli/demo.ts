@@ -8,6 +8,19 @@ import { startApp } from '../bootstrap';
 const PROJECT = 'DOS22309';
 const DIRECTORY = 'Demo Odoo';
 
+/** A logikal.elevation row as search_read answers it (Odoo sends false for an empty field). */
+interface ElevationRow {
+  name: string;
+  phase_id: [number, string] | false;
+  system_name: string | false;
+  width_out: number | false;
+  height_out: number | false;
+  width_unit: string | false;
+  weight_out: number | false;
+  weight_unit: string | false;
+  parts_count: number;
+}
+
 /**
  * The README's main command: the bundled emulator with the demo fixture, the bridge on a fresh
  * embedded SQLite, and a real sync.force_project over JSON-RPC — no configuration needed.
@@ -41,23 +54,23 @@ export async function runDemo(opts: { latencyScale: number; keep: boolean }): Pr
   out(`API key           ${key}`);
   out();
   out(`→ sync.force_project {"project_id": "${PROJECT}", "directory_id": "${DIRECTORY}"}`);
-  const rpc = async (method: string, params: unknown) => {
+  const rpc = async <T>(method: string, params: unknown): Promise<T> => {
     const res = await fetch(`${app.url}/jsonrpc`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${key}` },
       body: JSON.stringify({ jsonrpc: '2.0', method, params, id: 1 }),
     });
-    const body = (await res.json()) as { result?: any; error?: { message: string } };
+    const body = (await res.json()) as { result: T; error?: { message: string } };
     if (body.error) throw new Error(`${method}: ${body.error.message}`);
     return body.result;
   };
   try {
-    const result = await rpc('sync.force_project', { project_id: PROJECT, directory_id: DIRECTORY, wait_seconds: 110 });
+    const result = await rpc<unknown>('sync.force_project', { project_id: PROJECT, directory_id: DIRECTORY, wait_seconds: 110 });
     out(JSON.stringify(result, null, 2));
     out();
     out('A few parsed elevations (logikal.elevation via object.execute_kw search_read):');
-    const uid = await rpc('call', { service: 'common', method: 'authenticate', args: [config.dbName, 'demo', key, {}] });
-    const rows = await rpc('call', {
+    const uid = await rpc<number>('call', { service: 'common', method: 'authenticate', args: [config.dbName, 'demo', key, {}] });
+    const rows = await rpc<ElevationRow[]>('call', {
       service: 'object',
       method: 'execute_kw',
       args: [
@@ -76,7 +89,7 @@ export async function runDemo(opts: { latencyScale: number; keep: boolean }): Pr
     });
     for (const r of rows) {
       out(
-        `  ${String(r.name).padEnd(6)} ${String(r.system_name).padEnd(44)} ${r.width_out} x ${r.height_out} ${r.width_unit || ''}  ${r.weight_out} ${r.weight_unit || ''}  ${r.parts_count} parts  [${r.phase_id?.[1] ?? ''}]`,
+        `  ${String(r.name).padEnd(6)} ${String(r.system_name).padEnd(44)} ${r.width_out} x ${r.height_out} ${r.width_unit || ''}  ${r.weight_out} ${r.weight_unit || ''}  ${r.parts_count} parts  [${r.phase_id ? r.phase_id[1] : ''}]`,
       );
     }
     const stats = emulator.stats();

@@ -25,9 +25,9 @@ export class FileStore {
         .orIgnore()
         .execute();
       const lock = this.dialect === 'postgres' ? ' FOR SHARE' : '';
-      const rows = (await this.m.query(`SELECT id FROM stored_files WHERE sha256 = ${this.param(1)}${lock}`, [sha256])) as Array<{
-        id: number;
-      }>;
+      const rows = await this.m.query<Array<{ id: number }>>(`SELECT id FROM stored_files WHERE sha256 = ${this.param(1)}${lock}`, [
+        sha256,
+      ]);
       if (rows.length) return Number(rows[0].id);
     }
     throw new Error(`stored file ${sha256} vanished while being stored`);

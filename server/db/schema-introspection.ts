@@ -12,6 +12,11 @@ function bareTable(path: string): string {
   return parts[parts.length - 1];
 }
 
+/** A partial index's WHERE; TypeORM keeps "none" as undefined (entity metadata) or '' (a loaded table). */
+function whereOf(where: string | undefined): string | null {
+  return where === undefined || where === '' ? null : where;
+}
+
 /** The schema the migrations produce, read from TypeORM's entity metadata rather than a copied list. */
 export function expectedSchema(ds: DataSource): TableSpec[] {
   return ds.entityMetadatas.map((m) => ({
@@ -31,7 +36,7 @@ export function expectedSchema(ds: DataSource): TableSpec[] {
         name: i.name,
         columns: i.columns.map((c) => c.databaseName),
         unique: i.isUnique,
-        where: i.where || null,
+        where: whereOf(i.where),
       })),
     ],
     foreignKeys: m.foreignKeys.map((f): ForeignKeySpec => ({
@@ -64,7 +69,7 @@ export async function liveTable(qr: QueryRunner, name: string, idColumn: string)
         name: i.name ?? '',
         columns: i.columnNames,
         unique: i.isUnique,
-        where: i.where || null,
+        where: whereOf(i.where),
       })),
     ],
     foreignKeys: t.foreignKeys.map((f): ForeignKeySpec => ({

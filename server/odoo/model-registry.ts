@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, ObjectLiteral } from 'typeorm';
 import { ValueError } from '../errors';
 
 /** Odoo field types the bridge exposes (a subset of Odoo's). */
@@ -26,7 +26,7 @@ export interface FieldDef {
 export interface ModelDef {
   name: string;
   description: string;
-  entity: Function;
+  entity: new () => ObjectLiteral;
   /** The field that names a record: display names and name_search. */
   recName: string;
   /** Used when the rec name is empty. */

@@ -118,7 +118,7 @@ export class OdooModelService {
     const name = opts.name ?? '';
     const operator = opts.operator ?? 'ilike';
     if (opts.domain !== undefined && !Array.isArray(opts.domain)) throw new ValueError(`name_search: invalid domain ${show(opts.domain)}`);
-    let domain: unknown[] = opts.domain ? [...opts.domain] : [];
+    let domain: unknown[] = opts.domain ? [...(opts.domain as unknown[])] : [];
     // Odoo skips the name filter for an empty name with a "contains" operator.
     if (!(name === '' && (operator === 'ilike' || operator === 'like'))) {
       const fb = m.def.recNameFallback;
@@ -128,7 +128,7 @@ export class OdooModelService {
         ? [...domain, negative ? '&' : '|', [m.def.recName, operator, name], [fb, operator, name]]
         : [...domain, [m.def.recName, operator, name]];
     }
-    const limit = opts.limit === undefined ? 100 : opts.limit;
+    const limit = opts.limit ?? 100;
     const recs = await this.searchRead(model, { domain, fields: ['display_name'], limit }, ctx);
     return recs.map((r) => [r.id as number, r.display_name as string]);
   }
@@ -138,7 +138,7 @@ export class OdooModelService {
     const m = this.model(model);
     const out: Record<string, Record<string, unknown>> = {};
     for (const f of m.fields.values()) {
-      if (allfields && allfields.length && !allfields.includes(f.name)) continue;
+      if (allfields?.length && !allfields.includes(f.name)) continue;
       const desc: Record<string, unknown> = {
         type: f.type,
         string: f.string,
@@ -221,9 +221,10 @@ export class OdooModelService {
   }
 
   displayName(m: ResolvedModel, row: ObjectLiteral): string {
-    const main = row[m.fields.get(m.def.recName)!.property!];
+    // Rec names are char fields.
+    const main = row[m.fields.get(m.def.recName)!.property!] as string | null | undefined;
     if (main !== null && main !== undefined && main !== '') return String(main);
-    const fb = m.def.recNameFallback ? row[m.fields.get(m.def.recNameFallback)!.property!] : null;
+    const fb = m.def.recNameFallback ? (row[m.fields.get(m.def.recNameFallback)!.property!] as string | null | undefined) : null;
     return fb !== null && fb !== undefined && fb !== '' ? String(fb) : `${m.def.name},${row.id}`;
   }
 
@@ -237,7 +238,7 @@ export class OdooModelService {
     const fc: FormatContext = { names: new Map(), children: new Map(), pairs };
     for (const f of fields) {
       if (f.type === 'many2one' && pairs) {
-        const ids = [...new Set(rows.map((r) => r[f.property!]).filter((v): v is number => v !== null && v !== undefined))];
+        const ids = [...new Set(rows.map((r): unknown => r[f.property!]).filter((v): v is number => v !== null && v !== undefined))];
         if (!fc.names.has(f.relation!)) fc.names.set(f.relation!, new Map());
         await this.loadNames(this.registry.comodel(f), ids, fc.names.get(f.relation!)!);
       } else if (f.type === 'one2many') {
@@ -252,7 +253,7 @@ export class OdooModelService {
       } else if (f.type === 'binary') {
         await this.loadFiles(
           rows.map((r) => r[f.property!] as number | null),
-          (fc.files ??= new Map()),
+          (fc.files ??= new Map<number, Buffer>()),
         );
       }
     }

@@ -1,7 +1,10 @@
 import type { DataSource } from 'typeorm';
 
+/** What better-sqlite3 passes a user function: one SQLite value per argument. */
+type SqliteValue = string | number | bigint | Buffer | null;
+
 interface SqliteHandle {
-  function(name: string, options: { deterministic: boolean; varargs?: boolean }, fn: (...args: unknown[]) => unknown): unknown;
+  function(name: string, options: { deterministic: boolean; varargs?: boolean }, fn: (...args: SqliteValue[]) => unknown): unknown;
 }
 
 const registered = new WeakSet<object>();
@@ -50,7 +53,7 @@ export function likeMatch(value: string, pattern: string, insensitive: boolean):
     if (t && (t.kind === 'one' || (t.kind === 'lit' && t.ch === s[si]))) {
       si++;
       pi++;
-    } else if (t && t.kind === 'any') {
+    } else if (t?.kind === 'any') {
       star = pi++;
       resume = si;
     } else if (star >= 0) {
@@ -63,7 +66,7 @@ export function likeMatch(value: string, pattern: string, insensitive: boolean):
 }
 
 /** odoo_like(value, pattern, insensitive) → 1, 0, or NULL for a NULL value. */
-function odooLike(value: unknown, pattern: unknown, insensitive: unknown): number | null {
+function odooLike(value: SqliteValue | undefined, pattern: SqliteValue | undefined, insensitive: SqliteValue | undefined): number | null {
   if (value === null || value === undefined || pattern === null || pattern === undefined) return null;
   return likeMatch(String(value), String(pattern), insensitive === 1 || insensitive === 1n) ? 1 : 0;
 }

@@ -62,6 +62,8 @@ export function formatValue(field: FieldDef, raw: unknown, recordId: number, ctx
   if (raw === null || raw === undefined) return false;
   switch (field.type) {
     case 'datetime':
+      // TypeORM hydrates a datetime column as a Date; String() passes anything else on as it is stored.
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- not a Date: stored text (or a number), never an object
       return raw instanceof Date ? formatOdooDatetime(raw) : String(raw);
     case 'binary': {
       const content = ctx.files?.get(Number(raw));

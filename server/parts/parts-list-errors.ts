@@ -18,7 +18,7 @@ export type PartsListErrorReason =
 
 export class PartsListError extends Error {
   constructor(
-    readonly reason: PartsListErrorReason | string,
+    readonly reason: PartsListErrorReason,
     message: string,
   ) {
     super(message);
@@ -28,7 +28,7 @@ export class PartsListError extends Error {
 
 /** Text from the file (table names in quick_check output, elevation names) goes into logs: keep it tame. */
 export function tame(text: string, max = 300): string {
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- replacing control characters is this pattern's purpose
   const flat = text.replace(/[\u0000-\u001f\u007f]+/g, ' ');
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }

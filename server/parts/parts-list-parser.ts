@@ -66,7 +66,7 @@ const MAX_GLASS_ROWS = 10_000;
 // [file column, output key, kind]. Identifiers here are OURS; nothing read from the file is ever
 // spliced into SQL text.
 type Kind = 'text' | 'num';
-const ELEVATION_COLS: readonly [string, keyof ParsedElevation, Kind][] = [
+const ELEVATION_COLS: ReadonlyArray<[string, keyof ParsedElevation, Kind]> = [
   ['AutoDescription', 'autoDescription', 'text'],
   ['AutoDescriptionShort', 'autoDescriptionShort', 'text'],
   ['Width_Output', 'widthOut', 'num'],
@@ -84,7 +84,7 @@ const ELEVATION_COLS: readonly [string, keyof ParsedElevation, Kind][] = [
 ];
 // Only GlassID/InsertionId/Name are required (the predecessor required GlassID+Name on real files);
 // the rest are known from third-party readers of real exports but read as NULL when absent.
-const GLASS_COLS: readonly [string, Exclude<keyof ParsedGlass, 'glassId'>, Kind][] = [
+const GLASS_COLS: ReadonlyArray<[string, Exclude<keyof ParsedGlass, 'glassId'>, Kind]> = [
   ['Name', 'name', 'text'],
   ['NameShort', 'nameShort', 'text'],
   ['Description', 'description', 'text'],
@@ -113,7 +113,7 @@ const READ_TABLES: readonly string[] = [...REQUIRED_TABLES, ...OPTIONAL_TABLES];
 
 // Lowered sqlite3_limit()s (security.html §1.1). COLUMN and SQL_LENGTH stay generous because they
 // also bind while SQLite parses the file's own schema, and real LogiKal tables are wide.
-const LIMITS: readonly [number, number][] = [
+const LIMITS: ReadonlyArray<[number, number]> = [
   [sqlite3.LIMIT_ATTACHED, 0],
   [sqlite3.LIMIT_LENGTH, 1_000_000],
   [sqlite3.LIMIT_SQL_LENGTH, 1_000_000],
@@ -255,7 +255,7 @@ async function readPartsList(db: sqlite3.Database, elevationName: string, check:
       `More than one Elevations row with Name = "${tame(elevationName, 80)}" and Alternative = 0`,
     );
   }
-  const er = elevRows[0] as Row;
+  const er = elevRows[0];
   const elevation = Object.fromEntries(
     ELEVATION_COLS.map(([, key, kind], i) => [key, kind === 'num' ? toNum(er[`c${i}`]) : toText(er[`c${i}`])]),
   ) as unknown as ParsedElevation;

@@ -67,7 +67,7 @@ export class MirrorWriter {
       const repo = m.getRepository(Directory);
       const parentId = parentDirPath === null ? null : (await repo.findOneBy({ path: parentDirPath }))?.id;
       if (parentId === undefined) return 0;
-      const children = await repo.find({ where: { parentId: parentId === null ? IsNull() : parentId, active: true } });
+      const children = await repo.find({ where: { parentId: parentId ?? IsNull(), active: true } });
       const gone = children.filter((c) => !presentPaths.includes(c.path));
       if (gone.length) await repo.update({ id: In(gone.map((g) => g.id)) }, { active: false });
       return gone.length;

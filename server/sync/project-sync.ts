@@ -171,7 +171,7 @@ export class ProjectSync {
     this.counters.phasesSynced = phases.length;
     await this.flush();
 
-    const work: Promise<void>[] = [];
+    const work: Array<Promise<void>> = [];
     const perPhase = first.phases.map(async (ph, i) => {
       const listing =
         i === 0 && first.listing
@@ -227,8 +227,8 @@ export class ProjectSync {
     return { phase: ph, elevations, thumbnails, thumbnailErrors };
   }
 
-  private async storePhase(phase: Phase, listing: PhaseListing): Promise<Promise<void>[]> {
-    const tasks: Promise<void>[] = [];
+  private async storePhase(phase: Phase, listing: PhaseListing): Promise<Array<Promise<void>>> {
+    const tasks: Array<Promise<void>> = [];
     const keep: number[] = [];
     this.counters.elevationsTotal += listing.elevations.length;
     for (const e of listing.elevations) {
@@ -260,7 +260,7 @@ export class ProjectSync {
       );
       const hash = sha256(bytes);
       const before = this.known.get(`${phase.logikalId}/${e.id.toLowerCase()}`);
-      if (before && before.partsListSha256 === hash && before.parseStatus === 'success') {
+      if (before?.partsListSha256 === hash && before.parseStatus === 'success') {
         await writer.touchPartsList(row.id, changeKey(e));
         // A force sync reports every verified download as synced (the contract Odoo knows); the
         // parse is skipped because the bytes are the ones already parsed.
@@ -286,12 +286,12 @@ export class ProjectSync {
 
   private metadataChanged(phaseId: string, e: LogikalElevation): boolean {
     const k = this.known.get(`${phaseId.toLowerCase()}/${e.id.toLowerCase()}`);
-    return !k || !k.thumbnailSha256 || k.versionId !== (e.versionId?.toLowerCase() ?? null) || k.changedAt !== (e.changedDate ?? null);
+    return !k?.thumbnailSha256 || k.versionId !== (e.versionId?.toLowerCase() ?? null) || k.changedAt !== (e.changedDate ?? null);
   }
 
   private partsChanged(phaseId: string, e: LogikalElevation): boolean {
     const k = this.known.get(`${phaseId.toLowerCase()}/${e.id.toLowerCase()}`);
-    return !k || !k.partsListSha256 || k.parseStatus !== 'success' || k.partsListSourceKey !== changeKey(e);
+    return !k?.partsListSha256 || k.parseStatus !== 'success' || k.partsListSourceKey !== changeKey(e);
   }
 
   private async flush(): Promise<void> {
@@ -302,6 +302,6 @@ export class ProjectSync {
     });
     await this.deps.runs
       .progress(this.job.runId, this.counters)
-      .catch((err) => this.deps.log.warn('progress write failed', { error: err }));
+      .catch((err: unknown) => this.deps.log.warn('progress write failed', { error: err }));
   }
 }
