@@ -3,7 +3,7 @@
 // and again on PostgreSQL (TEST_DATABASE_URL, default a local logikal_bridge_test, created if missing).
 'use strict';
 const { spawn } = require('node:child_process');
-const { mkdtempSync, readdirSync, existsSync, rmSync } = require('node:fs');
+const { mkdtempSync, readdirSync, rmSync } = require('node:fs');
 const { join } = require('node:path');
 const { tmpdir } = require('node:os');
 

@@ -56,7 +56,7 @@ describe(`migrations on ${base.database.type}`, () => {
         'schema matches the entities',
       );
 
-      for (let i = 0; i < MIGRATIONS.length; i++) await ds.undoLastMigration({ transaction: 'each' });
+      for (const _migration of MIGRATIONS) await ds.undoLastMigration({ transaction: 'each' });
       const runner = ds.createQueryRunner();
       const left: string[] = [];
       for (const m of ds.entityMetadatas) if (await runner.hasTable(m.tableName)) left.push(m.tableName);

@@ -81,7 +81,7 @@ describe('emulator state machine (strict default)', () => {
         [DOS22269, 'D001'],
       ] as const) {
         const list = await new Api(api.base).toPhase(project, NULL_GUID);
-        assert.equal(list[0]!.name, first);
+        assert.equal(list[0].name, first);
       }
       const d = await new Api(api.base).toPhase(DOS22269, NULL_GUID);
       assert.ok(d.some((e) => e.name === 'R04/C'));
@@ -148,9 +148,9 @@ describe('emulator state machine (strict default)', () => {
         400,
         'The request is in an invalid format or is missing required properties.',
       );
-      assert.equal((await a.select('elevations', elevations[2]!.id)).status, 200);
-      assertError(await a.select('elevations', elevations[3]!.id), 409, MAPPING(elevations[3]!.id));
-      assertError(await a.select('elevations', elevations[2]!.id), 409, MAPPING(elevations[2]!.id));
+      assert.equal((await a.select('elevations', elevations[2].id)).status, 200);
+      assertError(await a.select('elevations', elevations[3].id), 409, MAPPING(elevations[3].id));
+      assertError(await a.select('elevations', elevations[2].id), 409, MAPPING(elevations[2].id));
       assertError(await a.select('directories', 'Demo Odoo'), 409, MAPPING('Demo Odoo'));
       // still usable in its elevation after the refusals
       assert.equal((await a.call('GET', '/elevations/selected/parts-list')).status, 200);
@@ -202,7 +202,7 @@ describe('emulator state machine (strict default)', () => {
       assert.equal((await b.call('GET', '/projects')).json.data.length, 3);
       await b.select('projects', DOS22309);
       await b.select('phases', NULL_GUID);
-      const phase2 = emu.fixture.directories[0]!.projects![0]!.phases[1]!.id;
+      const phase2 = emu.fixture.directories[0].projects![0].phases[1].id;
       assert.equal((await b.select('phases', phase2)).status, 200);
       assert.deepEqual(
         (await b.call('GET', '/elevations')).json.data.map((e: { name: string }) => e.name),

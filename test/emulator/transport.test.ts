@@ -17,9 +17,9 @@ describe('emulator transport', () => {
       const r = await fetch(emu.url + '//directories/', { headers: { authorization: `Bearer ${api.token}` } });
       assert.equal(r.status, 200);
       const els = await api.toPhase();
-      const thumb = await api.call('GET', `//elevations/${els[0]!.id}//thumbnail?${THUMB_QUERY}`);
+      const thumb = await api.call('GET', `//elevations/${els[0].id}//thumbnail?${THUMB_QUERY}`);
       assert.equal(thumb.status, 200);
-      await api.select('elevations', els[0]!.id);
+      await api.select('elevations', els[0].id);
       assert.equal((await api.call('GET', '//elevations/selected/parts-list')).status, 200);
     });
   });
@@ -46,7 +46,7 @@ describe('emulator transport', () => {
       assert.equal(ok.status, 200);
       assert.equal(ok.contentType, 'application/octet-stream');
       assert.deepEqual(ok.bytes.subarray(0, 8), PNG_MAGIC);
-      const fileName = emu.fixture.directories[0]!.projects![0]!.phases[0]!.elevations[0]!.thumbnail!;
+      const fileName = emu.fixture.directories[0].projects![0].phases[0].elevations[0].thumbnail!;
       assert.deepEqual(ok.bytes, readFileSync(join(fixturesDir(), 'thumbnails', fileName)));
       // case-insensitive values, as .NET parses enums and booleans
       const lower = await api.call(
@@ -72,7 +72,7 @@ describe('emulator transport', () => {
         ['withdescription', '1'],
       ]) {
         const q = new URLSearchParams(full);
-        q.set(name!, bad!);
+        q.set(name, bad);
         assert.equal((await api.call('GET', `/elevations/${p07.id}/thumbnail?${q}`)).status, 400, `${name}=${bad}`);
       }
       assert.equal((await api.call('GET', `/elevations/11111111-2222-4333-8444-555555555555/thumbnail?${THUMB_QUERY}`)).status, 400);
@@ -143,7 +143,7 @@ describe('emulator transport', () => {
       const bin = await new Api(api.base).toPhase();
       assert.equal((bin.find((e) => e.id === p06.id) as unknown as { isInRecycleBin: boolean }).isInRecycleBin, true);
 
-      const template = emu.fixture.directories[0]!.projects![0]!.phases[0]!.elevations[0]!;
+      const template = emu.fixture.directories[0].projects![0].phases[0].elevations[0];
       emu.addElevation(DOS22309, NULL_GUID, { ...template, id: '99999999-2222-4333-8444-555555555555', name: 'P99' });
       assert.throws(() => emu.addElevation(DOS22309, NULL_GUID, { ...template, id: 'bad', name: 'X' }), /lowercase GUID/);
       const added = await new Api(api.base).toPhase();

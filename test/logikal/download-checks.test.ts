@@ -69,7 +69,7 @@ test('PNG: real thumbnails pass; missing IEND, wrong signature and oversize fail
   const files = readdirSync(dir).filter((f) => f.endsWith('.png'));
   assert.ok(files.length > 10);
   for (const f of files) assertPng(readFileSync(join(dir, f)));
-  const png = readFileSync(join(dir, files[0]!));
+  const png = readFileSync(join(dir, files[0]));
   assert.throws(() => assertPng(png.subarray(0, png.length - 12)), /no IEND/);
   assert.throws(() => assertPng(png.subarray(0, Math.floor(png.length / 2))), /no IEND/);
   assert.throws(() => assertPng(Buffer.from('GIF89a........')), /signature missing/);

@@ -74,7 +74,7 @@ test('3N concurrent parts-list downloads never exceed N sessions; every login is
   const results = await run;
   for (const r of results) {
     assert.equal(r.status, 'fulfilled');
-    assert.ok((r as PromiseFulfilledResult<Buffer>).value.subarray(0, 16).equals(SQLITE_MAGIC));
+    assert.ok(r.value.subarray(0, 16).equals(SQLITE_MAGIC));
   }
   const s = e.stats();
   assert.ok(s.peakSessions <= 3, `peak ${s.peakSessions}`);
@@ -197,7 +197,7 @@ test('acquire() logs in ahead of need; withPath uses the lease and releases it',
   assert.equal(lease.session.isOpen, true);
   const elevations = await listing;
   const loginsBefore = e.stats().logins;
-  const bytes = await client.withPath({ ...PHASE, elevationId: elevations[0]!.id }, (s) => s.getPartsList(), { lease });
+  const bytes = await client.withPath({ ...PHASE, elevationId: elevations[0].id }, (s) => s.getPartsList(), { lease });
   assert.ok(bytes.subarray(0, 16).equals(SQLITE_MAGIC));
   assert.equal(e.stats().logins, loginsBefore);
   assert.equal(lease.session.isOpen, false);

@@ -114,6 +114,7 @@ describe('stock Odoo clients, unpatched, against a bridge mirroring the emulator
       new Promise<any>((resolve, reject) =>
         xmlrpc
           .createClient({ host: u.hostname, port: Number(u.port), path: `/xmlrpc/2/${service}` })
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- @types/xmlrpc types it Object; xmlrpc passes an Error
           .methodCall(method, params, (err, v) => (err ? reject(err) : resolve(v))),
       );
     const uid = await call('common', 'authenticate', ['logikal', 'odoo-addon', BOOTSTRAP_KEY, {}]);

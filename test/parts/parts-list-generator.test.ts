@@ -13,7 +13,7 @@ test('generator: a valid WAL-mode SQLite 3 file with page size 4096 and the real
   assert.equal(buf.length % 4096, 0);
   inspect(buf, (db) => {
     assert.equal(db.pragma('quick_check', { simple: true }), 'ok');
-    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
+    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((r) => r.name);
     for (const t of [
       'Projects',
       'Phases',
@@ -81,13 +81,13 @@ test('generator: hostile variants have the advertised shape', () => {
   assert.ok((by['truncated']?.length ?? 0) < good.length);
   assert.equal(by['bit-flips']?.length, good.length);
   assert.ok(!by['bit-flips']?.equals(good));
-  inspect(by['elevations-view'] as Buffer, (db) => {
+  inspect(by['elevations-view'], (db) => {
     assert.equal((db.prepare("SELECT type FROM sqlite_master WHERE name = 'Elevations'").get() as { type: string }).type, 'view');
   });
-  inspect(by['trigger'] as Buffer, (db) => {
+  inspect(by['trigger'], (db) => {
     assert.equal((db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'trigger'").get() as { n: number }).n, 1);
   });
-  inspect(by['missing-glass'] as Buffer, (db) => {
+  inspect(by['missing-glass'], (db) => {
     assert.equal(db.prepare("SELECT name FROM sqlite_master WHERE name = 'Glass'").get(), undefined);
   });
 });

@@ -19,7 +19,7 @@ export async function sql(db: Db, query: string, params: unknown[] = []): Promis
           })(),
         )
       : query;
-  return (await db.write((m) => m.query(q, params))) as any[];
+  return await db.write<any[]>((m) => m.query(q, params));
 }
 
 /** Both PostgreSQL and SQLite (3.35+) answer INSERT … RETURNING. */

@@ -41,8 +41,8 @@ describe('sync.force_project over JSON-RPC', () => {
       .getMany();
     assert.equal(els.length, 17);
     for (const e of els) {
-      assert.ok(e.thumbnailFile && e.thumbnailFile.content.subarray(0, 4).toString('hex') === '89504e47', `${e.name} thumbnail`);
-      assert.ok(e.partsListFile && e.partsListFile.content.subarray(0, 15).toString() === 'SQLite format 3', `${e.name} parts list`);
+      assert.ok(e.thumbnailFile?.content.subarray(0, 4).toString('hex') === '89504e47', `${e.name} thumbnail`);
+      assert.ok(e.partsListFile?.content.subarray(0, 15).toString() === 'SQLite format 3', `${e.name} parts list`);
       assert.equal(e.parseStatus, 'success', `${e.name}: ${e.parseError}`);
       assert.ok(e.systemName, `${e.name} system name`);
       assert.ok((e.widthOut ?? 0) > 0 && (e.heightOut ?? 0) > 0, `${e.name} dimensions`);

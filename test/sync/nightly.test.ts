@@ -21,8 +21,8 @@ describe('nightly smart sync', () => {
     const [first, second] = await Promise.all([sync.nightly(night), sync.nightly(night)]);
     const ran = [first, second].filter((r) => r !== null);
     assert.equal(ran.length, 1, 'exactly one of two simultaneous fires runs');
-    assert.equal(ran[0]!.state, 'succeeded', ran[0]!.message);
-    assert.match(ran[0]!.message, /^3 of 3 projects synced/);
+    assert.equal(ran[0].state, 'succeeded', ran[0].message);
+    assert.match(ran[0].message, /^3 of 3 projects synced/);
     assert.equal(await sync.nightly(night), null, 'a later fire the same night does nothing');
 
     const runs = (await rig.bridge.rpc('sync.runs', { limit: 10 })).result as Array<{ kind: string; state: string }>;
