@@ -163,7 +163,7 @@ export function unwrapData(body: unknown): unknown {
 export function readList(body: unknown, what: string): Obj[] {
   const parsed = z.array(obj).nullish().safeParse(unwrapData(body));
   if (parsed.success) return parsed.data ?? [];
-  const item = parsed.error.issues[0]!.path[0];
+  const item = parsed.error.issues[0].path[0];
   throw new LogikalProtocolError(item === undefined ? `${what}: expected a list in data` : `${what}: item ${String(item)} is not an object`);
 }
 
@@ -178,7 +178,7 @@ export function readObject(body: unknown, what: string): Obj | null {
 function itemReader<T>(schema: z.ZodType<T>, what: string): (o: Obj, i: number) => T {
   return (o, i) => {
     const parsed = schema.safeParse(o);
-    if (!parsed.success) throw new LogikalProtocolError(`${what}: item ${i} ${parsed.error.issues[0]!.message}`);
+    if (!parsed.success) throw new LogikalProtocolError(`${what}: item ${i} ${parsed.error.issues[0].message}`);
     return parsed.data;
   };
 }
