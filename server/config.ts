@@ -123,19 +123,6 @@ export function loadConfig(env: Env = process.env): BridgeConfig {
   };
 }
 
-let cached: BridgeConfig | undefined;
-
-/** The process-wide config, read once. */
-export function getConfig(): BridgeConfig {
-  cached ??= loadConfig();
-  return cached;
-}
-
-/** For tests and the CLI: replace the process-wide config. */
-export function setConfig(config: BridgeConfig): void {
-  cached = config;
-}
-
 /** Values that must never appear in a log line, a table or an error. */
 export function secretsOf(config: BridgeConfig): string[] {
   const s = [config.logikal.password, config.bootstrapKey];

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { loadConfig, setConfig, type BridgeConfig } from '../../server/config';
+import { loadConfig, type BridgeConfig } from '../../server/config';
 import { configureLogging } from '../../server/logging';
 
 /**
@@ -11,7 +11,6 @@ import { configureLogging } from '../../server/logging';
  */
 const baseEnv = { ...process.env };
 export const base: BridgeConfig = loadConfig(baseEnv);
-setConfig(base);
 configureLogging({ level: base.logLevel, production: false });
 
 export const dialect = base.database.type;
