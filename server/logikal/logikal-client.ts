@@ -1,5 +1,5 @@
 import { registerSecret } from '../logging';
-import { LogikalError } from './logikal-errors';
+import { LogikalError, LogikalShutdownError } from './logikal-errors';
 import { LogikalHttp, parseJsonBody } from './logikal-http';
 import type { TransportOptions } from './logikal-http';
 import { LogikalPolicy } from './logikal-policy';
@@ -51,6 +51,7 @@ export type ClientStats = PoolStats;
 export class LogikalClient {
   private readonly transport: TransportOptions;
   private readonly pool: SessionPool;
+  private readonly stopController = new AbortController();
 
   constructor(opts: LogikalClientOptions) {
     let url: URL;
@@ -77,6 +78,7 @@ export class LogikalClient {
       callTimeoutMs: nonNeg(opts.callTimeoutMs, 30_000) || 30_000,
       downloadTimeoutMs: nonNeg(opts.downloadTimeoutMs, 60_000) || 60_000,
       policy,
+      stop: this.stopController.signal,
     };
     this.pool = new SessionPool({
       maxSessions: opts.maxSessions,
@@ -132,5 +134,17 @@ export class LogikalClient {
 
   stats(): ClientStats {
     return this.pool.stats();
+  }
+
+  /**
+   * Shutdown: aborts every call in flight (logouts excepted) and refuses new sessions, then waits
+   * until the units holding sessions have logged them out, at most `waitMs`. True when none is open.
+   */
+  async shutdown(waitMs: number): Promise<boolean> {
+    this.pool.stop(new LogikalShutdownError());
+    this.stopController.abort();
+    const deadline = Date.now() + waitMs;
+    while (this.pool.stats().open > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    return this.pool.stats().open === 0;
   }
 }

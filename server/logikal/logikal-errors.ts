@@ -88,6 +88,16 @@ export class LogikalCircuitOpenError extends LogikalError {
   override readonly transient = true;
 }
 
+/**
+ * Refused locally (`local`) because the bridge is shutting down: in-flight calls were aborted and no
+ * new session starts. Not transient: nothing retries or replays it.
+ */
+export class LogikalShutdownError extends LogikalError {
+  constructor(operation?: string) {
+    super('Logikal work stopped: the bridge is shutting down', { local: true, operation });
+  }
+}
+
 /** The answer arrived but is unusable: bad JSON, bad base64, wrong magic bytes, oversize. */
 export class LogikalProtocolError extends LogikalError {}
 

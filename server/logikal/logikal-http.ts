@@ -4,7 +4,14 @@ import { wrapper } from 'axios-cookiejar-support';
 import { CookieJar } from 'tough-cookie';
 import type { Readable } from 'node:stream';
 import { getLogger } from '../logging';
-import { LogikalConnectionError, LogikalError, LogikalProtocolError, LogikalTimeoutError, classifyHttpError } from './logikal-errors';
+import {
+  LogikalConnectionError,
+  LogikalError,
+  LogikalProtocolError,
+  LogikalShutdownError,
+  LogikalTimeoutError,
+  classifyHttpError,
+} from './logikal-errors';
 import type { LogikalPolicy, RetryMode } from './logikal-policy';
 
 /** Moved to the policy module; re-exported for existing importers. */
@@ -18,6 +25,8 @@ export interface TransportOptions {
   downloadTimeoutMs: number;
   /** The client's timeout/retry/circuit-breaker policy, shared by all its sessions. */
   policy: LogikalPolicy;
+  /** Aborted at shutdown: every call but a logout stops at once, and none starts after. */
+  stop?: AbortSignal;
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
@@ -124,8 +133,12 @@ export class LogikalHttp {
   }
 
   /** One attempt; the policy's timeout aborts `signal` (and has already failed the call by then). */
-  private async once(spec: CallSpec, signal: AbortSignal, timeoutMs: number): Promise<CallResult> {
+  private async once(spec: CallSpec, attemptSignal: AbortSignal, timeoutMs: number): Promise<CallResult> {
     const operation = operationOf(spec);
+    // Logouts still go out at shutdown: a session left open holds a licence seat.
+    const stop = spec.method === 'DELETE' ? undefined : this.opts.stop;
+    if (stop?.aborted) throw new LogikalShutdownError(operation);
+    const signal = stop ? AbortSignal.any([attemptSignal, stop]) : attemptSignal;
     const url = joinUrl(this.opts.baseUrl, spec.segments, spec.query);
     const maxBytes = spec.maxBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     const headers: Record<string, string> = { Accept: spec.accept ?? 'application/json' };
@@ -174,6 +187,7 @@ export class LogikalHttp {
 
   private transportError(err: unknown, operation: string, timeoutMs: number): LogikalError {
     if (err instanceof LogikalError) return err;
+    if (this.opts.stop?.aborted && !operation.startsWith('DELETE')) return new LogikalShutdownError(operation);
     const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : '';
     if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
       return new LogikalTimeoutError(`Logikal ${operation} timed out after ${timeoutMs} ms`, { operation });

@@ -11,14 +11,26 @@ import { LogikalInvalidArgumentError, LogikalProtocolError } from './logikal-err
 export { NULL_GUID };
 
 /** POST /auth body (LoginData). */
-export interface LoginRequest { username: string; password: string; erp: boolean }
+export interface LoginRequest {
+  username: string;
+  password: string;
+  erp: boolean;
+}
 /** POST /directories/select body (DirectorySelectionData): directories are addressed by path. */
-export interface DirectorySelectionRequest { identifier: string }
+export interface DirectorySelectionRequest {
+  identifier: string;
+}
 /** POST /projects|phases|elevations/select body (SelectionData). */
-export interface SelectionRequest { identifier: string }
+export interface SelectionRequest {
+  identifier: string;
+}
 
 /** Success envelope; `data` may be missing/null, and some proxies hand back a bare list. */
-export interface SuccessEnvelope<T> { data?: T | null; hints?: string[]; warnings?: string[] }
+export interface SuccessEnvelope<T> {
+  data?: T | null;
+  hints?: string[];
+  warnings?: string[];
+}
 
 // ---- lenient field readers ----------------------------------------------------------------------
 
@@ -26,14 +38,20 @@ const text = z.string().nullable().catch(null);
 const textOr = (fallback: string) => z.string().catch(fallback);
 const flag = z.boolean().nullable().catch(null);
 /** A finite number, also when sent as a numeric string. */
-const number = z.union([z.number(), z.string().trim().min(1).pipe(z.coerce.number())]).nullable().catch(null);
+const number = z
+  .union([z.number(), z.string().trim().min(1).pipe(z.coerce.number())])
+  .nullable()
+  .catch(null);
 const guidOrNull = z.string().regex(GUID_RE).nullable().catch(null);
 /**
  * A listed object we cannot identify is a protocol error rather than a silently dropped row: a sync
  * that "lost" an item from a listing would otherwise mark it deleted.
  */
 const requiredGuid = z.string('has no valid id').regex(GUID_RE, 'has no valid id');
-const surface = z.object({ name: textOr(''), colorInside: textOr(''), colorOutside: textOr('') }).nullable().catch(null);
+const surface = z
+  .object({ name: textOr(''), colorInside: textOr(''), colorOutside: textOr('') })
+  .nullable()
+  .catch(null);
 
 // ---- payloads -----------------------------------------------------------------------------------
 
@@ -41,14 +59,21 @@ const surface = z.object({ name: textOr(''), colorInside: textOr(''), colorOutsi
 const Session = z.object({
   username: textOr(''),
   // Swagger says GUID; accept any non-trivial opaque token but refuse what cannot go in a header.
-  token: z.string().min(8).max(512).regex(/^[\x21-\x7e]+$/),
+  token: z
+    .string()
+    .min(8)
+    .max(512)
+    .regex(/^[\x21-\x7e]+$/),
 });
 export type SessionData = z.output<typeof Session>;
 
 const ComponentVersion = z.object({ name: textOr(''), version: textOr(''), description: text });
 export type LogikalComponentVersion = z.output<typeof ComponentVersion>;
 const Version = z.object({
-  componentVersions: z.array(ComponentVersion.nullable().catch(null)).catch([]).transform((list) => list.filter((c) => c !== null)),
+  componentVersions: z
+    .array(ComponentVersion.nullable().catch(null))
+    .catch([])
+    .transform((list) => list.filter((c) => c !== null)),
 });
 export type LogikalVersion = z.output<typeof Version>;
 
@@ -110,7 +135,9 @@ const Elevation = z.object({
 });
 export type LogikalElevation = z.output<typeof Elevation>;
 
-export interface LogikalQuotationPrice { quotationPrice: string | null }
+export interface LogikalQuotationPrice {
+  quotationPrice: string | null;
+}
 
 export type ThumbnailFormat = 'PNG' | 'JPG' | 'EMF';
 export type ThumbnailView = 'Interior' | 'Exterior';
@@ -124,7 +151,12 @@ export interface ThumbnailOptions {
 }
 /** What the predecessor used on the real server. */
 export const THUMBNAIL_DEFAULTS: Required<ThumbnailOptions> = {
-  width: 300, height: 300, format: 'PNG', view: 'Interior', withdimensions: true, withdescription: false,
+  width: 300,
+  height: 300,
+  format: 'PNG',
+  view: 'Interior',
+  withdimensions: true,
+  withdescription: false,
 };
 
 /** Where a unit of work runs: a directory path (cumulative prefixes are selected), then ids. */
@@ -164,7 +196,9 @@ export function readList(body: unknown, what: string): Obj[] {
   const parsed = z.array(obj).nullish().safeParse(unwrapData(body));
   if (parsed.success) return parsed.data ?? [];
   const item = parsed.error.issues[0].path[0];
-  throw new LogikalProtocolError(item === undefined ? `${what}: expected a list in data` : `${what}: item ${String(item)} is not an object`);
+  throw new LogikalProtocolError(
+    item === undefined ? `${what}: expected a list in data` : `${what}: item ${String(item)} is not an object`,
+  );
 }
 
 /** The object in `data`, or null when there is none. */

@@ -54,10 +54,11 @@ export class SessionPool {
   private inUse = 0;
   private openCount = 0;
   private effectiveLimit: number;
-  private readonly waiters: Array<() => void> = [];
+  private readonly waiters: Array<(refused?: Error) => void> = [];
   private lastRefusalAt = 0;
   private lastGrowAt = 0;
   private counters = { logins: 0, logouts: 0, failedLogouts: 0, peak: 0, refusedLogins: 0 };
+  private stopped: Error | undefined;
   private readonly licenceRetry: RetryPolicy;
 
   constructor(private readonly opts: SessionPoolOptions) {
@@ -81,6 +82,12 @@ export class SessionPool {
       waiting: this.waiters.length,
       effectiveLimit: this.effectiveLimit,
     };
+  }
+
+  /** After this, waiting and new acquires fail with `reason`; sessions already out are released by their holders. */
+  stop(reason: Error): void {
+    this.stopped = reason;
+    for (const w of this.waiters.splice(0)) w(reason);
   }
 
   /** Waits for a slot, logs in (backing off on licence refusals, requeued at the front) and returns the lease. */
@@ -133,12 +140,14 @@ export class SessionPool {
   }
 
   private takeSlot(front: boolean): Promise<void> {
+    if (this.stopped) return Promise.reject(this.stopped);
     if (this.inUse < this.effectiveLimit && (front || this.waiters.length === 0)) {
       this.inUse++;
       return Promise.resolve();
     }
-    return new Promise<void>((resolve) => {
-      const grant = (): void => {
+    return new Promise<void>((resolve, reject) => {
+      const grant = (refused?: Error): void => {
+        if (refused) return reject(refused);
         this.inUse++;
         resolve();
       };
