@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { resolve, join } from 'node:path';
 import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
@@ -32,6 +33,12 @@ export interface BridgeConfig {
   dbName: string;
   /** production → JSON log lines. */
   production: boolean;
+  /** Sync runs executing at once; the rest wait as `queued`. Default: LOGIKAL_MAX_SESSIONS. */
+  maxActiveRuns: number;
+  /** How long running syncs get to stop at a unit boundary on SIGTERM/SIGINT. Default: 20. */
+  shutdownGraceSeconds: number;
+  /** This instance's name on the runs it owns; stable across restarts. Default: the host name. */
+  instanceId: string;
 }
 
 export class ConfigError extends Error {
@@ -89,6 +96,9 @@ const EnvSchema = z.object({
       .optional(),
   ),
   BRIDGE_DB_NAME: setting(trimmed.default('logikal')),
+  MAX_ACTIVE_RUNS: setting(integer(1, 256).optional()),
+  SHUTDOWN_GRACE_SECONDS: setting(integer(0, 3600).default(20)),
+  BRIDGE_INSTANCE_ID: setting(trimmed.regex(/^[\w.:@-]{1,64}$/, '1-64 letters, digits or . : @ _ -').optional()),
   NODE_ENV: z.string().optional(),
 });
 
@@ -120,6 +130,9 @@ export function loadConfig(env: Env = process.env): BridgeConfig {
     migrateOnStart: e.MIGRATE_ON_START ?? database.type === 'sqlite',
     dbName: e.BRIDGE_DB_NAME,
     production: e.NODE_ENV === 'production',
+    maxActiveRuns: e.MAX_ACTIVE_RUNS ?? e.LOGIKAL_MAX_SESSIONS,
+    shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
+    instanceId: e.BRIDGE_INSTANCE_ID ?? hostname().slice(0, 64),
   };
 }
 
