@@ -1,7 +1,8 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { TIMESTAMP } from './column-types';
 
-export type SyncRunState = 'queued' | 'running' | 'succeeded' | 'partial' | 'failed';
+/** `interrupted`: stopped by a crash or a shutdown; the next sync of the same target resumes it. */
+export type SyncRunState = 'queued' | 'running' | 'interrupted' | 'succeeded' | 'partial' | 'failed';
 export type SyncRunKind = 'force_project' | 'project' | 'projects' | 'directories' | 'nightly';
 export const ACTIVE_STATES: SyncRunState[] = ['queued', 'running'];
 
@@ -89,7 +90,28 @@ export class SyncRun {
   @Column({ type: TIMESTAMP, nullable: true })
   finishedAt!: Date | null;
 
-  /** Bumped while the run makes progress; a stale one after a crash is failed on the next start. */
+  /** Bumped while the run makes progress. */
   @Column({ type: TIMESTAMP, nullable: true })
   heartbeatAt!: Date | null;
+
+  /** The instance (BRIDGE_INSTANCE_ID) whose process runs or queues it. */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  ownerInstance!: string | null;
+
+  /** That process: a new id at every start, so a restarted instance knows its earlier runs are dead. */
+  @Column({ type: 'varchar', length: 36, nullable: true })
+  ownerBoot!: string | null;
+
+  /** The owner renews this while it lives; a queued or running run past it is dead (read as `interrupted`). */
+  @Index('ix_sync_runs_lease_expires_at')
+  @Column({ type: TIMESTAMP, nullable: true })
+  leaseExpiresAt!: Date | null;
+
+  /** The interrupted run this one resumes: what that run (and its own predecessors) finished is not redone. */
+  @Column({ type: 'integer', nullable: true })
+  resumedFromId!: number | null;
+
+  /** Elevations whose parts list was stored since this time were finished by the interrupted run(s) resumed. */
+  @Column({ type: TIMESTAMP, nullable: true })
+  resumeSince!: Date | null;
 }

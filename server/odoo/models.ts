@@ -166,6 +166,7 @@ export const ODOO_MODELS: ModelDef[] = [
           ['project', 'Smart sync of a project'],
           ['projects', 'Projects'],
           ['directories', 'Directories'],
+          ['nightly', 'Nightly'],
         ],
         { required: true },
       ),
@@ -181,6 +182,7 @@ export const ODOO_MODELS: ModelDef[] = [
         [
           ['queued', 'Queued'],
           ['running', 'Running'],
+          ['interrupted', 'Interrupted'],
           ['succeeded', 'Succeeded'],
           ['partial', 'Partial'],
           ['failed', 'Failed'],
@@ -200,6 +202,9 @@ export const ODOO_MODELS: ModelDef[] = [
       F.datetime('started_at', 'Started', { required: true }),
       F.datetime('finished_at', 'Finished'),
       F.datetime('heartbeat_at', 'Heartbeat'),
+      F.char('owner_instance', 'Instance', { help: 'The bridge instance running or queueing it' }),
+      F.datetime('lease_expires_at', 'Lease Expires', { help: 'A queued or running run past this is dead: read as interrupted' }),
+      F.many2one('resumed_from_id', 'Resumes', 'logikal.sync.run'),
     ],
   },
 ];
