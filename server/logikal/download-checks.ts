@@ -1,4 +1,6 @@
-import { LogikalProtocolError } from './logikal-errors';
+import { LogikalInvalidArgumentError, LogikalProtocolError } from './logikal-errors';
+import { THUMBNAIL_DEFAULTS } from './logikal-types';
+import type { ThumbnailOptions } from './logikal-types';
 
 /** MW used 10 MiB for parts lists; real files are 0.7–1.7 MB. */
 export const MAX_DECODED_BYTES = 10 * 1024 * 1024;
@@ -92,4 +94,43 @@ export function assertJpeg(buf: Buffer, maxBytes: number = MAX_DECODED_BYTES, wh
   if (buf.length < 4 || !buf.subarray(0, 3).equals(JPEG_MAGIC)) throw new LogikalProtocolError(`${what}: not a JPEG (magic missing)`);
   if (!(buf[buf.length - 2] === 0xff && buf[buf.length - 1] === 0xd9))
     throw new LogikalProtocolError(`${what}: JPEG is truncated (no EOI marker)`);
+}
+
+/** Thumbnail options with the defaults filled in, checked locally, as query-string values. */
+export function thumbnailQuery(options: ThumbnailOptions): Record<keyof ThumbnailOptions, string> {
+  const o = { ...THUMBNAIL_DEFAULTS, ...options };
+  for (const [k, v] of [
+    ['width', o.width],
+    ['height', o.height],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1 || v > 4096)
+      throw new LogikalInvalidArgumentError(`thumbnail ${k} must be an integer 1..4096`, { local: true });
+  }
+  if (!['PNG', 'JPG', 'EMF'].includes(o.format))
+    throw new LogikalInvalidArgumentError('thumbnail format must be PNG, JPG or EMF', { local: true });
+  if (!['Interior', 'Exterior'].includes(o.view))
+    throw new LogikalInvalidArgumentError('thumbnail view must be Interior or Exterior', { local: true });
+  return {
+    width: String(o.width),
+    height: String(o.height),
+    format: o.format,
+    view: o.view,
+    withdimensions: String(o.withdimensions),
+    withdescription: String(o.withdescription),
+  };
+}
+
+/**
+ * Sniffs a thumbnail answer: neither the requested format nor the Content-Type is trusted. PNG and
+ * JPEG must be complete; anything else passes only as a non-empty answer to an EMF request.
+ */
+export function assertThumbnail(res: { status: number; body: Buffer }, requestedFormat: string): void {
+  if (res.body.subarray(0, 4).equals(PNG_SIGNATURE.subarray(0, 4))) assertPng(res.body);
+  else if (res.body[0] === 0xff && res.body[1] === 0xd8) assertJpeg(res.body);
+  else if (requestedFormat !== 'EMF' || res.body.length === 0) {
+    throw new LogikalProtocolError(`thumbnail: answer is neither PNG nor JPEG (${res.body.length} bytes)`, {
+      operation: 'GET /elevations/{id}/thumbnail',
+      status: res.status,
+    });
+  }
 }

@@ -4,7 +4,7 @@ export * from './download-checks';
 export { LogikalClient } from './logikal-client';
 export type { LogikalClientOptions, UnitOptions, ClientStats } from './logikal-client';
 export { LogikalSession } from './logikal-session';
-export type { SessionLevel, SessionPosition } from './logikal-session';
+export type { SessionLevel, SessionPosition } from './session-navigation';
 export { SessionPool } from './session-pool';
 export type { PoolStats, SessionLease, SessionPoolOptions } from './session-pool';
 export { joinUrl, parseRetryAfter } from './logikal-http';

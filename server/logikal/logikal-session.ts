@@ -1,28 +1,15 @@
 import { forgetSecret, getLogger, registerSecret } from '../logging';
-import { assertJpeg, assertPng, decodePartsList, MAX_DECODED_BYTES, PNG_SIGNATURE } from './download-checks';
+import { assertThumbnail, decodePartsList, MAX_DECODED_BYTES, thumbnailQuery } from './download-checks';
 import {
   LogikalError,
   LogikalInvalidArgumentError,
-  LogikalNotInMappingError,
   LogikalProtocolError,
   LogikalSessionLostError,
   LogikalWrongStateError,
 } from './logikal-errors';
 import { LogikalHttp, parseJsonBody } from './logikal-http';
 import type { CallSpec, TransportOptions } from './logikal-http';
-import {
-  assertGuid,
-  readList,
-  readObject,
-  sameGuid,
-  THUMBNAIL_DEFAULTS,
-  toDirectory,
-  toElevation,
-  toPhase,
-  toProject,
-  toSessionData,
-  unwrapData,
-} from './logikal-types';
+import { assertGuid, readList, readObject, toDirectory, toElevation, toPhase, toProject, toSessionData, unwrapData } from './logikal-types';
 import type {
   LogikalDirectory,
   LogikalElevation,
@@ -32,33 +19,13 @@ import type {
   LogikalQuotationPrice,
   ThumbnailOptions,
 } from './logikal-types';
+import { SessionNavigation } from './session-navigation';
+import type { ExpectedLevel, SessionLevel, SessionPosition } from './session-navigation';
 
 const log = getLogger('logikal');
 
-export type SessionLevel = 'root' | 'directory' | 'project' | 'phase' | 'elevation';
-
-export interface SessionPosition {
-  level: SessionLevel;
-  /** Full path of the selected directory (null at root). */
-  directory: string | null;
-  projectId: string | null;
-  phaseId: string | null;
-  elevationId: string | null;
-}
-
-type Step = { kind: 'directory'; value: string } | { kind: 'project' | 'phase' | 'elevation'; value: string };
-
-const EXPECTS: Record<'directory' | 'project' | 'phase' | 'elevation', string> = {
-  directory: 'This operation expects the session to be in a directory.',
-  project: 'This operation expects the session to be in a project.',
-  phase: 'This operation expects the session to be in a phase.',
-  elevation: 'This operation expects the session to be in an elevation.',
-};
-
 /** base64 of the 10 MiB cap plus room for the envelope. */
 const PARTS_LIST_MAX_WIRE_BYTES = Math.ceil(MAX_DECODED_BYTES / 3) * 4 + 64 * 1024;
-
-const DEPTH: Record<SessionLevel, number> = { root: 0, directory: 0, project: 1, phase: 2, elevation: 3 };
 
 let serialCounter = 0;
 
@@ -72,8 +39,7 @@ let serialCounter = 0;
 export class LogikalSession {
   readonly serial: number = ++serialCounter;
   private readonly http: LogikalHttp;
-  private trail: Step[] = [];
-  private pos: SessionPosition = { level: 'root', directory: null, projectId: null, phaseId: null, elevationId: null };
+  private readonly nav = new SessionNavigation();
   private phase: 'new' | 'open' | 'closed' = 'new';
   private positionUnknown = false;
   private lost = false;
@@ -84,7 +50,7 @@ export class LogikalSession {
   }
 
   get position(): Readonly<SessionPosition> {
-    return { ...this.pos };
+    return this.nav.position;
   }
   get isOpen(): boolean {
     return this.phase === 'open';
@@ -193,18 +159,7 @@ export class LogikalSession {
   async getThumbnail(elevationId: string, options: ThumbnailOptions = {}): Promise<Buffer> {
     assertGuid(elevationId, 'elevationId');
     this.requireLevel(['phase'], 'phase');
-    const o = { ...THUMBNAIL_DEFAULTS, ...options };
-    for (const [k, v] of [
-      ['width', o.width],
-      ['height', o.height],
-    ] as const) {
-      if (!Number.isInteger(v) || v < 1 || v > 4096)
-        throw new LogikalInvalidArgumentError(`thumbnail ${k} must be an integer 1..4096`, { local: true });
-    }
-    if (!['PNG', 'JPG', 'EMF'].includes(o.format))
-      throw new LogikalInvalidArgumentError('thumbnail format must be PNG, JPG or EMF', { local: true });
-    if (!['Interior', 'Exterior'].includes(o.view))
-      throw new LogikalInvalidArgumentError('thumbnail view must be Interior or Exterior', { local: true });
+    const query = thumbnailQuery(options);
     const res = await this.call({
       method: 'GET',
       segments: ['elevations', elevationId, 'thumbnail'],
@@ -212,24 +167,9 @@ export class LogikalSession {
       accept: 'image/*',
       maxBytes: MAX_DECODED_BYTES,
       timeoutMs: this.opts.transport.downloadTimeoutMs,
-      query: {
-        width: String(o.width),
-        height: String(o.height),
-        format: o.format,
-        view: o.view,
-        withdimensions: String(o.withdimensions),
-        withdescription: String(o.withdescription),
-      },
+      query,
     });
-    // Sniffed: neither the requested format nor the Content-Type is trusted.
-    if (res.body.subarray(0, 4).equals(PNG_SIGNATURE.subarray(0, 4))) assertPng(res.body);
-    else if (res.body[0] === 0xff && res.body[1] === 0xd8) assertJpeg(res.body);
-    else if (o.format !== 'EMF' || res.body.length === 0) {
-      throw new LogikalProtocolError(`thumbnail: answer is neither PNG nor JPEG (${res.body.length} bytes)`, {
-        operation: 'GET /elevations/{id}/thumbnail',
-        status: res.status,
-      });
-    }
+    assertThumbnail(res, query.format);
     return res.body;
   }
 
@@ -269,24 +209,16 @@ export class LogikalSession {
       throw new LogikalInvalidArgumentError('directory path must be a non-empty string', { local: true });
     }
     this.requireUsable();
-    const cur = this.pos;
-    // The server resolves a path against the children of the current directory only, so each
-    // select descends exactly one level. (Directory names are folder names: they cannot hold '/'.)
-    const parent = cur.level === 'root' ? '' : cur.level === 'directory' && cur.directory !== null ? cur.directory + '/' : undefined;
-    const child = parent !== undefined && path.startsWith(parent) ? path.slice(parent.length) : '';
-    // Up, sideways or skipping a level: what the real server answered for a directory select from phase state (observed).
-    if (child === '' || child.includes('/')) throw notInMapping(path, 'POST /directories/select');
+    this.nav.requireChildDirectory(path);
     await this.select('directories', path);
-    this.pos = { level: 'directory', directory: path, projectId: null, phaseId: null, elevationId: null };
-    this.trail.push({ kind: 'directory', value: path });
+    this.nav.enter({ kind: 'directory', value: path });
   }
 
   async selectProject(projectId: string): Promise<void> {
     assertGuid(projectId, 'projectId');
     this.requireSelectFrom('directory', projectId, 'POST /projects/select');
     await this.select('projects', projectId);
-    this.pos = { ...this.pos, level: 'project', projectId };
-    this.trail.push({ kind: 'project', value: projectId });
+    this.nav.enter({ kind: 'project', value: projectId });
   }
 
   /** The default phase is selected with the null GUID. */
@@ -294,16 +226,14 @@ export class LogikalSession {
     assertGuid(phaseId, 'phaseId');
     this.requireSelectFrom('project', phaseId, 'POST /phases/select');
     await this.select('phases', phaseId);
-    this.pos = { ...this.pos, level: 'phase', phaseId };
-    this.trail.push({ kind: 'phase', value: phaseId });
+    this.nav.enter({ kind: 'phase', value: phaseId });
   }
 
   async selectElevation(elevationId: string): Promise<void> {
     assertGuid(elevationId, 'elevationId');
     this.requireSelectFrom('phase', elevationId, 'POST /elevations/select');
     await this.select('elevations', elevationId);
-    this.pos = { ...this.pos, level: 'elevation', elevationId };
-    this.trail.push({ kind: 'elevation', value: elevationId });
+    this.nav.enter({ kind: 'elevation', value: elevationId });
   }
 
   /**
@@ -312,18 +242,7 @@ export class LogikalSession {
    * `directory` is a path split on '/', or the same as an array of names.
    */
   async walk(path: LogikalPath): Promise<void> {
-    const steps = targetSteps(path);
-    const trail = this.trail;
-    let i = 0;
-    for (; i < trail.length; i++) {
-      const have = trail[i];
-      const want = steps[i];
-      const same = want?.kind === have.kind && (have.kind === 'directory' ? want.value === have.value : sameGuid(want.value, have.value));
-      if (!same) break;
-    }
-    // The current position is not on the way to the target: reaching it would mean going up or sideways.
-    if (i < trail.length) throw notInMapping(steps[i]?.value ?? '', 'walk');
-    for (const step of steps.slice(i)) {
+    for (const step of this.nav.remainingSteps(path)) {
       if (step.kind === 'directory') await this.selectDirectory(step.value);
       else if (step.kind === 'project') await this.selectProject(step.value);
       else if (step.kind === 'phase') await this.selectPhase(step.value);
@@ -341,20 +260,14 @@ export class LogikalSession {
     }
   }
 
-  /**
-   * Mirrors the strict server: a select issued above its required state is a 405; one issued at a
-   * deeper state would move up or sideways, which the server answers with the 409 mapping error.
-   */
   private requireSelectFrom(required: 'directory' | 'project' | 'phase', identifier: string, operation: string): void {
     this.requireUsable();
-    const have = DEPTH[this.pos.level];
-    if (have < DEPTH[required]) throw new LogikalWrongStateError(EXPECTS[required], { operation, local: true });
-    if (have > DEPTH[required]) throw notInMapping(identifier, operation);
+    this.nav.requireSelectFrom(required, identifier, operation);
   }
 
-  private requireLevel(levels: SessionLevel[], expects: keyof typeof EXPECTS): void {
+  private requireLevel(levels: SessionLevel[], expects: ExpectedLevel): void {
     this.requireUsable();
-    if (!levels.includes(this.pos.level)) throw new LogikalWrongStateError(EXPECTS[expects], { local: true });
+    this.nav.requireLevel(levels, expects);
   }
 
   /** A select is never retried in place: after a failure the server state is unknown. */
@@ -383,32 +296,4 @@ export class LogikalSession {
     const res = await this.call(spec);
     return parseJsonBody(res, `${spec.method} /${spec.segments.join('/')}`);
   }
-}
-
-function notInMapping(identifier: string, operation: string): LogikalNotInMappingError {
-  return new LogikalNotInMappingError(
-    `The requested resource '${identifier}' cannot be set, because it isn't valid in the current mapping.`,
-    { operation, local: true },
-  );
-}
-
-function targetSteps(path: LogikalPath): Step[] {
-  const segs = Array.isArray(path.directory) ? path.directory : path.directory === '' ? [] : path.directory.split('/');
-  if (segs.some((s) => typeof s !== 'string' || s === '' || s.includes('/'))) {
-    throw new LogikalInvalidArgumentError('directory path has an empty segment (or a segment with "/")', { local: true });
-  }
-  const steps: Step[] = [];
-  let acc = '';
-  for (const s of segs) {
-    acc = acc === '' ? s : `${acc}/${s}`;
-    steps.push({ kind: 'directory', value: acc });
-  }
-  if (path.phaseId !== undefined && path.projectId === undefined)
-    throw new LogikalInvalidArgumentError('phaseId needs projectId', { local: true });
-  if (path.elevationId !== undefined && path.phaseId === undefined)
-    throw new LogikalInvalidArgumentError('elevationId needs phaseId', { local: true });
-  if (path.projectId !== undefined) steps.push({ kind: 'project', value: assertGuid(path.projectId, 'projectId') });
-  if (path.phaseId !== undefined) steps.push({ kind: 'phase', value: assertGuid(path.phaseId, 'phaseId') });
-  if (path.elevationId !== undefined) steps.push({ kind: 'elevation', value: assertGuid(path.elevationId, 'elevationId') });
-  return steps;
 }
