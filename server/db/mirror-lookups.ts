@@ -1,5 +1,5 @@
-import type { EntityManager } from 'typeorm';
-import { Directory, Project } from '../../entities';
+import { IsNull, type EntityManager } from 'typeorm';
+import { Directory, Elevation, Phase, Project } from '../../entities';
 import { isGuid } from '../guid';
 
 /** The mirror's lookups by natural key, on whichever manager the caller reads or writes with. */
@@ -35,5 +35,21 @@ export class MirrorLookups {
   /** The directory path a stored project lives in, if the mirror knows it. */
   async directoryOf(project: Project): Promise<Directory | null> {
     return project.directoryId ? this.m().getRepository(Directory).findOneBy({ id: project.directoryId }) : null;
+  }
+
+  /**
+   * How many active rows a complete listing of this parent would retire if it came back empty: the
+   * sync confirms such an empty listing before believing it.
+   */
+  async activeChildren(
+    parent: { phasesOf: number } | { elevationsOf: number } | { projectsIn: number } | { directoriesUnder: string | null },
+  ): Promise<number> {
+    const m = this.m();
+    if ('phasesOf' in parent) return m.getRepository(Phase).countBy({ projectId: parent.phasesOf, active: true });
+    if ('elevationsOf' in parent) return m.getRepository(Elevation).countBy({ phaseId: parent.elevationsOf, active: true });
+    if ('projectsIn' in parent) return m.getRepository(Project).countBy({ directoryId: parent.projectsIn, active: true });
+    const under = parent.directoriesUnder === null ? null : await this.directory(parent.directoriesUnder);
+    if (parent.directoriesUnder !== null && !under) return 0;
+    return m.getRepository(Directory).countBy({ parentId: under ? under.id : IsNull(), active: true });
   }
 }

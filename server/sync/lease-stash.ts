@@ -11,23 +11,40 @@ export class LeaseStash {
   private readonly waiters: Array<(lease: SessionLease | undefined) => void> = [];
   private pending = 0;
   private closed = false;
-  private readonly inflight = new Set<Promise<void>>();
+  private readonly inflight = new Set<Promise<boolean>>();
 
   constructor(private readonly client: LogikalClient) {}
 
-  /** Starts `n` logins in the background; a failed one just means a task logs in itself. */
+  /**
+   * Starts `n` logins in the background: one at once, the others once it succeeded, so a LogiKal
+   * that is down or refuses seats costs one attempt here, not n. A failed one just means a task
+   * logs in itself.
+   */
   prefetch(n: number): void {
-    for (let i = 0; i < n; i++) {
-      this.pending++;
-      const p: Promise<void> = this.client
-        .acquire()
-        .then(
-          (lease) => this.arrive(lease),
-          () => this.arrive(undefined),
-        )
-        .finally(() => this.inflight.delete(p));
-      this.inflight.add(p);
-    }
+    if (n <= 0) return;
+    void this.one().then((ok) => {
+      if (ok) for (let i = 1; i < n; i++) void this.one();
+    });
+  }
+
+  private one(): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    this.pending++;
+    const p: Promise<boolean> = this.client
+      .acquire()
+      .then(
+        async (lease) => {
+          await this.arrive(lease);
+          return true;
+        },
+        async () => {
+          await this.arrive(undefined);
+          return false;
+        },
+      )
+      .finally(() => this.inflight.delete(p));
+    this.inflight.add(p);
+    return p;
   }
 
   private arrive(lease: SessionLease | undefined): Promise<void> | void {

@@ -17,6 +17,9 @@ export interface KnownElevation {
   partsListSha256: string | null;
   partsListSourceKey: string | null;
   parseStatus: string;
+  /** When its parts list and its metadata (with the thumbnail) were last stored, ms; a resumed run skips what came after its start. */
+  partsListSyncedAt: number | null;
+  lastSyncedAt: number | null;
 }
 
 export function sha256(buf: Buffer): string {
@@ -205,6 +208,8 @@ export class MirrorWriter {
         'e.partsListSha256 AS "partsListSha256"',
         'e.partsListSourceKey AS "partsListSourceKey"',
         'e.parseStatus AS "parseStatus"',
+        'e.partsListSyncedAt AS "partsListSyncedAt"',
+        'e.lastSyncedAt AS "lastSyncedAt"',
       ])
       .where('e.projectId = :id', { id: project.id })
       .getRawMany<Record<string, unknown>>();
@@ -217,6 +222,8 @@ export class MirrorWriter {
       partsListSha256: (r.partsListSha256 as string | null) ?? null,
       partsListSourceKey: (r.partsListSourceKey as string | null) ?? null,
       parseStatus: String(r.parseStatus),
+      partsListSyncedAt: r.partsListSyncedAt ? rawUtc(r.partsListSyncedAt).getTime() : null,
+      lastSyncedAt: r.lastSyncedAt ? rawUtc(r.lastSyncedAt).getTime() : null,
     }));
   }
 

@@ -1,20 +1,23 @@
 import type { Logger } from 'winston';
 import type { Elevation, Phase, Project, SyncFailure } from '../../entities';
 import type { LogikalClient, LogikalElevation, LogikalPhase, LogikalProject, LogikalSession, UnitOptions } from '../logikal';
-import { LogikalSessionLostError } from '../logikal';
+import { LogikalProtocolError, LogikalSessionLostError } from '../logikal';
 import { isGuid as looksLikeGuid } from '../guid';
+import type { MirrorLookups } from '../db/mirror-lookups';
 import { PartsListError, type PartsListParser } from '../parts/parts-list-parser';
 import { NotFoundError, UserError } from '../errors';
 import { LeaseStash } from './lease-stash';
-import { MirrorWriter, sha256, type KnownElevation } from './mirror-writer';
+import { sha256, type KnownElevation, type MirrorWriter } from './mirror-writer';
 import { emptyCounters, type Counters, type RunStore } from './run-store';
 import { Semaphore } from '../semaphore';
 import type { ProgressListener, SyncMode } from './types';
 import { describeFailure, missingDirectory } from './failure-reason';
+import { interruptedSummary, isShutdown, projectSummary, worthAnotherPass } from './sync-outcome';
 
 export interface ProjectSyncDeps {
   client: LogikalClient;
   writer: MirrorWriter;
+  lookups: MirrorLookups;
   runs: RunStore;
   parser: PartsListParser;
   /** Parses at once: node-sqlite3 shares libuv's small thread pool. */
@@ -29,6 +32,8 @@ export interface ProjectSyncJob {
   directory: string;
   concurrency: number;
   onProgress?: ProgressListener;
+  /** Resuming an interrupted run: parts lists (and thumbnails) stored since then are done. */
+  resumeSince?: Date | null;
 }
 
 interface PhaseListing {
@@ -38,7 +43,13 @@ interface PhaseListing {
   thumbnailErrors: Map<string, unknown>;
 }
 
-const HEARTBEAT_MS = 15_000;
+interface PartsUnit {
+  phase: Phase;
+  row: Elevation;
+  e: LogikalElevation;
+}
+
+const HEARTBEAT_MS = 10_000;
 
 class SupersededError extends Error {
   constructor(readonly runId: number) {
@@ -57,16 +68,22 @@ function changeKey(e: LogikalElevation): string {
 /**
  * One project sync: the project's metadata, every phase (the null-GUID default phase too), every
  * elevation with its thumbnail, then each elevation's parts list in its own session, in parallel up
- * to the run's concurrency. Force mode downloads everything; smart mode only what changed.
+ * to the run's concurrency. Force mode downloads everything; smart mode only what changed; a resumed
+ * run skips what the interrupted one finished. Parts lists that failed transiently get one more
+ * pass before the run ends. stop() ends it at the next unit boundary as `interrupted`.
  */
 export class ProjectSync {
   private readonly counters: Counters = emptyCounters();
   private readonly failures: SyncFailure[] = [];
+  /** Parts-list failures by elevation, so a final pass that succeeds can take them back. */
+  private readonly partsFailures = new Map<string, { failure: SyncFailure; unit: PartsUnit; retry: boolean }>();
   private readonly limiter: Semaphore;
   private readonly stash: LeaseStash;
   private known = new Map<string, KnownElevation>();
   private project!: Project;
   private logikalProject!: LogikalProject;
+  private stopped = false;
+  private resumedSkipped = 0;
 
   /** Every session of this run, replays included, comes from the run's stash first. */
   private readonly sessions: UnitOptions;
@@ -80,19 +97,36 @@ export class ProjectSync {
     this.sessions = { acquire: () => this.stash.lease() };
   }
 
+  /** Shutdown: no new unit starts; the run ends as interrupted once the running ones are done or aborted. */
+  stop(): void {
+    this.stopped = true;
+  }
+
   /** Runs to the end and records the outcome on the run row; throws only NotFound (after recording). */
   async execute(): Promise<void> {
     const heartbeat = setInterval(() => void this.flush(), HEARTBEAT_MS);
     heartbeat.unref();
+    const name = (): string => this.logikalProject?.name ?? this.job.projectRef;
     try {
       await this.sync();
+      if (this.stopped) {
+        await this.deps.runs.interrupt(this.job.runId, interruptedSummary(name(), this.counters), this.failures, this.counters);
+        return;
+      }
       const state = this.failures.length ? 'partial' : 'succeeded';
-      await this.deps.runs.finish(this.job.runId, state, this.summary(state), this.failures, this.counters);
+      const message = projectSummary(name(), this.job.mode, this.failures, this.counters, this.resumedSkipped);
+      await this.deps.runs.finish(this.job.runId, state, message, this.failures, this.counters);
     } catch (err) {
       if (err instanceof SupersededError) {
         // The same project, asked for by name and by GUID at once: the other run does the work.
         await this.deps.runs
           .finish(this.job.runId, 'failed', supersededMessage(err.runId), [], this.counters, err.runId)
+          .catch(() => undefined);
+        return;
+      }
+      if (this.stopped || isShutdown(err)) {
+        await this.deps.runs
+          .interrupt(this.job.runId, interruptedSummary(name(), this.counters), this.failures, this.counters)
           .catch(() => undefined);
         return;
       }
@@ -106,34 +140,17 @@ export class ProjectSync {
     }
   }
 
-  private summary(state: string): string {
-    const name = this.logikalProject?.name ?? this.job.projectRef;
-    const c = this.counters;
-    if (state === 'succeeded') {
-      return this.job.mode === 'force'
-        ? `Project "${name}" fully synced from Logikal`
-        : `Project "${name}" synced from Logikal (${c.partsListsSynced} changed parts list(s) downloaded)`;
-    }
-    const what = this.failures
-      .slice(0, 5)
-      .map((f) => f.elevation)
-      .join(', ');
-    return (
-      `Project "${name}" synced with ${this.failures.length} failure(s) (${what}${this.failures.length > 5 ? ', …' : ''}); ` +
-      `${c.partsListsFailed} of ${c.partsListsSynced + c.partsListsUnchanged + c.partsListsFailed} parts lists failed`
-    );
-  }
-
   private async sync(): Promise<void> {
     const { client } = this.deps;
     const dir = this.job.directory;
     const known = await this.deps.writer.knownElevations(this.job.projectRef, dir);
     this.known = new Map(known.map((k) => [`${k.phaseLogikalId}/${k.logikalId}`, k]));
     // One login for the first session, plus, for force, one per further parallel task (every
-    // elevation needs a session) or, for smart, one per further phase we know of.
+    // elevation needs a session) or, for smart, one per further phase we know of. A project the
+    // mirror does not know may not exist: its further logins wait until LogiKal has listed it.
     const phasesKnown = new Set(known.map((k) => k.phaseLogikalId)).size;
-    const further = this.job.mode === 'force' ? this.job.concurrency - 1 : Math.min(this.job.concurrency - 1, phasesKnown - 1);
-    this.stash.prefetch(1 + Math.max(0, further));
+    const further = Math.max(0, this.job.mode === 'force' ? this.job.concurrency - 1 : Math.min(this.job.concurrency - 1, phasesKnown - 1));
+    this.stash.prefetch(known.length ? 1 + further : 1);
 
     // One session lists the project, its phases and the first phase's elevations.
     const first = await this.limiter
@@ -154,6 +171,7 @@ export class ProjectSync {
       .catch((err: unknown) => {
         throw missingDirectory(err, dir);
       });
+    if (!known.length) this.stash.prefetch(further);
 
     this.logikalProject = first.project;
     const other = await this.deps.runs.rekey(this.job.runId, `project:${first.project.id.toLowerCase()}`);
@@ -162,6 +180,7 @@ export class ProjectSync {
     this.project = await this.deps.writer.project(first.project, directoryId);
     await this.deps.runs.setProject(this.job.runId, this.project.id);
 
+    if (!first.phases.length) await this.confirmNoPhases();
     const phases: Phase[] = [];
     for (const ph of first.phases) phases.push(await this.deps.writer.phase(this.project.id, ph));
     await this.deps.writer.retirePhases(
@@ -177,15 +196,16 @@ export class ProjectSync {
         i === 0 && first.listing
           ? first.listing
           : await this.limiter
-              .run(() =>
-                client.withPath(
+              .run(async () => {
+                if (this.stopped) return undefined;
+                return client.withPath(
                   { directory: dir, projectId: this.project.logikalId, phaseId: ph.id },
                   (s) => this.listPhase(s, ph, false),
                   this.sessions,
-                ),
-              )
-              .catch((err) => {
-                this.fail(`phase "${ph.name}"`, err);
+                );
+              })
+              .catch((err: unknown) => {
+                if (!this.stopped && !isShutdown(err)) this.fail(`phase "${ph.name}"`, err);
                 return undefined;
               });
       if (listing) work.push(...(await this.storePhase(phases[i], listing)));
@@ -195,7 +215,8 @@ export class ProjectSync {
     const stored = await Promise.allSettled(work);
     const broken = [...listed, ...stored].find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (broken) throw broken.reason;
-    await this.deps.writer.markProjectSynced(this.project.id);
+    await this.finalPass();
+    if (!this.stopped) await this.deps.writer.markProjectSynced(this.project.id);
   }
 
   private pickProject(projects: LogikalProject[]): LogikalProject {
@@ -208,6 +229,37 @@ export class ProjectSync {
     return matches[0];
   }
 
+  /**
+   * LogiKal listed no phase at all (every project has its default phase): before the mirror's
+   * phases are retired, a second listing on a fresh session must say the same.
+   */
+  private async confirmNoPhases(): Promise<void> {
+    if (!(await this.deps.lookups.activeChildren({ phasesOf: this.project.id }))) return;
+    const again = await this.deps.client.withPath(
+      { directory: this.job.directory, projectId: this.project.logikalId },
+      (s) => s.listPhases(),
+      this.sessions,
+    );
+    if (again.length) {
+      throw new LogikalProtocolError(
+        `Logikal listed no phases for "${this.logikalProject.name}", then ${again.length}: nothing was retired`,
+      );
+    }
+  }
+
+  /** The same for a phase whose elevations all vanished: true when a fresh listing confirms it. */
+  private async confirmNoElevations(phase: Phase): Promise<boolean> {
+    if (!(await this.deps.lookups.activeChildren({ elevationsOf: phase.id }))) return true;
+    const again = await this.deps.client.withPath(
+      { directory: this.job.directory, projectId: this.project.logikalId, phaseId: phase.logikalId },
+      (s) => s.listElevations(),
+      this.sessions,
+    );
+    if (!again.length) return true;
+    this.fail(`phase "${phase.name}"`, new LogikalProtocolError(`Logikal listed no elevations, then ${again.length}: nothing was retired`));
+    return false;
+  }
+
   /** In phase state: the elevation list and the thumbnails this run needs (no elevation select needed). */
   private async listPhase(s: LogikalSession, ph: LogikalPhase, selectFirst: boolean): Promise<PhaseListing> {
     if (selectFirst) await s.selectPhase(ph.id);
@@ -215,12 +267,14 @@ export class ProjectSync {
     const thumbnails = new Map<string, Buffer>();
     const thumbnailErrors = new Map<string, unknown>();
     for (const e of elevations) {
+      if (this.stopped) break;
       if (this.job.mode === 'smart' && !this.metadataChanged(ph.id, e)) continue;
+      if (this.resumedThumbnail(ph.id, e)) continue;
       try {
         thumbnails.set(e.id, await s.getThumbnail(e.id));
       } catch (err) {
         // A lost session would fail every further thumbnail: replay the unit instead.
-        if (err instanceof LogikalSessionLostError) throw err;
+        if (err instanceof LogikalSessionLostError || isShutdown(err)) throw err;
         thumbnailErrors.set(e.id, err);
       }
     }
@@ -230,9 +284,10 @@ export class ProjectSync {
   private async storePhase(phase: Phase, listing: PhaseListing): Promise<Array<Promise<void>>> {
     const tasks: Array<Promise<void>> = [];
     const keep: number[] = [];
+    const complete = listing.elevations.length > 0 || (await this.confirmNoElevations(phase).catch(() => false));
+    if (!complete) return tasks;
     this.counters.elevationsTotal += listing.elevations.length;
     for (const e of listing.elevations) {
-      const wantParts = this.job.mode === 'force' || this.partsChanged(listing.phase.id, e);
       const thumb = listing.thumbnails.get(e.id) ?? null;
       const thumbError = listing.thumbnailErrors.get(e.id);
       if (thumbError !== undefined) this.fail(`${e.name} (thumbnail)`, thumbError);
@@ -240,7 +295,11 @@ export class ProjectSync {
       keep.push(row.id);
       this.counters.elevationsSynced++;
       if (thumb) this.counters.thumbnailsSynced++;
-      if (wantParts) tasks.push(this.limiter.run(() => this.syncPartsList(phase, row, e)));
+      const wantParts = this.job.mode === 'force' || this.partsChanged(listing.phase.id, e);
+      if (wantParts && this.resumedPartsList(listing.phase.id, e)) {
+        this.resumedSkipped++;
+        this.counters.partsListsUnchanged++;
+      } else if (wantParts) tasks.push(this.limiter.run(() => this.syncPartsList({ phase, row, e })));
       // Counted so that synced + unchanged + failed = elevations listed, in both modes.
       else this.counters.partsListsUnchanged++;
     }
@@ -250,8 +309,11 @@ export class ProjectSync {
     return tasks;
   }
 
-  private async syncPartsList(phase: Phase, row: Elevation, e: LogikalElevation): Promise<void> {
+  private async syncPartsList(unit: PartsUnit, finalPass = false): Promise<void> {
+    const { phase, row, e } = unit;
     const { client, writer, parser, parseLimit } = this.deps;
+    // A unit not started by the shutdown stays undone (not failed): the resume does it.
+    if (this.stopped) return;
     try {
       const bytes = await client.withPath(
         { directory: this.job.directory, projectId: this.project.logikalId, phaseId: phase.logikalId, elevationId: e.id },
@@ -271,27 +333,74 @@ export class ProjectSync {
         await writer.storePartsList(row.id, bytes, hash, parsed, changeKey(e));
         this.counters.partsListsSynced++;
       }
+      if (finalPass) this.forgive(e.id);
     } catch (err) {
-      this.counters.partsListsFailed++;
-      this.fail(e.name, err);
+      if (this.stopped || isShutdown(err)) return;
+      if (!finalPass) {
+        this.counters.partsListsFailed++;
+        const failure = this.fail(e.name, err);
+        this.partsFailures.set(e.id, { failure, unit, retry: worthAnotherPass(err) });
+      }
     }
     await this.flush();
   }
 
-  private fail(what: string, err: unknown): void {
+  /** One more try, on fresh sessions, for the parts lists that failed transiently. */
+  private async finalPass(): Promise<void> {
+    const again = [...this.partsFailures.values()].filter((f) => f.retry);
+    if (!again.length || this.stopped) return;
+    this.deps.log.info('final pass over failed parts lists', { runId: this.job.runId, count: again.length });
+    await Promise.allSettled(again.map((f) => this.limiter.run(() => this.syncPartsList(f.unit, true))));
+  }
+
+  /** A parts list the final pass got: its earlier failure no longer counts. */
+  private forgive(elevationId: string): void {
+    const f = this.partsFailures.get(elevationId);
+    if (!f) return;
+    this.partsFailures.delete(elevationId);
+    this.failures.splice(this.failures.indexOf(f.failure), 1);
+    this.counters.partsListsFailed--;
+  }
+
+  private fail(what: string, err: unknown): SyncFailure {
     const reason = err instanceof PartsListError ? `parts list rejected (${err.reason}): ${err.message}` : describeFailure(err);
-    this.failures.push({ elevation: what, reason });
+    const failure = { elevation: what, reason };
+    this.failures.push(failure);
     this.deps.log.warn(`sync failure: ${what}`, { runId: this.job.runId, reason });
+    return failure;
+  }
+
+  private knownOf(phaseId: string, e: LogikalElevation): KnownElevation | undefined {
+    return this.known.get(`${phaseId.toLowerCase()}/${e.id.toLowerCase()}`);
   }
 
   private metadataChanged(phaseId: string, e: LogikalElevation): boolean {
-    const k = this.known.get(`${phaseId.toLowerCase()}/${e.id.toLowerCase()}`);
+    const k = this.knownOf(phaseId, e);
     return !k?.thumbnailSha256 || k.versionId !== (e.versionId?.toLowerCase() ?? null) || k.changedAt !== (e.changedDate ?? null);
   }
 
   private partsChanged(phaseId: string, e: LogikalElevation): boolean {
-    const k = this.known.get(`${phaseId.toLowerCase()}/${e.id.toLowerCase()}`);
+    const k = this.knownOf(phaseId, e);
     return !k?.partsListSha256 || k.parseStatus !== 'success' || k.partsListSourceKey !== changeKey(e);
+  }
+
+  /** Stored by the interrupted run this one resumes (and unchanged in LogiKal since). */
+  private resumedPartsList(phaseId: string, e: LogikalElevation): boolean {
+    const since = this.job.resumeSince?.getTime();
+    const k = this.knownOf(phaseId, e);
+    return (
+      since !== undefined &&
+      !!k &&
+      k.parseStatus === 'success' &&
+      (k.partsListSyncedAt ?? 0) >= since &&
+      k.partsListSourceKey === changeKey(e)
+    );
+  }
+
+  private resumedThumbnail(phaseId: string, e: LogikalElevation): boolean {
+    const since = this.job.resumeSince?.getTime();
+    const k = this.knownOf(phaseId, e);
+    return since !== undefined && !!k?.thumbnailSha256 && (k.lastSyncedAt ?? 0) >= since && !this.metadataChanged(phaseId, e);
   }
 
   private async flush(): Promise<void> {

@@ -1,14 +1,11 @@
-import { In, LessThan, Not, type EntityManager, type Repository } from 'typeorm';
+import { randomUUID } from 'node:crypto';
+import { In, IsNull, LessThan, Not, type EntityManager, type Repository } from 'typeorm';
 import { ACTIVE_STATES, SyncRun, type SyncFailure, type SyncRunKind, type SyncRunState } from '../../entities';
 import type { Db } from '../db/db';
 import type { SyncResult } from './types';
 
-/** A run with no heartbeat for this long is presumed dead (its process crashed or was killed). */
-export const STALE_AFTER_MS = 2 * 60_000;
-
-export function isStale(run: SyncRun): boolean {
-  return !!run.heartbeatAt && Date.now() - run.heartbeatAt.getTime() > STALE_AFTER_MS;
-}
+/** How long a run stays owned without a renewal: its owner renews every third of it. */
+export const LEASE_MS = 30_000;
 
 export type Counters = Pick<
   SyncRun,
@@ -48,9 +45,42 @@ export interface RunTarget {
   day?: string;
 }
 
+/** Who owns the runs this process starts: the instance, and this start of it. */
+export interface RunOwner {
+  instance: string;
+  boot: string;
+}
+
+export function newOwner(instance: string): RunOwner {
+  return { instance, boot: randomUUID() };
+}
+
+export const INTERRUPTED_MESSAGE = 'Interrupted: the bridge process running it stopped; the next sync of it resumes where it stopped';
+
+const isActive = (state: SyncRunState): boolean => ACTIVE_STATES.includes(state);
+
+/** A queued or running run whose owner stopped renewing it (or never had a lease) is dead. */
+export function isDead(run: SyncRun, now = Date.now()): boolean {
+  return isActive(run.state) && (!run.leaseExpiresAt || run.leaseExpiresAt.getTime() < now);
+}
+
+/** What a reader reports: a dead run is interrupted, whatever its row still says. */
+export function effectiveState(run: SyncRun, now = Date.now()): SyncRunState {
+  return isDead(run, now) ? 'interrupted' : run.state;
+}
+
+/** Where a resumed run starts from: the interrupted run, and since when its finished elevations count. */
+export interface ResumePoint {
+  fromId: number;
+  since: Date;
+}
+
 /** SyncRun rows: the record every sync leaves, and the cross-instance guard against duplicate runs. */
 export class RunStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    readonly owner: RunOwner,
+  ) {}
 
   /** Reads see committed rows only. */
   private get repo(): Repository<SyncRun> {
@@ -61,9 +91,20 @@ export class RunStore {
     return this.db.write((m) => fn(m.getRepository(SyncRun), m));
   }
 
+  private lease(): { ownerInstance: string; ownerBoot: string; leaseExpiresAt: Date; heartbeatAt: Date } {
+    const now = Date.now();
+    return {
+      ownerInstance: this.owner.instance,
+      ownerBoot: this.owner.boot,
+      leaseExpiresAt: new Date(now + LEASE_MS),
+      heartbeatAt: new Date(now),
+    };
+  }
+
   /**
-   * Starts a run, or joins the one already queued/running for the same target. The partial unique
-   * index on target_key makes this safe across instances sharing the database.
+   * Queues a run, or joins the live one already queued/running for the same target. The partial
+   * unique index on target_key makes this safe across instances; a dead run in the way is marked
+   * interrupted first, so a new call never joins it.
    */
   async begin(
     kind: SyncRunKind,
@@ -75,7 +116,7 @@ export class RunStore {
     const projectRef = target.projectRef ?? null;
     const label = describeTarget(kind, directoryPath, projectRef, target.day ?? null);
     for (let attempt = 0; attempt < 3; attempt++) {
-      const now = new Date();
+      const resume = await this.resumePoint(targetKey);
       try {
         const run = await this.write((repo) =>
           repo.save(
@@ -86,14 +127,16 @@ export class RunStore {
               projectRef,
               supersededById: null,
               targetKey,
-              state: 'running',
+              state: 'queued',
               requestedBy,
-              startedAt: now,
-              heartbeatAt: now,
+              startedAt: new Date(),
               message: null,
               failures: [],
               finishedAt: null,
               projectId: null,
+              resumedFromId: resume?.fromId ?? null,
+              resumeSince: resume?.since ?? null,
+              ...this.lease(),
               ...emptyCounters(),
             }),
           ),
@@ -101,9 +144,12 @@ export class RunStore {
         return { run, created: true };
       } catch (err) {
         const active = await this.repo.findOneBy({ targetKey, state: In(ACTIVE_STATES) });
-        if (!active) throw err;
-        if (isStale(active)) {
-          await this.finish(active.id, 'failed', 'Abandoned: the bridge process running it stopped', active.failures ?? []);
+        if (!active) {
+          if (attempt < 2) continue; // it ended between our insert and our look
+          throw err;
+        }
+        if (isDead(active)) {
+          await this.interrupt(active.id, INTERRUPTED_MESSAGE);
           continue;
         }
         return { run: active, created: false };
@@ -112,22 +158,49 @@ export class RunStore {
     throw new Error('could not start or join a sync run');
   }
 
-  /** Whether any run (in any state) has this key: the nightly job's once-per-day guard. */
-  async existsForKey(targetKey: string): Promise<boolean> {
-    return (await this.repo.countBy({ targetKey })) > 0;
+  /**
+   * The run a new one for this target continues: the latest run of the target, if it was
+   * interrupted (or died). Its own resume point carries over, so a chain of interruptions resumes
+   * from where the first one started.
+   */
+  async resumePoint(targetKey: string): Promise<ResumePoint | null> {
+    const last = await this.repo.findOne({ where: { targetKey }, order: { id: 'DESC' } });
+    if (!last || (last.state !== 'interrupted' && !isDead(last))) return null;
+    return { fromId: last.id, since: last.resumeSince ?? last.startedAt };
   }
 
-  /** The queued/running run with this key, if any. */
-  active(targetKey: string): Promise<SyncRun | null> {
-    return this.repo.findOneBy({ targetKey, state: In(ACTIVE_STATES) });
+  /** Queued → running, if it is still queued (not interrupted meanwhile). */
+  async start(runId: number): Promise<boolean> {
+    const res = await this.write((repo) =>
+      repo.update({ id: runId, state: 'queued' }, { state: 'running', startedAt: new Date(), ...this.lease() }),
+    );
+    return (res.affected ?? 0) > 0;
+  }
+
+  /** Whether a nightly already ran (or runs) for this key; an interrupted one does not count, it is redone. */
+  async existsForKey(targetKey: string): Promise<boolean> {
+    return (await this.repo.countBy({ targetKey, state: Not('interrupted') })) > 0;
+  }
+
+  /** The live queued/running run with this key, if any. */
+  async active(targetKey: string): Promise<SyncRun | null> {
+    const run = await this.repo.findOneBy({ targetKey, state: In(ACTIVE_STATES) });
+    return run && !isDead(run) ? run : null;
   }
 
   /**
    * Gives a run the key of the project it turned out to be (a first sync by name is keyed by name
-   * until the GUID is known). Returns the id of another active run that already has that key.
+   * until the GUID is known). Returns the id of another live run that already has that key.
    */
   async rekey(runId: number, targetKey: string): Promise<number | null> {
-    const other = async () => (await this.repo.findOneBy({ targetKey, state: In(ACTIVE_STATES), id: Not(runId) }))?.id ?? null;
+    const other = async (): Promise<number | null> => {
+      const run = await this.repo.findOneBy({ targetKey, state: In(ACTIVE_STATES), id: Not(runId) });
+      if (run && isDead(run)) {
+        await this.interrupt(run.id, INTERRUPTED_MESSAGE);
+        return null;
+      }
+      return run?.id ?? null;
+    };
     const first = await other();
     if (first !== null) return first;
     try {
@@ -140,13 +213,42 @@ export class RunStore {
     }
   }
 
-  /** Bumps the heartbeat while a run without counters of its own works; returns the stop function. */
-  keepAlive(runId: number, everyMs = 15_000): () => void {
-    const timer = setInterval(() => {
-      void this.write((repo) => repo.update({ id: runId }, { heartbeatAt: new Date() })).catch(() => undefined);
-    }, everyMs);
-    timer.unref();
-    return () => clearInterval(timer);
+  /** Renews the lease of every run this process owns: one statement, however many runs. */
+  async renewLeases(): Promise<void> {
+    const { leaseExpiresAt, heartbeatAt } = this.lease();
+    await this.write((repo) => repo.update({ ownerBoot: this.owner.boot, state: In(ACTIVE_STATES) }, { leaseExpiresAt, heartbeatAt }));
+  }
+
+  /**
+   * Marks dead runs interrupted: those whose lease ran out, those without one, and (at start-up)
+   * every run an earlier start of this instance left queued or running.
+   */
+  async reapDead(opts: { earlierBoots?: boolean } = {}): Promise<number> {
+    const now = new Date();
+    const interrupted = { state: 'interrupted' as const, message: INTERRUPTED_MESSAGE, finishedAt: now };
+    return this.write(async (repo) => {
+      let n = 0;
+      for (const where of [
+        { state: In(ACTIVE_STATES), leaseExpiresAt: LessThan(now) },
+        { state: In(ACTIVE_STATES), leaseExpiresAt: IsNull() },
+        ...(opts.earlierBoots ? [{ state: In(ACTIVE_STATES), ownerInstance: this.owner.instance, ownerBoot: Not(this.owner.boot) }] : []),
+      ]) {
+        n += (await repo.update(where, interrupted)).affected ?? 0;
+      }
+      return n;
+    });
+  }
+
+  /** Interrupted runs this instance left that nothing has resumed yet (newest per target). */
+  async toResume(): Promise<SyncRun[]> {
+    const runs = await this.repo.find({ where: { state: 'interrupted', ownerInstance: this.owner.instance }, order: { id: 'DESC' } });
+    const out: SyncRun[] = [];
+    for (const r of runs) {
+      if (out.some((o) => o.targetKey === r.targetKey)) continue;
+      const later = await this.repo.findOne({ where: { targetKey: r.targetKey, id: Not(r.id) }, order: { id: 'DESC' } });
+      if (!later || later.id < r.id) out.push(r);
+    }
+    return out.reverse();
   }
 
   async setProject(runId: number, projectId: number): Promise<void> {
@@ -154,10 +256,10 @@ export class RunStore {
   }
 
   async progress(runId: number, counters: Counters): Promise<void> {
-    await this.write((repo) => repo.update({ id: runId }, { ...counters, heartbeatAt: new Date() }));
+    await this.write((repo) => repo.update({ id: runId }, { ...counters, ...this.lease() }));
   }
 
-  /** A terminal state is final: a run already failed as abandoned is not revived by a late finish. */
+  /** A terminal state is final: a run already ended (or interrupted) is not revived by a late finish. */
   async finish(
     runId: number,
     state: SyncRunState,
@@ -183,6 +285,26 @@ export class RunStore {
     );
   }
 
+  /** Stopped by a crash or a shutdown: the next sync of the same target resumes it. */
+  async interrupt(runId: number, message: string, failures?: SyncFailure[], counters?: Counters): Promise<void> {
+    const now = new Date();
+    await this.write((repo) =>
+      repo.update(
+        { id: runId, state: In(ACTIVE_STATES) },
+        { ...(counters ?? {}), ...(failures ? { failures } : {}), state: 'interrupted', message, finishedAt: now },
+      ),
+    );
+  }
+
+  /** Shutdown: whatever this process still has queued or running is interrupted. */
+  async interruptMine(message = INTERRUPTED_MESSAGE): Promise<number> {
+    const now = new Date();
+    const res = await this.write((repo) =>
+      repo.update({ ownerBoot: this.owner.boot, state: In(ACTIVE_STATES) }, { state: 'interrupted', message, finishedAt: now }),
+    );
+    return res.affected ?? 0;
+  }
+
   get(runId: number): Promise<SyncRun | null> {
     return this.repo.findOneBy({ id: runId });
   }
@@ -194,14 +316,6 @@ export class RunStore {
       take: filter.limit,
     });
   }
-
-  /** On start-up: runs whose process died are failed, not left "running" forever. */
-  async failAbandoned(): Promise<number> {
-    const cutoff = new Date(Date.now() - STALE_AFTER_MS);
-    const stale = await this.repo.findBy({ state: In(ACTIVE_STATES), heartbeatAt: LessThan(cutoff) });
-    for (const r of stale) await this.finish(r.id, 'failed', 'Abandoned: the bridge process running it stopped', r.failures ?? []);
-    return stale.length;
-  }
 }
 
 function iso(d: Date | null): string | null {
@@ -210,11 +324,15 @@ function iso(d: Date | null): string | null {
 
 /** A run row as the RPC result shape. */
 export function toResult(run: SyncRun): SyncResult {
-  const end = run.finishedAt ?? new Date();
+  const dead = isDead(run);
+  const state = effectiveState(run);
+  const end = run.finishedAt ?? (dead ? (run.leaseExpiresAt ?? run.heartbeatAt ?? run.startedAt) : new Date());
   return {
-    success: run.state === 'succeeded',
-    state: run.state,
-    message: run.message ?? (run.state === 'running' ? 'Sync running' : ''),
+    success: state === 'succeeded',
+    state,
+    message: dead
+      ? INTERRUPTED_MESSAGE
+      : (run.message ?? (state === 'running' ? 'Sync running' : state === 'queued' ? 'Waiting for a free sync slot' : '')),
     run_id: run.id,
     kind: run.kind,
     project_id: run.projectRef ?? '',

@@ -9,7 +9,8 @@ import { getLogger } from '../logging';
 import { PartsListParser } from '../parts/parts-list-parser';
 import { MirrorWriter } from './mirror-writer';
 import { ProjectSync } from './project-sync';
-import { emptyCounters, isStale, RunStore, toResult, type RunTarget } from './run-store';
+import { emptyCounters, newOwner, RunStore, toResult, type RunTarget } from './run-store';
+import { RunExecutor } from './run-executor';
 import { describeFailure } from './failure-reason';
 import { Semaphore } from '../semaphore';
 import { TreeSync } from './tree-sync';
@@ -17,7 +18,10 @@ import type { ProgressListener, ProjectSyncRequest, SyncMode, SyncResult } from 
 
 const log = getLogger('sync');
 
-const TERMINAL = new Set(['succeeded', 'partial', 'failed']);
+/** How long a shutdown waits for the LogiKal sessions of aborted units to be logged out. */
+const LOGOUT_WAIT_MS = 4_000;
+
+const nameKey = (dir: string, name: string): string => `project:${dir.toLowerCase()}\u0001${name.toLowerCase()}`;
 
 /**
  * Every sync is a SyncRun row executed in this process, independent of the caller's connection;
@@ -25,10 +29,10 @@ const TERMINAL = new Set(['succeeded', 'partial', 'failed']);
  */
 export class SyncService {
   readonly runs: RunStore;
+  private readonly executor: RunExecutor;
   private readonly writer: MirrorWriter;
   private readonly parser: PartsListParser;
   private readonly parseLimit = new Semaphore(2);
-  private readonly active = new Map<number, Promise<void>>();
   private client: LogikalClient | null = null;
   private readonly lookups: MirrorLookups;
 
@@ -37,7 +41,8 @@ export class SyncService {
     private readonly config: BridgeConfig,
     client?: LogikalClient,
   ) {
-    this.runs = new RunStore(db);
+    this.runs = new RunStore(db, newOwner(config.instanceId));
+    this.executor = new RunExecutor(this.runs, config.maxActiveRuns, log);
     this.writer = new MirrorWriter(db);
     this.lookups = new MirrorLookups(() => db.reader);
     this.parser = new PartsListParser({ tempDir: join(config.dataDir, 'tmp') });
@@ -55,21 +60,62 @@ export class SyncService {
     return this.client;
   }
 
+  /**
+   * Runs an earlier start of this instance left queued or running are interrupted at once (their
+   * process is gone), dead runs of others too; then what this instance was interrupted in is
+   * resumed, in the background.
+   */
   async startup(): Promise<void> {
-    const n = await this.runs.failAbandoned();
-    if (n) log.warn(`marked ${n} abandoned sync run(s) as failed`);
+    const n = await this.runs.reapDead({ earlierBoots: true });
+    if (n) log.warn(`marked ${n} sync run(s) of a stopped process as interrupted`);
+    this.executor.startLeases();
+    const toResume = this.config.logikal.url ? await this.runs.toResume() : [];
+    for (const r of toResume) {
+      log.info(`resuming interrupted sync run ${r.id} (${r.target})`);
+      this.resume(r).catch((err: unknown) => log.warn('could not resume a sync run', { runId: r.id, error: describeFailure(err) }));
+    }
   }
 
-  /** Lets running syncs finish (tests, graceful shutdown). */
-  async drain(): Promise<void> {
-    while (this.active.size) await Promise.allSettled([...this.active.values()]);
+  private async resume(r: SyncRun): Promise<unknown> {
+    const by = 'resume';
+    if ((r.kind === 'force_project' || r.kind === 'project') && r.directoryPath && r.projectRef) {
+      const mode: SyncMode = r.kind === 'force_project' ? 'force' : 'smart';
+      return this.syncProject(mode, { projectId: r.projectRef, directoryId: r.directoryPath, waitSeconds: 0, requestedBy: by });
+    }
+    if (r.kind === 'projects' && r.directoryPath) return this.syncProjects(r.directoryPath, 0, by);
+    if (r.kind === 'directories') return this.syncDirectories(0, by);
+    if (r.kind === 'nightly') {
+      const day = /^nightly:(\d{4}-\d{2}-\d{2})$/.exec(r.targetKey)?.[1];
+      if (day) return this.nightly(new Date(`${day}T12:00:00Z`), false);
+    }
+    return undefined;
+  }
+
+  /** Lets running syncs finish (tests). */
+  drain(): Promise<void> {
+    return this.executor.drain();
+  }
+
+  /**
+   * Graceful shutdown: no new run starts; running ones stop at their next unit boundary within
+   * `graceMs`, then what still runs is aborted and every LogiKal session logged out; the runs end
+   * `interrupted`, to be resumed by the next start.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    await this.executor.shutdown(graceMs, async () => {
+      if (this.client && !(await this.client.shutdown(LOGOUT_WAIT_MS))) log.warn('LogiKal sessions still open after the shutdown');
+    });
+  }
+
+  close(): void {
+    this.executor.close();
   }
 
   async syncProject(mode: SyncMode, req: ProjectSyncRequest, onProgress?: ProgressListener): Promise<SyncResult> {
+    this.executor.assertAccepting();
     const client = this.logikal();
     const concurrency = Math.max(1, Math.min(req.concurrency ?? this.config.logikal.maxSessions, this.config.logikal.maxSessions));
     const stored = await this.lookups.project(req.projectId, req.directoryId);
-    const nameKey = (dir: string, name: string): string => `project:${dir.toLowerCase()}\u0001${name.toLowerCase()}`;
     const key = stored ? `project:${stored.logikalId}` : nameKey(req.directoryId, req.projectId);
     if (stored) {
       // A run started before the mirror knew this project is keyed by directory and name, and it
@@ -80,25 +126,39 @@ export class SyncService {
         : null;
       if (early) {
         log.info(`joined running sync run ${early.id} for ${req.directoryId}/${req.projectId}`);
-        return this.awaitRun(early.id, req.waitSeconds);
+        return this.awaitResult(early.id, req.waitSeconds);
       }
     }
     const kind: SyncRunKind = mode === 'force' ? 'force_project' : 'project';
     const target = { directoryPath: req.directoryId, projectRef: req.projectId };
     const { run, created } = await this.runs.begin(kind, target, key, req.requestedBy ?? null);
     if (created) {
-      const job = new ProjectSync(
-        { client, writer: this.writer, runs: this.runs, parser: this.parser, parseLimit: this.parseLimit, log },
-        { runId: run.id, mode, projectRef: req.projectId, directory: req.directoryId, concurrency, onProgress },
-      );
-      this.track(run.id, job.execute());
+      const deps = {
+        client,
+        writer: this.writer,
+        lookups: this.lookups,
+        runs: this.runs,
+        parser: this.parser,
+        parseLimit: this.parseLimit,
+        log,
+      };
+      const job = new ProjectSync(deps, {
+        runId: run.id,
+        mode,
+        projectRef: req.projectId,
+        directory: req.directoryId,
+        concurrency,
+        onProgress,
+        resumeSince: run.resumeSince,
+      });
+      this.executor.launch(run.id, { slot: true, work: () => job.execute(), stop: () => job.stop() });
     } else {
       log.info(`joined running sync run ${run.id} for ${req.directoryId}/${req.projectId}`);
     }
-    return this.awaitRun(run.id, req.waitSeconds);
+    return this.awaitResult(run.id, req.waitSeconds);
   }
 
-  /** Odoo's buttons: sync a project the mirror already knows, by its database id. */
+  /** Odoo's buttons: sync a project the mirror already knows, by its database id. Queued, never waited for. */
   async startStoredProject(projectDbId: number, mode: SyncMode, requestedBy: string): Promise<{ run_id: number; state: string }> {
     const p = await this.lookups.projectById(projectDbId);
     if (!p) throw new NotFoundError(`logikal.project(${projectDbId}) does not exist`);
@@ -131,53 +191,59 @@ export class SyncService {
     requestedBy: string | undefined,
     work: (tree: TreeSync, runId: number) => Promise<void>,
   ): Promise<SyncResult> {
-    const tree = new TreeSync(this.logikal(), this.writer, this.runs, log);
+    this.executor.assertAccepting();
+    const tree = new TreeSync(this.logikal(), this.writer, this.lookups, this.runs, log);
     const { run, created } = await this.runs.begin(kind, t, key, requestedBy ?? null);
-    if (created) this.track(run.id, work(tree, run.id));
-    return this.awaitRun(run.id, waitSeconds);
+    if (created) this.executor.launch(run.id, { slot: true, work: () => work(tree, run.id), stop: () => tree.stop() });
+    return this.awaitResult(run.id, waitSeconds);
   }
 
   /**
    * Smart-syncs every active mirrored project, one after another. A run row keyed by the UTC date
-   * makes this happen once per night however many instances fire the cron.
+   * makes this happen once per night however many instances fire the cron; an interrupted nightly
+   * is redone.
    */
-  async nightly(now = new Date()): Promise<SyncResult | null> {
+  async nightly(now = new Date(), wait = true): Promise<SyncResult | null> {
+    this.executor.assertAccepting();
     const day = now.toISOString().slice(0, 10);
     const key = `nightly:${day}`;
     if (await this.runs.existsForKey(key)) return null;
     const { run, created } = await this.runs.begin('nightly', { day }, key, 'cron');
     if (!created) return null;
-    const work = (async () => {
-      const stopHeartbeat = this.runs.keepAlive(run.id);
-      try {
-        await this.nightlyProjects(run.id);
-      } finally {
-        stopHeartbeat();
-      }
-    })();
-    this.track(run.id, work);
-    await work.catch(async (err) => this.runs.finish(run.id, 'failed', `Nightly sync failed: ${describeFailure(err)}`, []));
-    return this.status(run.id);
+    let stopped = false;
+    this.executor.launch(run.id, {
+      slot: false,
+      work: () =>
+        this.nightlyProjects(run.id, () => stopped).catch((err: unknown) =>
+          this.runs.finish(run.id, 'failed', `Nightly sync failed: ${describeFailure(err)}`, []),
+        ),
+      stop: () => {
+        stopped = true;
+      },
+    });
+    return wait ? this.awaitResult(run.id, 86_400) : this.status(run.id);
   }
 
-  private async nightlyProjects(runId: number): Promise<void> {
+  private async nightlyProjects(runId: number, stopped: () => boolean): Promise<void> {
     const projects = await this.db.reader.getRepository(Project).find({ where: { active: true }, order: { id: 'ASC' } });
     const failures: SyncFailure[] = [];
     let ok = 0;
     for (const p of projects) {
+      if (stopped())
+        return this.runs.interrupt(runId, `Interrupted: the bridge shut down after ${ok} of ${projects.length} projects`, failures);
       try {
         const dir = await this.lookups.directoryOf(p);
         if (!dir) throw new UserError('no directory in the mirror');
         const r = await this.syncProject('smart', {
           projectId: p.logikalId,
           directoryId: dir.path,
-          waitSeconds: 86400,
+          waitSeconds: 86_400,
           requestedBy: 'cron',
         });
         if (r.success) ok++;
-        else failures.push({ elevation: `project ${p.name}`, reason: r.message });
+        else if (r.state !== 'interrupted') failures.push({ elevation: `project ${p.name}`, reason: r.message });
       } catch (err) {
-        failures.push({ elevation: `project ${p.name}`, reason: describeFailure(err) });
+        if (!stopped()) failures.push({ elevation: `project ${p.name}`, reason: describeFailure(err) });
       }
       await this.runs.progress(runId, { ...emptyCounters(), elevationsSynced: ok });
     }
@@ -187,7 +253,7 @@ export class SyncService {
   async status(runId: number): Promise<SyncResult> {
     const run = await this.runs.get(runId);
     if (!run) throw new NotFoundError(`Sync run ${runId} does not exist`);
-    return this.result(run);
+    return toResult(run);
   }
 
   async list(filter: { projectId?: string; limit: number }): Promise<SyncResult[]> {
@@ -197,56 +263,15 @@ export class SyncService {
       if (!p) return [];
       projectDbId = p.id;
     }
-    return (await this.runs.list({ projectId: projectDbId, limit: filter.limit })).map((r) => this.result(r));
+    return (await this.runs.list({ projectId: projectDbId, limit: filter.limit })).map((r) => toResult(r));
   }
 
-  private result(run: SyncRun): SyncResult {
-    return toResult(run);
-  }
-
-  private track(runId: number, p: Promise<void>): void {
-    const done = p
-      .catch((err: unknown) => {
-        // Recorded on the run already; kept so a waiting caller gets a not-found error, not a result.
-        if (err instanceof NotFoundError) this.notFound.set(runId, err);
-      })
-      .finally(() => this.active.delete(runId));
-    this.active.set(runId, done);
-  }
-
-  private readonly notFound = new Map<number, NotFoundError>();
-
-  /** The run's result once terminal or after waitSeconds, whichever is first. */
-  private async awaitRun(runId: number, waitSeconds: number): Promise<SyncResult> {
+  /** The run's result once terminal or after waitSeconds; a superseded run answers with its successor's. */
+  private async awaitResult(runId: number, waitSeconds: number): Promise<SyncResult> {
     const deadline = Date.now() + waitSeconds * 1000;
-    const local = this.active.get(runId);
-    if (local && waitSeconds > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        local,
-        new Promise((r) => {
-          timer = setTimeout(r, waitSeconds * 1000);
-        }),
-      ]);
-      clearTimeout(timer);
-    } else if (waitSeconds > 0) {
-      // Running in another instance (or already done): poll the shared row.
-      for (;;) {
-        const run = await this.runs.get(runId);
-        // A stale heartbeat: the instance running it died; begin() fails it on the next request.
-        if (!run || TERMINAL.has(run.state) || isStale(run) || Date.now() >= deadline) break;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
-    const run = await this.runs.get(runId);
-    if (!run) throw new NotFoundError(`Sync run ${runId} does not exist`);
-    const missing = this.notFound.get(runId);
-    this.notFound.delete(runId);
-    if (run.state === 'failed' && missing) throw missing;
+    const run = await this.executor.awaitRun(runId, waitSeconds);
     const successor = run.state === 'failed' ? run.supersededById : null;
-    if (successor !== null && successor !== runId) {
-      return this.awaitRun(successor, Math.max(0, (deadline - Date.now()) / 1000));
-    }
-    return this.result(run);
+    if (successor !== null && successor !== runId) return this.awaitResult(successor, Math.max(0, (deadline - Date.now()) / 1000));
+    return toResult(run);
   }
 }
