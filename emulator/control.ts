@@ -6,8 +6,11 @@ import type { LogikalEmulator } from './index';
  * the call stats. Replies are plain JSON (no LogiKal envelope) so curl output stays readable.
  *   GET  stats                      → EmulatorStats
  *   POST reset-stats                → EmulatorStats (after the reset)
- *   GET  faults | POST faults       → FaultOptions (POST replaces them; body = FaultOptions)
- *   POST config                     → RuntimeOptions (partial update: nav knobs, limits, latencyScale)
+ *   GET  faults | POST faults       → FaultOptions (POST replaces them; body = FaultOptions: rates,
+ *                                     script, listings {"GET /projects": "nullData"}, down "refuse" |
+ *                                     "unavailable" with downForSeconds — 'refuse' closes this door too)
+ *   POST config                     → RuntimeOptions (partial update: nav knobs, limits, latencyScale,
+ *                                     licenceRefusalStatus, licenceRefusalMessage)
  *   POST touch-elevation  {id}      → ElevationData after the bump
  *   POST remove-elevation {id, toRecycleBin?}
  *   POST drop-sessions              → {dropped}  (as if the server restarted)

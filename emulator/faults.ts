@@ -1,12 +1,34 @@
 import type { HostileKind } from './parts-list-generator';
 
-/** A fault forced onto the next matching call, before the random rates are consulted. */
+/** The listing endpoints, whose 200 body a listing fault replaces. */
+export const LISTING_ENDPOINTS: readonly string[] = ['GET /directories', 'GET /projects', 'GET /phases', 'GET /elevations'];
+
+/**
+ * What a listing fault puts in place of a listing's 200 body (the call itself still takes effect):
+ * 'emptyBody' no body at all, 'emptyObject' `{}`, 'nullData' `{"data":null,…}` — malformed, a
+ * client must not read them as "nothing listed" — and 'emptyList' `{"data":[],…}`, a valid empty
+ * listing (for the confirm-before-retiring path).
+ */
+export type ListingFault = 'emptyBody' | 'emptyObject' | 'nullData' | 'emptyList';
+const LISTING_FAULTS: readonly string[] = ['emptyBody', 'emptyObject', 'nullData', 'emptyList'];
+
+/**
+ * A fault forced onto the next matching call, before the random rates are consulted. 'lostReply':
+ * the call takes effect (a login creates its session, holding a seat), then the connection is
+ * dropped without a byte of reply. Listing faults need a listing endpoint.
+ */
 export interface ScriptedFault {
   /** Endpoint key as in stats.callsByEndpoint, e.g. "DELETE /auth"; omitted = the next call of any kind. */
   endpoint?: string;
-  kind: 'serverError' | 'timeout' | 'cutOff';
+  kind: 'serverError' | 'timeout' | 'cutOff' | 'lostReply' | ListingFault;
   status?: number;
 }
+
+/**
+ * LogiKal down: 'refuse' closes the listening port (connection refused; the control door goes with
+ * it), 'unavailable' answers every API call at once with IIS's 503 page (an app pool that is stopped).
+ */
+export type DownMode = 'refuse' | 'unavailable';
 
 export interface FaultOptions {
   /** PRNG seed; the same seed and call sequence give the same faults. Default 1. */
@@ -29,10 +51,21 @@ export interface FaultOptions {
   corruptKind?: HostileKind;
   /** One-shot faults, consumed in order. */
   script?: ScriptedFault[];
+  /** Every 200 of these listing endpoints gets this body (e.g. {"GET /projects": "nullData"}), until changed. */
+  listings?: Record<string, ListingFault>;
+  /** LogiKal is down until the faults change (or for downForSeconds). */
+  down?: DownMode;
+  /** Back up by itself after this long (0/unset = until the faults change); needed to leave 'refuse' over HTTP. */
+  downForSeconds?: number;
 }
 
 export type FaultDecision =
-  { kind: 'none' } | { kind: 'serverError'; status: number } | { kind: 'timeout'; hangMs: number } | { kind: 'cutOff' };
+  | { kind: 'none' }
+  | { kind: 'serverError'; status: number }
+  | { kind: 'timeout'; hangMs: number }
+  | { kind: 'cutOff' }
+  | { kind: 'lostReply' }
+  | { kind: 'listing'; listing: ListingFault };
 
 /** mulberry32: tiny, deterministic, good enough to spread faults. */
 function prng(seed: number): () => number {
@@ -63,6 +96,19 @@ export class FaultPlan {
     const status = options.serverErrorStatus ?? 500;
     if (!Number.isInteger(status) || status < 500 || status > 599) throw new RangeError('serverErrorStatus must be 5xx');
     this.random = prng(options.seed ?? 1);
+    for (const f of options.script ?? []) {
+      if (LISTING_FAULTS.includes(f.kind) && !LISTING_ENDPOINTS.includes(f.endpoint ?? ''))
+        throw new RangeError(`a ${f.kind} fault needs one of the listing endpoints ${LISTING_ENDPOINTS.join(', ')}`);
+    }
+    for (const [endpoint, kind] of Object.entries(options.listings ?? {})) {
+      if (!LISTING_ENDPOINTS.includes(endpoint))
+        throw new RangeError(`listings: ${endpoint} is not one of ${LISTING_ENDPOINTS.join(', ')}`);
+      if (!LISTING_FAULTS.includes(kind)) throw new RangeError(`listings: ${endpoint} must be one of ${LISTING_FAULTS.join(', ')}`);
+    }
+    if (options.down !== undefined && options.down !== 'refuse' && options.down !== 'unavailable')
+      throw new RangeError("down must be 'refuse' or 'unavailable'");
+    const forSeconds = options.downForSeconds ?? 0;
+    if (!Number.isFinite(forSeconds) || forSeconds < 0) throw new RangeError('downForSeconds must be >= 0');
     this.script = [...(options.script ?? [])];
   }
 
@@ -74,6 +120,8 @@ export class FaultPlan {
       return this.build(s.kind, s.status);
     }
     const o = this.options;
+    const listing = o.listings?.[endpoint];
+    if (listing !== undefined) return { kind: 'listing', listing };
     if (o.endpoints && !o.endpoints.includes(endpoint)) return { kind: 'none' };
     const se = o.serverErrorRate ?? 0;
     const to = o.timeoutRate ?? 0;
@@ -97,6 +145,7 @@ export class FaultPlan {
   private build(kind: ScriptedFault['kind'], status?: number): FaultDecision {
     if (kind === 'serverError') return { kind, status: status ?? this.options.serverErrorStatus ?? 500 };
     if (kind === 'timeout') return { kind, hangMs: (this.options.hangSeconds ?? 300) * 1000 };
-    return { kind };
+    if (kind === 'cutOff' || kind === 'lostReply') return { kind };
+    return { kind: 'listing', listing: kind };
   }
 }

@@ -22,6 +22,9 @@ export function mappingConflict(identifier: string): string {
   return `The requested resource '${identifier}' cannot be set, because it isn't valid in the current mapping.`;
 }
 
+/** IIS's page for a stopped application pool: what a LogiKal that is down answers, as HTML. */
+export const UNAVAILABLE_PAGE = '<h1>Service Unavailable</h1><p>HTTP Error 503. The service is unavailable.</p>';
+
 export function licenceLimit(max: number): string {
   return `The licence limit of ${max} concurrent sessions has been reached.`;
 }
@@ -52,6 +55,13 @@ export type Reply = JsonReply | BinaryReply;
 export function ok(data?: unknown): JsonReply {
   const body = data === undefined ? { hints: [], warnings: [] } : { data, hints: [], warnings: [] };
   return { kind: 'json', status: 200, body };
+}
+
+/** The 200 body a listing fault sends instead of the listing (see ListingFault). */
+export function listingFaultReply(kind: 'emptyBody' | 'emptyObject' | 'nullData' | 'emptyList'): Reply {
+  if (kind === 'emptyBody') return { kind: 'binary', status: 200, body: Buffer.alloc(0), contentType: 'application/json; charset=utf-8' };
+  if (kind === 'emptyObject') return { kind: 'json', status: 200, body: {} };
+  return { kind: 'json', status: 200, body: { data: kind === 'nullData' ? null : [], hints: [], warnings: [] } };
 }
 
 export function errorReply(status: number, message: string): JsonReply {

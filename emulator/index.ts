@@ -4,10 +4,19 @@
  * - Navigation rules, 404 vs 409: see state-machine.ts. Check order per call: route → fault →
  *   401 (token) → 405 (state) → 400 (body/params) → 404/409 (identifier).
  * - Licence cap: a login beyond maxSessions → 403 "The licence limit of N concurrent sessions has
- *   been reached." (swagger's 403 = missing permission is the closest documented code).
+ *   been reached." (swagger's 403 = missing permission is the closest documented code). The real
+ *   code and text are unknown, so both are knobs (licenceRefusalStatus: 409, 429, 503…;
+ *   licenceRefusalMessage) to prove a client waits for a seat whatever the server says.
  * - Login latency is spent *after* the session exists, so a client that gives up mid-login leaks
  *   a seat, as it presumably would on the real server. Injected faults never leak one: a 5xx or a
- *   hang happens before any effect; a cut-off login is rolled back.
+ *   hang happens before any effect; a cut-off login is rolled back — except the 'lostReply' fault,
+ *   which is exactly that leak: the session is created, the connection dropped without a reply.
+ * - Listing faults (per listing endpoint, persistent or scripted): a 200 whose body is empty, `{}`,
+ *   `{"data":null}` (malformed) or `{"data":[]}` (a valid empty listing); the call still moves the
+ *   session as usual. Real servers were never seen doing this; proxies and half-crashed services do.
+ * - Down: 'refuse' closes the port (ECONNREFUSED, control door included: use downForSeconds to
+ *   come back over HTTP); 'unavailable' answers every API call at once, without latency, with
+ *   IIS's HTML 503 page (a stopped app pool), counted per endpoint like any call.
  * - DELETE /auth: an injected 5xx/hang happens before removal (the session stays, the client must
  *   retry, counted in faultsByEndpoint["DELETE /auth"]); a cut-off happens after removal (a retry
  *   gets 401, which the client must read as "already gone").
@@ -17,8 +26,7 @@
  *   prefix is served. Thumbnails: raw PNG bytes, application/octet-stream, whatever format/size
  *   was asked for (clients must sniff). GET /projects at root → [] (root holds no projects).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { getLogger } from '../server/logging';
 import { fixturesDir } from '../server/paths';
@@ -26,15 +34,28 @@ import { handleControl } from './control';
 import { FaultPlan, type FaultOptions } from './faults';
 import { checkElevation, elevationData, loadFixture, type EmulatorFixture, type FixtureElevation } from './fixture';
 import { FixtureIndex } from './fixture-index';
-import { ApiError, bearerToken, errorReply, MSG, normalisePath, parseJsonObject, readBody, sendCutOff, sendReply } from './http-util';
+import {
+  ApiError,
+  bearerToken,
+  errorReply,
+  listingFaultReply,
+  MSG,
+  normalisePath,
+  parseJsonObject,
+  readBody,
+  sendCutOff,
+  sendReply,
+  UNAVAILABLE_PAGE,
+} from './http-util';
 import { DEFAULT_LATENCY, latencyMs, sleep, type LatencyProfile } from './latency';
+import { Listener } from './listener';
 import { PartsListCache } from './parts-lists';
 import { matchRoute, type CallContext, type EmulatorCore, type HandlerResult } from './routes';
 import { SessionStore } from './sessions';
 import { StatsCollector, type EmulatorStats } from './stats';
 
 export type { EmulatorStats } from './stats';
-export type { FaultOptions, ScriptedFault } from './faults';
+export type { DownMode, FaultOptions, ListingFault, ScriptedFault } from './faults';
 export type { LatencyProfile } from './latency';
 export { DEFAULT_LATENCY } from './latency';
 export type { EmulatorFixture } from './fixture';
@@ -60,6 +81,10 @@ export interface EmulatorOptions {
   idleExpirySeconds?: number;
   /** Licence cap on concurrent sessions (default 64). */
   maxSessions?: number;
+  /** Status of a login refused for the licence cap (default 403). */
+  licenceRefusalStatus?: number;
+  /** Its message (default "The licence limit of N concurrent sessions has been reached."). */
+  licenceRefusalMessage?: string;
   faults?: FaultOptions;
 }
 
@@ -70,9 +95,22 @@ export interface RuntimeOptions {
   idleExpirySeconds?: number;
   maxSessions?: number;
   latencyScale?: number;
+  licenceRefusalStatus?: number;
+  /** '' = back to the default licence-limit text. */
+  licenceRefusalMessage?: string;
 }
 
 const log = getLogger('emulator');
+
+function refusalStatus(status: number): number {
+  if (!Number.isInteger(status) || status < 400 || status > 599) throw new RangeError('licenceRefusalStatus must be a 4xx or 5xx status');
+  return status;
+}
+
+/** '' means "the default text" (the only way to ask for it back over HTTP). */
+function customMessage(message: string | undefined): string | undefined {
+  return message === '' ? undefined : message;
+}
 
 function normalisePrefix(prefix: string): string {
   const p = normalisePath('/' + prefix.trim());
@@ -82,16 +120,16 @@ function normalisePrefix(prefix: string): string {
 export class LogikalEmulator {
   /** Base URL including the prefix, e.g. http://127.0.0.1:41234/api/v3 */
   url = '';
-  private readonly server: Server;
+  private readonly listener: Listener;
   private readonly core: EmulatorCore;
   private readonly prefix: string;
   private readonly latency: LatencyProfile;
   private latencyScale: number;
-  private readonly sockets = new Set<Socket>();
   private readonly inflight = new Set<AbortController>();
   private readonly statsCollector = new StatsCollector();
   private stopping: Promise<void> | undefined;
   private idleExpirySeconds: number;
+  private downTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: EmulatorOptions = {}) {
     const fixture = loadFixture(opts.fixture ?? join(fixturesDir(), 'demo.json'));
@@ -115,26 +153,15 @@ export class LogikalEmulator {
       username: opts.username ?? 'odoo',
       password: opts.password ?? 'logikal-demo',
       maxSessions,
+      licenceRefusal: { status: refusalStatus(opts.licenceRefusalStatus ?? 403), message: customMessage(opts.licenceRefusalMessage) },
       thumbnailsDir: opts.thumbnailsDir ?? join(fixturesDir(), 'thumbnails'),
     };
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
+    this.listener = new Listener((req, res) => void this.handle(req, res));
   }
 
   async listen(): Promise<this> {
     const host = this.opts.host ?? '127.0.0.1';
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.opts.port ?? 0, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    const addr = this.server.address();
-    const port = typeof addr === 'object' && addr ? addr.port : 0;
+    const port = await this.listener.listen(this.opts.port ?? 0, host);
     const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
     this.url = `http://${shown}:${port}${this.prefix}`;
     log.debug('emulator listening', { url: this.url });
@@ -156,9 +183,26 @@ export class LogikalEmulator {
     return structuredClone(this.core.faults.options);
   }
 
-  /** Replaces all fault settings (and restarts the PRNG from their seed). Throws RangeError if invalid. */
+  /**
+   * Replaces all fault settings (and restarts the PRNG from their seed). Throws RangeError if invalid.
+   * Leaving a 'refuse' outage reopens the port in the background: await {@link ready} before calling.
+   */
   setFaults(f: FaultOptions): void {
-    this.core.faults = new FaultPlan(structuredClone(f ?? {}));
+    const plan = new FaultPlan(structuredClone(f ?? {}));
+    this.core.faults = plan;
+    clearTimeout(this.downTimer);
+    if (plan.options.down === 'refuse') this.listener.refuse();
+    else this.listener.reopen();
+    if (plan.options.down !== undefined && plan.options.downForSeconds) {
+      const rest = { ...plan.options, down: undefined, downForSeconds: undefined };
+      this.downTimer = setTimeout(() => this.setFaults(rest), plan.options.downForSeconds * 1000);
+      this.downTimer.unref();
+    }
+  }
+
+  /** Resolves once the port accepts connections again (after a 'refuse' outage ended). */
+  ready(): Promise<void> {
+    return this.listener.ready();
   }
 
   get runtimeOptions(): Required<RuntimeOptions> {
@@ -167,6 +211,8 @@ export class LogikalEmulator {
       maxSessions: this.core.maxSessions,
       latencyScale: this.latencyScale,
       idleExpirySeconds: this.idleExpirySeconds,
+      licenceRefusalStatus: this.core.licenceRefusal.status,
+      licenceRefusalMessage: this.core.licenceRefusal.message ?? '',
     };
   }
 
@@ -186,6 +232,8 @@ export class LogikalEmulator {
       if (!(o.idleExpirySeconds >= 0)) throw new RangeError('idleExpirySeconds must be >= 0');
       this.idleExpirySeconds = o.idleExpirySeconds;
     }
+    if (o.licenceRefusalStatus !== undefined) this.core.licenceRefusal.status = refusalStatus(o.licenceRefusalStatus);
+    if (o.licenceRefusalMessage !== undefined) this.core.licenceRefusal.message = customMessage(String(o.licenceRefusalMessage));
     this.core.sessions.setLimits({ maxSessions: this.core.maxSessions, idleExpirySeconds: this.idleExpirySeconds });
   }
 
@@ -226,12 +274,11 @@ export class LogikalEmulator {
   /** Closes the listener and every socket at once, including hung "timeout" replies. */
   stop(): Promise<void> {
     if (this.stopping) return this.stopping;
+    clearTimeout(this.downTimer);
     this.stopping = new Promise<void>((resolve) => {
       for (const ac of this.inflight) ac.abort();
       this.core.sessions.stop();
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-      for (const s of this.sockets) s.destroy();
+      void this.listener.close().then(resolve);
     });
     return this.stopping;
   }
@@ -267,7 +314,11 @@ export class LogikalEmulator {
     let cachedBody: Promise<Record<string, unknown>> | undefined;
     const body = (): Promise<Record<string, unknown>> => (cachedBody ??= readBody(req).then(parseJsonObject));
 
-    if (/^\/__emulator(\/|$)/i.test(rel)) return sendReply(res, await handleControl(this, method, rel, body));
+    if (/^\/__emulator(\/|$)/i.test(rel)) {
+      // Closed after the reply, so that a 'refuse' outage set here can close the port behind it.
+      res.shouldKeepAlive = false;
+      return sendReply(res, await this.listener.sparing(req.socket, () => handleControl(this, method, rel, body)));
+    }
 
     const match = matchRoute(method, rel);
     if (match === undefined || match === 'wrong-method') {
@@ -278,6 +329,10 @@ export class LogikalEmulator {
     const { route, params } = match;
     const key = `${route.method} ${route.template}`;
     this.statsCollector.call(key);
+    if (this.core.faults.options.down === 'unavailable') {
+      this.statsCollector.fault('unavailable', key);
+      return sendReply(res, { kind: 'binary', status: 503, body: Buffer.from(UNAVAILABLE_PAGE), contentType: 'text/html' });
+    }
     const fault = this.core.faults.decide(key);
     const wait = (bytes = 0): Promise<boolean> => sleep(latencyMs(this.latency, this.latencyScale, route.latency, bytes), signal);
 
@@ -307,6 +362,14 @@ export class LogikalEmulator {
       result = { reply: errorReply(err.status, err.message) };
     }
     if (!(await wait(result.bytes ?? 0))) return;
+    if (fault.kind === 'lostReply') {
+      this.statsCollector.fault('lostReply', key);
+      return void res.destroy();
+    }
+    if (fault.kind === 'listing' && result.reply.status === 200) {
+      this.statsCollector.fault(fault.listing === 'emptyList' ? 'emptyListing' : 'malformedListing', key);
+      return sendReply(res, listingFaultReply(fault.listing));
+    }
     if (fault.kind === 'cutOff') {
       this.statsCollector.fault('cutOff', key);
       result.onCutOff?.();

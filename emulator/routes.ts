@@ -21,6 +21,8 @@ export interface EmulatorCore {
   username: string;
   password: string;
   maxSessions: number;
+  /** How a login beyond maxSessions is refused; no message = the licence-limit text. */
+  licenceRefusal: { status: number; message?: string };
   thumbnailsDir: string;
 }
 
@@ -123,7 +125,8 @@ async function login(c: CallContext): Promise<HandlerResult> {
   const session = core.sessions.create(username);
   if (!session) {
     core.stats.bump('refusedLogins');
-    return { reply: errorReply(403, licenceLimit(core.maxSessions)) };
+    const { status, message } = core.licenceRefusal;
+    return { reply: errorReply(status, message ?? licenceLimit(core.maxSessions)) };
   }
   core.stats.bump('logins');
   return {

@@ -11,7 +11,7 @@ export interface Session {
 }
 
 export interface SessionLimits {
-  /** Licence cap; a login beyond it is refused (403). */
+  /** Licence cap; a login beyond it is refused (licenceRefusalStatus, 403 by default). */
   maxSessions: number;
   /** Sessions unused for this long vanish (401 afterwards); 0 = never. */
   idleExpirySeconds: number;

@@ -1,7 +1,8 @@
-export type FaultKind = 'serverError' | 'timeout' | 'cutOff' | 'corruptPartsList';
+export type FaultKind =
+  'serverError' | 'timeout' | 'cutOff' | 'lostReply' | 'malformedListing' | 'emptyListing' | 'unavailable' | 'corruptPartsList';
 
 export interface EmulatorStats {
-  /** Successful POST /auth (a session was created and the reply was not a fault). */
+  /** Sessions created by POST /auth: cut-off logins are rolled back, a lost reply's session counts (it holds a seat). */
   logins: number;
   /** Sessions ended by DELETE /auth. */
   logouts: number;
@@ -16,7 +17,7 @@ export interface EmulatorStats {
   expiredSessions: number;
   /** Key: "METHOD /swagger/path" (e.g. "GET /elevations/{elevationId}/thumbnail"); unknown routes: "UNKNOWN". */
   callsByEndpoint: Record<string, number>;
-  /** Every injected fault of any kind (5xx, hang, cut-off, corrupt parts list). */
+  /** Every injected fault of any kind (5xx, hang, cut-off, lost reply, listing body, "down" 503, corrupt parts list). */
   errorsInjected: number;
   faultsInjected: Record<FaultKind, number>;
   /** Injected faults per endpoint key; "DELETE /auth" here = logouts the client had to retry. */
@@ -39,7 +40,16 @@ export class StatsCollector {
       expiredSessions: 0,
       callsByEndpoint: {},
       errorsInjected: 0,
-      faultsInjected: { serverError: 0, timeout: 0, cutOff: 0, corruptPartsList: 0 },
+      faultsInjected: {
+        serverError: 0,
+        timeout: 0,
+        cutOff: 0,
+        lostReply: 0,
+        malformedListing: 0,
+        emptyListing: 0,
+        unavailable: 0,
+        corruptPartsList: 0,
+      },
       faultsByEndpoint: {},
       partsListsGenerated: 0,
     };

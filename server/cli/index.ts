@@ -97,6 +97,8 @@ program
   .option('--username <u>', 'accepted username', 'odoo')
   .option('--password <p>', 'accepted password', 'logikal-demo')
   .option('--max-sessions <n>', 'licence cap on concurrent sessions')
+  .option('--licence-refusal-status <code>', 'status of a login refused for the licence cap (403, 409, 429, 503…)', '403')
+  .option('--licence-refusal-message <text>', 'message of that refusal (default: the licence-limit text)')
   .action(async (o: Record<string, string | undefined>) => {
     configureLogging({ level: 'info', production: false });
     // The emulator is a test and demo tool: only this command and `demo` load it.
@@ -110,6 +112,8 @@ program
       username: o.username,
       password: o.password,
       maxSessions: o.maxSessions ? Number(o.maxSessions) : undefined,
+      licenceRefusalStatus: Number(o.licenceRefusalStatus),
+      licenceRefusalMessage: o.licenceRefusalMessage,
     }).catch(fail);
     process.stdout.write(`LogiKal emulator at ${emu.url}\n  LOGIKAL_URL=${emu.url} LOGIKAL_USERNAME=${o.username} LOGIKAL_PASSWORD=…\n`);
     const stop = async () => {
