@@ -31,7 +31,14 @@ export interface App {
   http: Server;
   /** http://host:port once listening. */
   url: string;
+  /** Closes at once (tests): running syncs are let finish. */
   close(): Promise<void>;
+  /**
+   * Graceful shutdown (SIGTERM/SIGINT): /health answers 503, no new run starts, running syncs stop
+   * at a unit boundary within the grace (then are aborted, every LogiKal session logged out) and end
+   * `interrupted`; requests in flight get up to 10 s; the database is closed.
+   */
+  shutdown(graceSeconds: number): Promise<void>;
 }
 
 /** Opens the database, applies or checks migrations, builds every service. No listening yet. */
@@ -93,7 +100,24 @@ export async function startApp(config: BridgeConfig): Promise<App> {
         http.closeAllConnections();
       });
       await services.sync.drain();
+      services.sync.close();
       await db.close();
+    },
+    async shutdown(graceSeconds: number) {
+      if (closed) return;
+      closed = true;
+      const started = Date.now();
+      services.system.markShuttingDown();
+      log.info(`shutting down: syncs get ${graceSeconds} s to stop`);
+      await services.sync.shutdown(graceSeconds * 1000);
+      // Stop accepting; idle keep-alive sockets go now, busy ones get up to 10 s within the budget.
+      const closing = new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeIdleConnections();
+      const budget = Math.min(10_000, Math.max(1_000, (graceSeconds + 3) * 1000 - (Date.now() - started)));
+      await Promise.race([closing, new Promise((r) => setTimeout(r, budget).unref())]);
+      http.closeAllConnections();
+      await db.close();
+      log.info('shut down');
     },
   };
 }

@@ -10,6 +10,8 @@ export interface HealthReport {
   logikal_configured: boolean;
   version: string;
   uptime_seconds: number;
+  /** true from the first shutdown signal on: load balancers stop sending work here. */
+  shutting_down: boolean;
 }
 
 export interface MethodInfo {
@@ -22,6 +24,8 @@ export interface MethodInfo {
 const startedAt = Date.now();
 
 export class SystemService {
+  private draining = false;
+
   constructor(
     private readonly db: Db,
     private readonly config: BridgeConfig,
@@ -33,7 +37,13 @@ export class SystemService {
     return { name: 'logikal-bridge', version: v, api_version: 1, server_version: v };
   }
 
+  /** Shutdown began: /health answers 503 from now on. */
+  markShuttingDown(): void {
+    this.draining = true;
+  }
+
   async health(): Promise<HealthReport> {
+    if (this.draining) return this.report(false, 'unknown', true);
     const dbOk = await this.db.answers();
     let migrations: HealthReport['migrations'] = 'unknown';
     if (dbOk) {
@@ -43,13 +53,18 @@ export class SystemService {
         migrations = 'unknown';
       }
     }
+    return this.report(dbOk, migrations, false);
+  }
+
+  private report(dbOk: boolean, migrations: HealthReport['migrations'], shuttingDown: boolean): HealthReport {
     return {
-      ok: dbOk && migrations === 'current',
+      ok: dbOk && migrations === 'current' && !shuttingDown,
       database: dbOk ? 'ok' : 'down',
       migrations,
       logikal_configured: !!this.config.logikal.url,
       version: bridgeVersion(),
       uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
+      shutting_down: shuttingDown,
     };
   }
 

@@ -24,13 +24,19 @@ program
     const stopScheduler = startScheduler(app);
     // A stray rejection is a bug to log, not a reason to drop every caller's connection.
     process.on('unhandledRejection', (reason) => getLogger('app').error('unhandled rejection', { error: reason }));
-    const stop = async () => {
+    let stopping = false;
+    const stop = async (): Promise<void> => {
+      // A second signal: the operator wants out now.
+      if (stopping) process.exit(1);
+      stopping = true;
+      // Whatever happens, the process is gone within the grace + 5 s.
+      setTimeout(() => process.exit(1), (c.shutdownGraceSeconds + 5) * 1000).unref();
       stopScheduler();
-      await app.close();
+      await app.shutdown(c.shutdownGraceSeconds);
       process.exit(0);
     };
-    process.once('SIGINT', () => void stop());
-    process.once('SIGTERM', () => void stop());
+    process.on('SIGINT', () => void stop());
+    process.on('SIGTERM', () => void stop());
   });
 
 program
