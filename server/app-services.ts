@@ -5,6 +5,7 @@ import type { SystemService } from './system.service';
 import type { OdooModelService } from './odoo/odoo-model.service';
 import type { SchemaHealthService } from './db/schema-health.service';
 import type { SyncService } from './sync/sync.service';
+import type { BridgeMetrics } from './metrics';
 
 /** Everything an RPC handler may call. Built once in bootstrap.ts. */
 export interface AppServices {
@@ -15,4 +16,5 @@ export interface AppServices {
   odoo: OdooModelService;
   schema: SchemaHealthService;
   sync: SyncService;
+  metrics: BridgeMetrics;
 }

@@ -21,6 +21,8 @@ import { adminMethods } from '../rpc/admin.rpc';
 import { SchemaHealthService } from './db/schema-health.service';
 import { syncMethods } from '../rpc/sync.rpc';
 import { SyncService } from './sync/sync.service';
+import { BridgeMetrics } from './metrics';
+import { metricsRoute } from '../rpc/transports/metrics.route';
 
 const log = getLogger('app');
 
@@ -56,7 +58,9 @@ export async function buildServices(config: BridgeConfig): Promise<{ services: A
     const system = new SystemService(db, config, () =>
       table.list().map((m) => ({ name: m.name, scope: m.scope, params: m.params.map((p) => p.name), doc: m.doc })),
     );
-    const sync = new SyncService(db, config);
+    const metrics = new BridgeMetrics(config.logikal.maxSessions);
+    const sync = new SyncService(db, config, undefined, metrics.syncTelemetry());
+    metrics.watchSessions(() => sync.logikalStats());
     await sync.startup();
     const services: AppServices = {
       config,
@@ -67,7 +71,9 @@ export async function buildServices(config: BridgeConfig): Promise<{ services: A
       schema: new SchemaHealthService(db),
       odoo: new OdooModelService(db),
     };
-    return { services, dispatcher: new Dispatcher(table), db };
+      metrics,
+    const dispatcher = new Dispatcher(table, (method, outcome, seconds) => metrics.rpcCall(method, outcome, seconds));
+    return { services, dispatcher, db };
   } catch (err) {
     await db.close().catch(() => undefined);
     throw err;
@@ -77,7 +83,7 @@ export async function buildServices(config: BridgeConfig): Promise<{ services: A
 /** Builds everything and starts listening. */
 export async function startApp(config: BridgeConfig): Promise<App> {
   const { services, dispatcher, db } = await buildServices(config);
-  const http = createHttpServer(services, dispatcher, odooRoutes());
+  const http = createHttpServer(services, dispatcher, [...odooRoutes(), metricsRoute]);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.port, config.host, () => resolve());

@@ -29,6 +29,8 @@ export interface LogikalClientOptions {
   cooldownMs?: number;
   /** Login attempts while the licence cap refuses us. Default 8. */
   licenceAttempts?: number;
+  /** Told about every HTTP exchange with LogiKal (metrics). */
+  onRequest?: TransportOptions['onRequest'];
 }
 
 export interface UnitOptions {
@@ -79,6 +81,7 @@ export class LogikalClient {
       downloadTimeoutMs: nonNeg(opts.downloadTimeoutMs, 60_000) || 60_000,
       policy,
       stop: this.stopController.signal,
+      onRequest: opts.onRequest,
     };
     this.pool = new SessionPool({
       maxSessions: opts.maxSessions,

@@ -13,6 +13,7 @@ import {
   classifyHttpError,
 } from './logikal-errors';
 import type { LogikalPolicy, RetryMode } from './logikal-policy';
+import type { LogikalRequestObservation } from '../metrics';
 
 /** Moved to the policy module; re-exported for existing importers. */
 export { backoffDelay } from './logikal-policy';
@@ -27,6 +28,8 @@ export interface TransportOptions {
   policy: LogikalPolicy;
   /** Aborted at shutdown: every call but a logout stops at once, and none starts after. */
   stop?: AbortSignal;
+  /** Told about every HTTP exchange (the request-duration metric): the endpoint as a template, never an id. */
+  onRequest?: (o: LogikalRequestObservation) => void;
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
@@ -176,11 +179,13 @@ export class LogikalHttp {
       }
       return { status, contentType, body };
     } finally {
-      log.debug('logikal call', {
+      const ms = Date.now() - started;
+      log.debug('logikal call', { method: spec.method, path: operation.slice(spec.method.length + 1), status: status ?? 'none', ms });
+      this.opts.onRequest?.({
         method: spec.method,
-        path: operation.slice(spec.method.length + 1),
-        status: status ?? 'none',
-        ms: Date.now() - started,
+        endpoint: endpointTemplate(spec.segments),
+        status: status ?? 'error',
+        seconds: ms / 1000,
       });
     }
   }
@@ -196,6 +201,25 @@ export class LogikalHttp {
     // message names only the code, never axios' message (which may quote the URL).
     return new LogikalConnectionError(`Logikal ${operation} connection failed${code ? ` (${code})` : ''}`, { operation });
   }
+}
+
+/** The MBIOE path words; any other segment is an identifier (a GUID), shown as {id} so metric labels stay few. */
+const PATH_WORDS = new Set([
+  'auth',
+  'version',
+  'directories',
+  'projects',
+  'phases',
+  'elevations',
+  'selected',
+  'select',
+  'thumbnail',
+  'parts-list',
+  'quotation-price',
+]);
+
+export function endpointTemplate(segments: readonly string[]): string {
+  return '/' + segments.map((s) => (PATH_WORDS.has(s) ? s : '{id}')).join('/');
 }
 
 function operationOf(spec: CallSpec): string {

@@ -57,6 +57,8 @@ export interface ParsedPartsList {
 export interface PartsListParserOptions {
   tempDir: string;
   timeoutMs?: number;
+  /** Told how long each parse took (the parts_list_parse_seconds metric), whatever its outcome. */
+  onParsed?: (seconds: number) => void;
   maxBytes?: number;
 }
 
@@ -134,9 +136,11 @@ export class PartsListParser {
   private readonly timeoutMs: number;
   private readonly maxBytes: number;
 
+  private readonly onParsed: (seconds: number) => void;
   constructor(opts: PartsListParserOptions) {
     this.tempDir = opts.tempDir;
     this.timeoutMs = opts.timeoutMs ?? 15_000;
+    this.onParsed = opts.onParsed ?? (() => {});
     this.maxBytes = opts.maxBytes ?? 10 * 1024 * 1024;
     if (!(this.timeoutMs > 0)) throw new RangeError('timeoutMs must be > 0');
   }
@@ -164,6 +168,7 @@ export class PartsListParser {
     };
     let dir: string | undefined;
     try {
+    const started = process.hrtime.bigint();
       await fs.mkdir(this.tempDir, { recursive: true, mode: 0o700 });
       dir = await fs.mkdtemp(path.join(this.tempDir, 'parts-'));
       await fs.chmod(dir, 0o700);
@@ -181,6 +186,7 @@ export class PartsListParser {
       if (db) await closeQuietly(db);
       if (dir) await fs.rm(dir, { recursive: true, force: true });
     }
+      this.onParsed(Number(process.hrtime.bigint() - started) / 1e9);
   }
 }
 

@@ -35,6 +35,8 @@ export class RunExecutor {
     private readonly runs: RunStore,
     maxActiveRuns: number,
     private readonly log: Logger,
+    /** Told about each run this process executed once it ended (the sync metrics). */
+    private readonly onFinished: (run: SyncRun) => void = () => {},
   ) {
     this.slots = new Semaphore(maxActiveRuns);
   }
@@ -72,11 +74,17 @@ export class RunExecutor {
         if (err instanceof NotFoundError) this.notFound.set(runId, err);
         else this.log.warn('sync run ended with an error', { runId, error: err });
       })
+      .then(() => this.reportFinished(runId))
       .finally(() => {
         this.active.delete(runId);
         this.stoppers.delete(runId);
       });
     this.active.set(runId, done);
+  }
+
+  private async reportFinished(runId: number): Promise<void> {
+    const run = await this.runs.get(runId).catch(() => null);
+    if (run?.finishedAt && TERMINAL.has(run.state)) this.onFinished(run);
   }
 
   /** The run once terminal (or dead), or after waitSeconds, whichever is first. */

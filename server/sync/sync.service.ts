@@ -4,7 +4,7 @@ import type { Db } from '../db/db';
 import { MirrorLookups } from '../db/mirror-lookups';
 import type { BridgeConfig } from '../config';
 import { NotFoundError, UserError } from '../errors';
-import { LogikalClient } from '../logikal';
+import { LogikalClient, type ClientStats } from '../logikal';
 import { getLogger } from '../logging';
 import { PartsListParser } from '../parts/parts-list-parser';
 import { MirrorWriter } from './mirror-writer';
@@ -15,6 +15,7 @@ import { describeFailure } from './failure-reason';
 import { Semaphore } from '../semaphore';
 import { TreeSync } from './tree-sync';
 import type { ProgressListener, ProjectSyncRequest, SyncMode, SyncResult } from './types';
+import type { SyncTelemetry } from '../metrics';
 
 const log = getLogger('sync');
 
@@ -40,12 +41,15 @@ export class SyncService {
     private readonly db: Db,
     private readonly config: BridgeConfig,
     client?: LogikalClient,
+    private readonly telemetry: SyncTelemetry = {},
   ) {
     this.runs = new RunStore(db, newOwner(config.instanceId));
-    this.executor = new RunExecutor(this.runs, config.maxActiveRuns, log);
+    this.executor = new RunExecutor(this.runs, config.maxActiveRuns, log, (run) =>
+      telemetry.runFinished?.({ kind: run.kind, state: run.state, seconds: (run.finishedAt!.getTime() - run.startedAt.getTime()) / 1000 }),
+    );
     this.writer = new MirrorWriter(db);
     this.lookups = new MirrorLookups(() => db.reader);
-    this.parser = new PartsListParser({ tempDir: join(config.dataDir, 'tmp') });
+    this.parser = new PartsListParser({ tempDir: join(config.dataDir, 'tmp'), onParsed: telemetry.partsListParsed });
     this.client = client ?? null;
   }
 
@@ -56,8 +60,13 @@ export class SyncService {
     if (!url || !username || !password) {
       throw new UserError('Logikal is not configured: set LOGIKAL_URL, LOGIKAL_USERNAME and LOGIKAL_PASSWORD');
     }
-    this.client = new LogikalClient({ baseUrl: url, username, password, maxSessions });
+    this.client = new LogikalClient({ baseUrl: url, username, password, maxSessions, onRequest: this.telemetry.logikalRequest });
     return this.client;
+  }
+
+  /** The session pool's counters, once a LogiKal client exists (the status page, metrics). */
+  logikalStats(): ClientStats | null {
+    return this.client?.stats() ?? null;
   }
 
   /**
