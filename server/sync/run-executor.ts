@@ -27,6 +27,8 @@ export class RunExecutor {
   private readonly active = new Map<number, Promise<void>>();
   private readonly stoppers = new Map<number, () => void>();
   private readonly notFound = new Map<number, NotFoundError>();
+  /** Settles once a launched run is running (or known to wait its turn), so an answer says which. */
+  private readonly starting = new Map<number, Promise<void>>();
   private readonly slots: Semaphore;
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -62,11 +64,19 @@ export class RunExecutor {
   }
 
   launch(runId: number, l: Launch): void {
+    let started!: () => void;
+    const starting = new Promise<void>((resolve) => (started = resolve));
     const task = async (): Promise<void> => {
-      if (this.stopping) return this.runs.interrupt(runId, SHUTDOWN_MESSAGE);
-      if (!(await this.runs.start(runId))) return;
+      try {
+        if (this.stopping) return await this.runs.interrupt(runId, SHUTDOWN_MESSAGE);
+        if (!(await this.runs.start(runId))) return;
+      } finally {
+        started();
+      }
       await l.work();
     };
+    if (!l.slot || this.slots.free) this.starting.set(runId, starting);
+    else started();
     if (l.stop) this.stoppers.set(runId, l.stop);
     const done = (l.slot ? this.slots.run(task) : task())
       .catch((err: unknown) => {
@@ -78,6 +88,7 @@ export class RunExecutor {
       .finally(() => {
         this.active.delete(runId);
         this.stoppers.delete(runId);
+        this.starting.delete(runId);
       });
     this.active.set(runId, done);
   }
@@ -90,6 +101,7 @@ export class RunExecutor {
   /** The run once terminal (or dead), or after waitSeconds, whichever is first. */
   async awaitRun(runId: number, waitSeconds: number): Promise<SyncRun> {
     const deadline = Date.now() + waitSeconds * 1000;
+    await this.starting.get(runId);
     const local = this.active.get(runId);
     if (local && waitSeconds > 0) {
       await Promise.race([local, sleep(waitSeconds * 1000)]);
