@@ -70,8 +70,8 @@ export async function buildServices(config: BridgeConfig): Promise<{ services: A
       sync,
       schema: new SchemaHealthService(db),
       odoo: new OdooModelService(db),
-    };
       metrics,
+    };
     const dispatcher = new Dispatcher(table, (method, outcome, seconds) => metrics.rpcCall(method, outcome, seconds));
     return { services, dispatcher, db };
   } catch (err) {
