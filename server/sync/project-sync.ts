@@ -7,7 +7,8 @@ import type { MirrorLookups } from '../db/mirror-lookups';
 import { PartsListError, type PartsListParser } from '../parts/parts-list-parser';
 import { NotFoundError, UserError } from '../errors';
 import { LeaseStash } from './lease-stash';
-import { sha256, type KnownElevation, type MirrorWriter } from './mirror-writer';
+import { sha256, type MirrorWriter } from './mirror-writer';
+import { changeKey, ElevationPlan } from './elevation-plan';
 import { emptyCounters, type Counters, type RunStore } from './run-store';
 import { Semaphore } from '../semaphore';
 import type { ProgressListener, SyncMode } from './types';
@@ -61,10 +62,6 @@ export function supersededMessage(runId: number): string {
   return `Superseded by run ${runId}, which syncs the same project`;
 }
 
-function changeKey(e: LogikalElevation): string {
-  return `${e.versionId ?? ''}|${e.changedDate ?? ''}`.slice(0, 64);
-}
-
 /**
  * One project sync: the project's metadata, every phase (the null-GUID default phase too), every
  * elevation with its thumbnail, then each elevation's parts list in its own session, in parallel up
@@ -79,7 +76,7 @@ export class ProjectSync {
   private readonly partsFailures = new Map<string, { failure: SyncFailure; unit: PartsUnit; retry: boolean }>();
   private readonly limiter: Semaphore;
   private readonly stash: LeaseStash;
-  private known = new Map<string, KnownElevation>();
+  private plan = new ElevationPlan([], 'force', null);
   private project!: Project;
   private logikalProject!: LogikalProject;
   private stopped = false;
@@ -143,14 +140,13 @@ export class ProjectSync {
   private async sync(): Promise<void> {
     const { client } = this.deps;
     const dir = this.job.directory;
-    const known = await this.deps.writer.knownElevations(this.job.projectRef, dir);
-    this.known = new Map(known.map((k) => [`${k.phaseLogikalId}/${k.logikalId}`, k]));
+    this.plan = new ElevationPlan(await this.deps.writer.knownElevations(this.job.projectRef, dir), this.job.mode, this.job.resumeSince);
     // One login for the first session, plus, for force, one per further parallel task (every
     // elevation needs a session) or, for smart, one per further phase we know of. A project the
     // mirror does not know may not exist: its further logins wait until LogiKal has listed it.
-    const phasesKnown = new Set(known.map((k) => k.phaseLogikalId)).size;
-    const further = Math.max(0, this.job.mode === 'force' ? this.job.concurrency - 1 : Math.min(this.job.concurrency - 1, phasesKnown - 1));
-    this.stash.prefetch(known.length ? 1 + further : 1);
+    const c = this.job.concurrency;
+    const further = Math.max(0, this.job.mode === 'force' ? c - 1 : Math.min(c - 1, this.plan.phaseCount - 1));
+    this.stash.prefetch(this.plan.size ? 1 + further : 1);
 
     // One session lists the project, its phases and the first phase's elevations.
     const first = await this.limiter
@@ -171,7 +167,7 @@ export class ProjectSync {
       .catch((err: unknown) => {
         throw missingDirectory(err, dir);
       });
-    if (!known.length) this.stash.prefetch(further);
+    if (!this.plan.size) this.stash.prefetch(further);
 
     this.logikalProject = first.project;
     const other = await this.deps.runs.rekey(this.job.runId, `project:${first.project.id.toLowerCase()}`);
@@ -268,8 +264,7 @@ export class ProjectSync {
     const thumbnailErrors = new Map<string, unknown>();
     for (const e of elevations) {
       if (this.stopped) break;
-      if (this.job.mode === 'smart' && !this.metadataChanged(ph.id, e)) continue;
-      if (this.resumedThumbnail(ph.id, e)) continue;
+      if (!this.plan.wantsThumbnail(ph.id, e)) continue;
       try {
         thumbnails.set(e.id, await s.getThumbnail(e.id));
       } catch (err) {
@@ -295,8 +290,8 @@ export class ProjectSync {
       keep.push(row.id);
       this.counters.elevationsSynced++;
       if (thumb) this.counters.thumbnailsSynced++;
-      const wantParts = this.job.mode === 'force' || this.partsChanged(listing.phase.id, e);
-      if (wantParts && this.resumedPartsList(listing.phase.id, e)) {
+      const wantParts = this.plan.wantsPartsList(listing.phase.id, e);
+      if (wantParts && this.plan.doneByResumedRun(listing.phase.id, e)) {
         this.resumedSkipped++;
         this.counters.partsListsUnchanged++;
       } else if (wantParts) tasks.push(this.limiter.run(() => this.syncPartsList({ phase, row, e })));
@@ -321,7 +316,7 @@ export class ProjectSync {
         this.sessions,
       );
       const hash = sha256(bytes);
-      const before = this.known.get(`${phase.logikalId}/${e.id.toLowerCase()}`);
+      const before = this.plan.stored(phase.logikalId, e);
       if (before?.partsListSha256 === hash && before.parseStatus === 'success') {
         await writer.touchPartsList(row.id, changeKey(e));
         // A force sync reports every verified download as synced (the contract Odoo knows); the
@@ -368,39 +363,6 @@ export class ProjectSync {
     this.failures.push(failure);
     this.deps.log.warn(`sync failure: ${what}`, { runId: this.job.runId, reason });
     return failure;
-  }
-
-  private knownOf(phaseId: string, e: LogikalElevation): KnownElevation | undefined {
-    return this.known.get(`${phaseId.toLowerCase()}/${e.id.toLowerCase()}`);
-  }
-
-  private metadataChanged(phaseId: string, e: LogikalElevation): boolean {
-    const k = this.knownOf(phaseId, e);
-    return !k?.thumbnailSha256 || k.versionId !== (e.versionId?.toLowerCase() ?? null) || k.changedAt !== (e.changedDate ?? null);
-  }
-
-  private partsChanged(phaseId: string, e: LogikalElevation): boolean {
-    const k = this.knownOf(phaseId, e);
-    return !k?.partsListSha256 || k.parseStatus !== 'success' || k.partsListSourceKey !== changeKey(e);
-  }
-
-  /** Stored by the interrupted run this one resumes (and unchanged in LogiKal since). */
-  private resumedPartsList(phaseId: string, e: LogikalElevation): boolean {
-    const since = this.job.resumeSince?.getTime();
-    const k = this.knownOf(phaseId, e);
-    return (
-      since !== undefined &&
-      !!k &&
-      k.parseStatus === 'success' &&
-      (k.partsListSyncedAt ?? 0) >= since &&
-      k.partsListSourceKey === changeKey(e)
-    );
-  }
-
-  private resumedThumbnail(phaseId: string, e: LogikalElevation): boolean {
-    const since = this.job.resumeSince?.getTime();
-    const k = this.knownOf(phaseId, e);
-    return since !== undefined && !!k?.thumbnailSha256 && (k.lastSyncedAt ?? 0) >= since && !this.metadataChanged(phaseId, e);
   }
 
   private async flush(): Promise<void> {
