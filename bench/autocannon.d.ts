@@ -18,8 +18,18 @@ declare module 'autocannon' {
       mismatches: number;
       non2xx: number;
     }
+    interface Request {
+      method?: string;
+      path?: string;
+      headers?: Record<string, string>;
+      body?: string;
+      /** Called before each send of this request: return it with a fresh body, e.g. another record id. */
+      setupRequest?: (req: Request) => Request;
+    }
     interface Options {
       url: string;
+      /** Sent in turn by every connection, round and round (instead of one method/body). */
+      requests?: Request[];
       method?: string;
       headers?: Record<string, string>;
       body?: string;

@@ -3,31 +3,23 @@
 // search_read on logikal.elevation over /jsonrpc), idle and while force syncs run back to back.
 // The bridge and the LogiKal emulator run as real child processes (the CLI from package.json "bin");
 // autocannon runs here, so the cores are shared as in production.
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { mirrorProjects, ODOO_DB, startBenchBridge, startEmulatorProc, syncLoop, type BridgeContext } from './bench-bridge';
 import { writeBenchFixture, type BenchProject } from './bench-fixture';
 import {
   SetupError,
   cleanup,
   cliEntry,
-  createPgDatabase,
-  dropPgDatabase,
-  freePort,
   installCleanupHandlers,
   pgReachable,
   PG_ADMIN_URL,
-  PG_BASE_URL,
   repoRoot,
   revision,
-  sleep,
-  startProc,
-  stopProc,
   tailOf,
   tempDirs,
-  waitUntil,
 } from './bench-processes';
 
 // ---------------------------------------------------------------------------------------------
@@ -43,34 +35,11 @@ const DURATION = Number(arg('duration', '10'));
 const CONNECTIONS = Number(arg('connections', '10'));
 const LATENCY_SCALE = Number(arg('latency-scale', '0.05'));
 const WARMUP_SECONDS = 2;
-const EMU_PREFIX = '/MbioeService.svc/api/v3';
-const EMU_USER = 'odoo';
-const ODOO_DB = 'logikal';
 const MODEL = 'logikal.elevation';
 const FIELDS = ['name', 'width', 'height', 'system_name', 'weight_out', 'parts_count', 'phase_id', 'project_id'];
 const LIMIT = 80;
-const TERMINAL = new Set(['succeeded', 'partial', 'failed']);
 
 const out = (s = '') => process.stdout.write(s + '\n');
-
-class Bridge {
-  constructor(
-    readonly url: string,
-    readonly key: string,
-  ) {}
-
-  async rpc<T>(method: string, params: unknown): Promise<T> {
-    const res = await fetch(`${this.url}/jsonrpc`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${this.key}` },
-      body: JSON.stringify({ jsonrpc: '2.0', method, params, id: 1 }),
-      signal: AbortSignal.timeout(130_000),
-    });
-    const body = (await res.json()) as { result?: T; error?: { message: string; data?: { message?: string } } };
-    if (body.error) throw new Error(`${method}: ${body.error.data?.message ?? body.error.message}`);
-    return body.result as T;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // The measurement
@@ -120,105 +89,14 @@ function printRow(r: Row): void {
   );
 }
 
-/** Force syncs of the projects, one after another, re-triggered until stop() — with wait_seconds 0. */
-function syncLoop(bridge: Bridge, projects: BenchProject[]) {
-  let stopping = false;
-  let windowOpen = true;
-  const counts = { completed: 0, succeeded: 0, partial: 0, failed: 0, errors: 0, started: 0 };
-  const loop = (async () => {
-    for (let i = 0; !stopping; i++) {
-      const p = projects[i % projects.length];
-      try {
-        let r = await bridge.rpc<{ state: string; run_id: number }>('sync.force_project', {
-          project_id: p.name,
-          directory_id: p.directory,
-          wait_seconds: 0,
-        });
-        counts.started++;
-        while (!TERMINAL.has(r.state)) {
-          await sleep(200);
-          r = await bridge.rpc('sync.status', { run_id: r.run_id });
-        }
-        if (windowOpen) {
-          counts.completed++;
-          counts[r.state as 'succeeded' | 'partial' | 'failed']++;
-        }
-      } catch {
-        counts.errors++;
-        await sleep(500);
-      }
-    }
-  })();
-  return {
-    counts,
-    /** Stop re-triggering; the run in flight finishes (not counted). */
-    async stop(): Promise<void> {
-      windowOpen = false;
-      stopping = true;
-      await Promise.race([loop, sleep(120_000)]);
-    },
-  };
-}
-
-async function benchDatabase(
-  kind: 'sqlite' | 'postgres',
-  ctx: { root: string; cli: string; emulatorUrl: string; emuPassword: string; projects: BenchProject[] },
-): Promise<Row[]> {
-  const label = kind === 'sqlite' ? 'SQLite' : 'PostgreSQL';
-  const dataDir = mkdtempSync(join(tmpdir(), 'lkb-bench-reads-'));
-  tempDirs.add(dataDir);
-  let databaseUrl: string | undefined;
-  if (kind === 'postgres') {
-    databaseUrl = await createPgDatabase(`lkb_bench_reads_${process.pid}_${randomBytes(3).toString('hex')}`);
-  }
-  const port = await freePort();
-  const key = 'lkb_bench_' + randomBytes(18).toString('base64url');
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-    MIGRATE_ON_START: 'true',
-    LOGIKAL_URL: ctx.emulatorUrl,
-    LOGIKAL_USERNAME: EMU_USER,
-    LOGIKAL_PASSWORD: ctx.emuPassword,
-    BRIDGE_BOOTSTRAP_KEY: key,
-    BRIDGE_DB_NAME: ODOO_DB,
-  };
-  delete env.DATABASE_URL;
-  if (databaseUrl) env.DATABASE_URL = databaseUrl;
-  const bridgeProc = startProc(`bridge (${label})`, ctx.cli, ['serve'], env, ctx.root);
-  const url = `http://127.0.0.1:${port}`;
+async function benchDatabase(kind: 'sqlite' | 'postgres', ctx: BridgeContext & { projects: BenchProject[] }): Promise<Row[]> {
+  const { bridge, label, dispose } = await startBenchBridge(kind, ctx);
+  const url = bridge.url;
+  const key = bridge.key;
+  const bridgeProc = bridge.proc;
   try {
-    await waitUntil(
-      '/health answering 200',
-      bridgeProc,
-      60_000,
-      async () => (await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) })).status === 200,
-    );
-    const bridge = new Bridge(url, key);
-
     // Mirror every fixture project that has elevations.
-    const t0 = performance.now();
-    for (const p of ctx.projects) {
-      let r = await bridge
-        .rpc<{ state: string; run_id: number; success?: boolean; elevations_synced?: number; message?: string }>('sync.force_project', {
-          project_id: p.name,
-          directory_id: p.directory,
-          wait_seconds: 110,
-        })
-        .catch((err: Error) => {
-          throw new SetupError(`initial sync of ${p.name}: ${err.message}${tailOf(bridgeProc)}`);
-        });
-      while (!TERMINAL.has(r.state)) {
-        await sleep(250);
-        r = await bridge.rpc('sync.status', { run_id: r.run_id });
-      }
-      if (r.state === 'failed') throw new SetupError(`initial sync of ${p.name} failed: ${r.message}${tailOf(bridgeProc)}`);
-      if (r.state !== 'succeeded') out(`  note: initial sync of ${p.name} ended ${r.state}: ${r.message}`);
-    }
-    const setupSeconds = (performance.now() - t0) / 1000;
+    const setupSeconds = await mirrorProjects(bridge, ctx.projects, out);
 
     // The Odoo client's own login, then the list view's call.
     const uid = await bridge.rpc<number | false>('call', { service: 'common', method: 'login', args: [ODOO_DB, 'odoo', key] });
@@ -254,19 +132,16 @@ async function benchDatabase(
 
     const loop = syncLoop(bridge, ctx.projects);
     const busyResult = await cannon(url, body, DURATION);
+    const syncs = loop.describe();
     const stopped = loop.stop(); // closes the counting window at once
-    const c = loop.counts;
     const busy = toRow(label, 'during force syncs', busyResult);
-    busy.syncs = `force syncs completed ${c.completed} (${c.succeeded} ok, ${c.partial} partial, ${c.failed} failed) of ${c.started} started${c.errors ? `, ${c.errors} sync rpc errors` : ''}`;
+    busy.syncs = syncs;
     printRow(busy);
     rows.push(busy);
     await stopped;
     return rows;
   } finally {
-    await stopProc(bridgeProc);
-    if (databaseUrl) await dropPgDatabase(databaseUrl.slice(PG_BASE_URL.length + 1));
-    rmSync(dataDir, { recursive: true, force: true });
-    tempDirs.delete(dataDir);
+    await dispose();
   }
 }
 
@@ -304,36 +179,8 @@ async function main(): Promise<number> {
   );
   out();
 
-  const emuPort = await freePort();
-  const emuPassword = 'bench-' + randomBytes(6).toString('hex');
-  const emu = startProc(
-    'emulator',
-    cli,
-    [
-      'emulator',
-      '--fixture',
-      fixture.file,
-      '--port',
-      String(emuPort),
-      '--latency-scale',
-      String(LATENCY_SCALE),
-      '--prefix',
-      EMU_PREFIX,
-      '--username',
-      EMU_USER,
-      '--password',
-      emuPassword,
-    ],
-    { ...process.env },
-    root,
-  );
-  let emulatorUrl: string | undefined;
-  emu.onLine = (line) => {
-    emulatorUrl ??= /LogiKal emulator at (\S+)/.exec(line)?.[1];
-  };
-  await waitUntil('start-up', emu, 30_000, async () => emulatorUrl !== undefined);
-
-  const ctx = { root, cli, emulatorUrl: emulatorUrl!, emuPassword, projects };
+  const emu = await startEmulatorProc(root, cli, fixture.file, LATENCY_SCALE);
+  const ctx = { root, cli, emulatorUrl: emu.url, emuPassword: emu.password, projects, tag: 'lkb-bench-reads' };
   const rows: Row[] = [];
   const skipped: string[] = [];
   let failed = false;
