@@ -22,7 +22,8 @@ describe('licence refusals (403, 409, 429): the run waits for a seat and complet
     // A bridge of its own each: what one learnt about the seats must not spare the next its refusals.
     it(`refused with ${refusal.status} ${text}`, { timeout: 120_000 }, async () => {
       const rig = await Rig.start({ emulator: { maxSessions: 2 }, env: { LOGIKAL_MAX_SESSIONS: '4' } });
-      await rig.emu.configure({ licenceRefusalStatus: refusal.status, licenceRefusalMessage: refusal.message });
+      const knobs = await rig.emu.configure({ licenceRefusalStatus: refusal.status, licenceRefusalMessage: refusal.message });
+      assert.equal(knobs.licenceRefusalStatus, refusal.status, 'the emulator refuses with this status');
       const r = await rig.bridge.forceSync('DOS22309', 90);
       const stats = await rig.emu.stats();
       assert.ok(stats.refusedLogins > 0, 'the licence cap refused logins');
