@@ -29,19 +29,30 @@ async function login(p: ParamsOf<typeof credentials>, ctx: CallContext): Promise
   }
 }
 
+/** The Odoo version the bridge answers as (common.version, /web/webclient/version_info, session_info). */
+export function odooVersion(): {
+  server_version: string;
+  server_version_info: Array<number | string>;
+  server_serie: string;
+  protocol_version: number;
+  logikal_bridge: string;
+} {
+  return {
+    server_version: '17.0',
+    server_version_info: [17, 0, 0, 'final', 0, ''],
+    server_serie: '17.0',
+    protocol_version: 1,
+    logikal_bridge: bridgeVersion(),
+  };
+}
+
 export const commonMethods: MethodDef[] = [
   method({
     name: 'common.version',
     scope: null,
     params: {},
     doc: "Odoo's version(): the Odoo API level the bridge mirrors, plus the bridge's own version.",
-    handler: async () => ({
-      server_version: '17.0',
-      server_version_info: [17, 0, 0, 'final', 0, ''],
-      server_serie: '17.0',
-      protocol_version: 1,
-      logikal_bridge: bridgeVersion(),
-    }),
+    handler: async () => odooVersion(),
   }),
   method({
     name: 'common.login',

@@ -5,6 +5,7 @@ import { syncStarterOf } from '../server/odoo/sync-starter';
 import type { Scope } from '../entities';
 import { requireScope, type Caller } from '../server/auth/api-key.service';
 import type { CallContext } from './method-table';
+import { irModelCallKw, isIrModel } from './ir-model.call-kw';
 import { param, Params, unsetIfEmpty, type ParamShape, type ParamsOf } from './params';
 
 /**
@@ -138,6 +139,7 @@ export async function callKw(
   kwargs: Record<string, unknown>,
   ctx: CallContext,
 ): Promise<unknown> {
+  if (isIrModel(model)) return irModelCallKw(caller, method, args, kwargs, ctx);
   ctx.services.odoo.model(model);
   const def = odooMethod(model, method);
   requireScope(caller, def.scope);

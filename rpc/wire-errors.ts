@@ -38,6 +38,15 @@ export function toWireError(err: unknown, requestId: string): WireError {
   return { code: -32603, message, data: odooData('builtins.Exception', message), httpStatus: 500 };
 }
 
+/**
+ * Odoo's own JSON routes (`/jsonrpc`'s common/object services, `/web/*`) answer like Odoo 16-18:
+ * code 200 "Odoo Server Error" with the detail in data; a missing session is code 100.
+ */
+export function odooServerError(wire: WireError): { code: number; message: string; data: OdooErrorData } {
+  if (wire.data.name === 'odoo.http.SessionExpiredException') return { code: 100, message: 'Odoo Session Expired', data: wire.data };
+  return { code: 200, message: 'Odoo Server Error', data: wire.data };
+}
+
 /** JSON-RPC protocol errors that jayson produces (or we produce before jayson runs) get the same data shape. */
 export function protocolError(code: number, message: string): { code: number; message: string; data: OdooErrorData } {
   const name = code === -32601 ? 'werkzeug.exceptions.NotFound' : 'builtins.ValueError';

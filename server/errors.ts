@@ -11,7 +11,8 @@ export type OdooErrorName =
   | 'odoo.exceptions.MissingError'
   | 'builtins.ValueError'
   | 'builtins.TypeError'
-  | 'werkzeug.exceptions.NotFound';
+  | 'werkzeug.exceptions.NotFound'
+  | 'odoo.http.SessionExpiredException';
 
 export abstract class BridgeError extends Error {
   /** JSON-RPC error code. */
@@ -95,4 +96,11 @@ export class ServiceUnavailableError extends BridgeError {
   readonly code = -32030;
   readonly odooName = 'odoo.exceptions.UserError' as const;
   override readonly httpStatus = 503;
+}
+
+/** Odoo's web-session routes without a live session cookie (never signed in, expired, signed out, key revoked). */
+export class SessionExpiredError extends BridgeError {
+  readonly code = 100;
+  readonly odooName = 'odoo.http.SessionExpiredException' as const;
+  override readonly httpStatus = 401;
 }

@@ -21,3 +21,13 @@ export function startScheduler(app: App): () => void {
     void task.stop();
   };
 }
+
+/** When a cron expression (UTC) fires next; null if it never does. A stopped task computes it and is dropped at once. */
+export function nextRunOf(expression: string, from = new Date()): Date | null {
+  const task = cron.createTask(expression, () => undefined, { timezone: 'UTC' });
+  try {
+    return task.getNextRuns(1).find((d) => d > from) ?? null;
+  } finally {
+    void task.destroy();
+  }
+}

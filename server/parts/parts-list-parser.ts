@@ -167,8 +167,8 @@ export class PartsListParser {
       }
     };
     let dir: string | undefined;
-    try {
     const started = process.hrtime.bigint();
+    try {
       await fs.mkdir(this.tempDir, { recursive: true, mode: 0o700 });
       dir = await fs.mkdtemp(path.join(this.tempDir, 'parts-'));
       await fs.chmod(dir, 0o700);
@@ -185,8 +185,8 @@ export class PartsListParser {
       clearTimeout(timer);
       if (db) await closeQuietly(db);
       if (dir) await fs.rm(dir, { recursive: true, force: true });
-    }
       this.onParsed(Number(process.hrtime.bigint() - started) / 1e9);
+    }
   }
 }
 

@@ -1,6 +1,9 @@
 import '../helpers/test-env';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../../server/paths';
 import { startRig, type Rig } from '../helpers/bridge-with-emulator';
 import { BOOTSTRAP_KEY } from '../helpers/test-app';
 import { parsePrometheusText, type Exposition } from '../helpers/prometheus-text';
@@ -83,6 +86,17 @@ describe('GET /metrics', () => {
     assert.equal(delta(`${M}rpc_requests_total`, { method: 'unknown', outcome: 'MethodNotFoundError' }), 1);
     assert.equal(delta(`${M}rpc_duration_seconds_count`, { method: 'sync.force_project' }), 1);
     assert.equal(m.value(`${M}logikal_sessions_open`), 0, 'every session logged out after the run');
+  });
+
+  it('the Grafana dashboard in docs/ charts only metrics the bridge exposes', async () => {
+    const m = await metrics();
+    const dashboard = readFileSync(join(repoRoot(), 'docs', 'grafana-dashboard.json'), 'utf8');
+    const used = new Set([...dashboard.matchAll(/\b(logikal_bridge_\w+|process_\w+|nodejs_\w+)/g)].map((x) => x[1]));
+    assert.ok(used.size >= 8);
+    for (const name of used) {
+      const family = name.replace(/_(bucket|count|sum)$/, '');
+      assert.ok(m.types.has(family) || m.types.has(name), `${name} is exposed`);
+    }
   });
 
   it('the bootstrap key may scrape too (it has every scope)', async () => {
