@@ -54,6 +54,7 @@ export class LogikalClient {
   private readonly transport: TransportOptions;
   private readonly pool: SessionPool;
   private readonly stopController = new AbortController();
+  private loggingIn = 0;
 
   constructor(opts: LogikalClientOptions) {
     let url: URL;
@@ -104,12 +105,22 @@ export class LogikalClient {
    * Holding leases while waiting for another one from the same client can deadlock at maxSessions.
    */
   acquire(): Promise<SessionLease> {
-    return this.pool.acquire();
+    return this.login();
+  }
+
+  /** Every login goes through here, so a shutdown knows when none is in flight any more. */
+  private async login(): Promise<SessionLease> {
+    this.loggingIn++;
+    try {
+      return await this.pool.acquire();
+    } finally {
+      this.loggingIn--;
+    }
   }
 
   /** Runs fn in a fresh session (at root); always logs out afterwards, also on failure. */
   async withSession<T>(fn: (s: LogikalSession) => Promise<T>, options: UnitOptions = {}): Promise<T> {
-    const lease = options.lease ?? (await this.pool.acquire());
+    const lease = options.lease ?? (await this.login());
     try {
       return await fn(lease.session);
     } finally {
@@ -125,7 +136,7 @@ export class LogikalClient {
    * fn may therefore run more than once and must be safe to repeat.
    */
   withPath<T>(path: LogikalPath, fn: (s: LogikalSession) => Promise<T>, options: UnitOptions = {}): Promise<T> {
-    const acquire = options.acquire ?? (() => this.pool.acquire());
+    const acquire = options.acquire ?? (() => this.login());
     return this.transport.policy.replayUnit(
       (attempt) => (attempt === 0 && options.lease ? Promise.resolve(options.lease) : acquire()),
       async (lease) => {
@@ -147,7 +158,8 @@ export class LogikalClient {
     this.pool.stop(new LogikalShutdownError());
     this.stopController.abort();
     const deadline = Date.now() + waitMs;
-    while (this.pool.stats().open > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-    return this.pool.stats().open === 0;
+    const done = (): boolean => this.pool.stats().open === 0 && this.loggingIn === 0;
+    while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    return done();
   }
 }

@@ -138,8 +138,9 @@ export class LogikalHttp {
   /** One attempt; the policy's timeout aborts `signal` (and has already failed the call by then). */
   private async once(spec: CallSpec, attemptSignal: AbortSignal, timeoutMs: number): Promise<CallResult> {
     const operation = operationOf(spec);
-    // Logouts still go out at shutdown: a session left open holds a licence seat.
-    const stop = spec.method === 'DELETE' ? undefined : this.opts.stop;
+    // Logouts still go out at shutdown: a session left open holds a licence seat. A login in
+    // flight is let finish too (then logged out by its holder): aborted, its seat could leak.
+    const stop = spec.method === 'DELETE' || spec.isLogin ? undefined : this.opts.stop;
     if (stop?.aborted) throw new LogikalShutdownError(operation);
     const signal = stop ? AbortSignal.any([attemptSignal, stop]) : attemptSignal;
     const url = joinUrl(this.opts.baseUrl, spec.segments, spec.query);
@@ -192,7 +193,7 @@ export class LogikalHttp {
 
   private transportError(err: unknown, operation: string, timeoutMs: number): LogikalError {
     if (err instanceof LogikalError) return err;
-    if (this.opts.stop?.aborted && !operation.startsWith('DELETE')) return new LogikalShutdownError(operation);
+    if (this.opts.stop?.aborted && !operation.startsWith('DELETE') && !operation.startsWith('POST /auth')) return new LogikalShutdownError(operation);
     const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : '';
     if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
       return new LogikalTimeoutError(`Logikal ${operation} timed out after ${timeoutMs} ms`, { operation });
