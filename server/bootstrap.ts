@@ -119,7 +119,7 @@ export async function startApp(config: BridgeConfig): Promise<App> {
       // Stop accepting; idle keep-alive sockets go now, busy ones get up to 10 s within the budget.
       const closing = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeIdleConnections();
-      const budget = Math.min(10_000, Math.max(1_000, (graceSeconds + 3) * 1000 - (Date.now() - started)));
+      const budget = Math.min(10_000, Math.max(500, (graceSeconds + 4.5) * 1000 - (Date.now() - started)));
       await Promise.race([closing, new Promise((r) => setTimeout(r, budget).unref())]);
       http.closeAllConnections();
       await db.close();

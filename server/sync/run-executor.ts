@@ -6,6 +6,9 @@ import { isDead, LEASE_MS, type RunStore } from './run-store';
 
 const TERMINAL = new Set(['succeeded', 'partial', 'failed', 'interrupted']);
 
+/** What a shutdown may take beyond the grace for aborting (the process is gone within the grace + 5 s). */
+export const ABORT_WINDOW_MS = 3_500;
+
 export const SHUTDOWN_MESSAGE = 'Interrupted: the bridge shut down before the run started; the next sync of it runs it';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
@@ -131,13 +134,13 @@ export class RunExecutor {
    * still running after the grace is aborted (`abort`: the LogiKal client's shutdown, which logs
    * every session out). Whatever is left is marked interrupted.
    */
-  async shutdown(graceMs: number, abort: () => Promise<void>): Promise<void> {
+  async shutdown(graceMs: number, abort: (windowMs: number) => Promise<void>): Promise<void> {
     this.stopping = true;
     for (const stop of this.stoppers.values()) stop();
     const settled = (): Promise<unknown> => Promise.allSettled([...this.active.values()]);
     await Promise.race([settled(), sleep(graceMs)]);
-    await abort();
-    await Promise.race([settled(), sleep(3_000)]);
+    // One short window after the grace for the aborted units to end and their sessions to be logged out.
+    await Promise.race([Promise.all([abort(ABORT_WINDOW_MS), settled()]), sleep(ABORT_WINDOW_MS)]);
     clearInterval(this.timer);
     this.timer = undefined;
     await this.runs.interruptMine().catch((err: unknown) => this.log.warn('could not mark runs interrupted', { error: err }));

@@ -19,9 +19,6 @@ import type { SyncTelemetry } from '../metrics';
 
 const log = getLogger('sync');
 
-/** How long a shutdown waits for the LogiKal sessions of aborted units to be logged out. */
-const LOGOUT_WAIT_MS = 4_000;
-
 const nameKey = (dir: string, name: string): string => `project:${dir.toLowerCase()}\u0001${name.toLowerCase()}`;
 
 /**
@@ -111,8 +108,8 @@ export class SyncService {
    * `interrupted`, to be resumed by the next start.
    */
   async shutdown(graceMs: number): Promise<void> {
-    await this.executor.shutdown(graceMs, async () => {
-      if (this.client && !(await this.client.shutdown(LOGOUT_WAIT_MS))) log.warn('LogiKal sessions still open after the shutdown');
+    await this.executor.shutdown(graceMs, async (windowMs) => {
+      if (this.client && !(await this.client.shutdown(windowMs))) log.warn('LogiKal sessions still open after the shutdown');
     });
   }
 
