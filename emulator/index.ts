@@ -162,6 +162,8 @@ export class LogikalEmulator {
   async listen(): Promise<this> {
     const host = this.opts.host ?? '127.0.0.1';
     const port = await this.listener.listen(this.opts.port ?? 0, host);
+    // Down from the start: refuse (and time the outage) only now that there is a port to close.
+    if (this.core.faults.options.down !== undefined) this.setFaults(this.core.faults.options);
     const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
     this.url = `http://${shown}:${port}${this.prefix}`;
     log.debug('emulator listening', { url: this.url });

@@ -20,14 +20,14 @@ export interface LogikalClientOptions {
   callTimeoutMs?: number;
   /** Parts lists and thumbnails. Default 60000. */
   downloadTimeoutMs?: number;
-  /** In-place retries of GETs (and of a login), and unit replays after transient failures. Default 3. */
+  /** In-place retries of GETs, further logins after transient faults, and unit replays after transient failures. Default 3. */
   retries?: number;
   /** Backoff between attempts: equal-jitter exponential from base, capped at max. Defaults 250 / 5000. */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
-  /** How long an open circuit fails calls fast before probing Logikal again. Default 6 × backoffMaxMs (30 s). */
+  /** How long an open circuit (or shut login gate) fails calls fast before probing Logikal again. Default 6 × backoffMaxMs (30 s). */
   cooldownMs?: number;
-  /** Login attempts while the licence cap refuses us. Default 8. */
+  /** Login attempts while Logikal has no seat for us (licence refusals). Default 8. */
   licenceAttempts?: number;
   /** Told about every HTTP exchange with LogiKal (metrics). */
   onRequest?: TransportOptions['onRequest'];
@@ -70,11 +70,14 @@ export class LogikalClient {
     registerSecret(opts.password);
     const nonNeg = (v: number | undefined, def: number): number => (v === undefined || !Number.isFinite(v) || v < 0 ? def : v);
     const backoffMaxMs = nonNeg(opts.backoffMaxMs, 5_000);
+    const retries = Math.floor(nonNeg(opts.retries, 3));
     const policy = new LogikalPolicy({
-      retries: Math.floor(nonNeg(opts.retries, 3)),
+      retries,
       backoffBaseMs: nonNeg(opts.backoffBaseMs, 250),
       backoffMaxMs,
       cooldownMs: nonNeg(opts.cooldownMs, 6 * backoffMaxMs),
+      probe: () => this.probe(),
+      stop: this.stopController.signal,
     });
     this.transport = {
       baseUrl: opts.baseUrl.replace(/\/+$/, ''),
@@ -89,6 +92,7 @@ export class LogikalClient {
       createSession: () => new LogikalSession({ transport: this.transport, username: opts.username, password: opts.password }),
       policy,
       licenceAttempts: opts.licenceAttempts,
+      loginRetries: retries,
     });
   }
 
@@ -97,6 +101,11 @@ export class LogikalClient {
     const http = new LogikalHttp(this.transport);
     const res = await http.call({ method: 'GET', segments: ['version'], retry: 'idempotent' });
     return toVersion(parseJsonBody(res, 'GET /version'));
+  }
+
+  /** One GET /version, not retried: the login gate's "does Logikal answer at all?" (no seat, ~50 ms). */
+  private async probe(): Promise<void> {
+    await new LogikalHttp(this.transport).call({ method: 'GET', segments: ['version'], retry: 'none' });
   }
 
   /**

@@ -22,6 +22,11 @@ export interface LogikalErrorInfo {
   local?: boolean;
   /** Retry-After in ms (already capped), for 429/503. */
   retryAfterMs?: number;
+  /**
+   * The request may have reached Logikal but no complete reply came back (timeout, reset, cut off):
+   * whatever it did, we never saw it — after a login, a session (a seat) we hold no token for.
+   */
+  replyLost?: boolean;
 }
 
 export class LogikalError extends UpstreamError {
@@ -32,6 +37,7 @@ export class LogikalError extends UpstreamError {
   readonly logikalCode: number | undefined;
   readonly local: boolean;
   readonly retryAfterMs: number | undefined;
+  readonly replyLost: boolean;
   constructor(message: string, info: LogikalErrorInfo = {}) {
     super(message, { operation: info.operation, status: info.status, logikalCode: info.logikalCode });
     this.operation = info.operation;
@@ -39,10 +45,11 @@ export class LogikalError extends UpstreamError {
     this.logikalCode = info.logikalCode;
     this.local = info.local ?? false;
     this.retryAfterMs = info.retryAfterMs;
+    this.replyLost = info.replyLost ?? false;
   }
 }
 
-/** 401 on POST /auth: wrong username or password. Never retried (account lockout risk). */
+/** 400 or 401 on POST /auth: wrong username or password, or a login LogiKal cannot read. Never retried (account lockout risk). */
 export class LogikalAuthFailedError extends LogikalError {}
 
 /** 401 on any other call: the token is unknown or expired. The unit is replayed with a new login. */
@@ -60,7 +67,11 @@ export class LogikalLockedError extends LogikalError {}
 /** 404: the resource to select was not found. */
 export class LogikalNotFoundError extends LogikalError {}
 
-/** Login refused because the concurrent-session (licence seat) cap is reached. */
+/**
+ * Login refused for "no seat now": the licence/session cap, whatever status LogiKal uses for it (the
+ * real one is unknown: 403, 409, 429, or a licence message with any status). The pool backs off and
+ * tries again; it is not a fault (Logikal answered).
+ */
 export class LogikalLicenceExhaustedError extends LogikalError {
   override readonly transient = true;
 }
@@ -81,8 +92,9 @@ export class LogikalConnectionError extends LogikalError {
 }
 
 /**
- * Refused locally (`local`): the client's circuit breaker is open because Logikal kept failing
- * transiently. Not retried and not replayed; the first call after the cool-down probes again.
+ * Refused locally (`local`): Logikal is taken for unreachable — the client's circuit breaker is open
+ * because calls kept failing transiently, or logins are shut because Logikal did not answer the last
+ * few logins and probes. Not retried and not replayed; the first call after the cool-down probes again.
  */
 export class LogikalCircuitOpenError extends LogikalError {
   override readonly transient = true;
@@ -172,10 +184,12 @@ export function isMappingReason(reason: string | undefined): boolean {
 
 /**
  * Licence refusal on login is undocumented. The emulator answers 403
- * `The licence limit of N concurrent sessions has been reached.`; a real server might use 429/503.
- * Only the primary reason field is inspected, and only on POST /auth.
+ * `The licence limit of N concurrent sessions has been reached.` by default; a real server might
+ * use any status and word it any way (LogiKal is German: "Lizenz"). Only the primary reason field
+ * is inspected, and only on POST /auth.
  */
-const LICENCE_REASON = /\blicen[cs]e\b|\bconcurrent sessions?\b|\bsession limit\b|\bseats?\b/i;
+const LICENCE_REASON =
+  /\blicen[cs]|\blizenz|\bseats?\b|\bconcurrent (sessions?|users?)\b|\bsession (limit|count)\b|\btoo many (sessions|users|logins)\b|\bmaximum number of (sessions|users)\b/i;
 
 export function isLicenceReason(reason: string | undefined): boolean {
   return reason !== undefined && LICENCE_REASON.test(reason);
@@ -191,8 +205,11 @@ export function scrubSecrets(text: string, secrets: ReadonlyArray<string | undef
 }
 
 /**
- * Maps a non-2xx answer to the hierarchy. `isLogin` is true for POST /auth (401 and licence rules
- * differ there).
+ * Maps a non-2xx answer to the hierarchy. `isLogin` is true for POST /auth, where:
+ * - 400/401 are credential errors, never retried (a retry could lock the account);
+ * - 403, 409, 429 and any licence wording mean "no seat now" (LogikalLicenceExhaustedError);
+ * - a 503 without a licence reason stays a server error: LogiKal being down answers the same, so
+ *   the session pool asks GET /version which of the two it is.
  */
 export function classifyHttpError(opts: {
   status: number;
@@ -211,11 +228,8 @@ export function classifyHttpError(opts: {
 
   if (isLogin) {
     if (status === 401) return new LogikalAuthFailedError(`Logikal login refused (401): invalid username or password`, info);
-    if ((status === 403 || status === 429 || status === 503) && isLicenceReason(reason)) {
-      return new LogikalLicenceExhaustedError(msg, info);
-    }
-    // A 429 without a reason is still "too many": backing off is the right answer either way.
-    if (status === 429) return new LogikalLicenceExhaustedError(msg, info);
+    if (status === 400) return new LogikalAuthFailedError(`Logikal login refused (400)${safeReason}`, info);
+    if (status === 403 || status === 409 || status === 429 || isLicenceReason(reason)) return new LogikalLicenceExhaustedError(msg, info);
   }
   switch (status) {
     case 401:

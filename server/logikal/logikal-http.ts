@@ -193,16 +193,22 @@ export class LogikalHttp {
 
   private transportError(err: unknown, operation: string, timeoutMs: number): LogikalError {
     if (err instanceof LogikalError) return err;
-    if (this.opts.stop?.aborted && !operation.startsWith('DELETE') && !operation.startsWith('POST /auth')) return new LogikalShutdownError(operation);
+    if (this.opts.stop?.aborted && !operation.startsWith('DELETE') && !operation.startsWith('POST /auth'))
+      return new LogikalShutdownError(operation);
     const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : '';
     if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
-      return new LogikalTimeoutError(`Logikal ${operation} timed out after ${timeoutMs} ms`, { operation });
+      return new LogikalTimeoutError(`Logikal ${operation} timed out after ${timeoutMs} ms`, { operation, replyLost: true });
     }
     // Anything else below HTTP (reset, refused, cut off mid-body) is a connection failure; the
-    // message names only the code, never axios' message (which may quote the URL).
-    return new LogikalConnectionError(`Logikal ${operation} connection failed${code ? ` (${code})` : ''}`, { operation });
+    // message names only the code, never axios' message (which may quote the URL). Only a
+    // connection that was never made proves the request did not arrive.
+    const replyLost = !NEVER_CONNECTED.has(code);
+    return new LogikalConnectionError(`Logikal ${operation} connection failed${code ? ` (${code})` : ''}`, { operation, replyLost });
   }
 }
+
+/** Socket errors that mean no connection was made, so nothing was sent. */
+const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
 
 /** The MBIOE path words; any other segment is an identifier (a GUID), shown as {id} so metric labels stay few. */
 const PATH_WORDS = new Set([

@@ -5,14 +5,14 @@ import {
   TaskCancelledError,
   TimeoutStrategy,
   circuitBreaker,
-  handleType,
   handleWhen,
   retry,
   timeout,
 } from 'cockatiel';
 import type { CircuitBreakerPolicy, FailureReason, IRetryBackoffContext, RetryPolicy } from 'cockatiel';
 import { getLogger } from '../logging';
-import { LogikalCircuitOpenError, LogikalLicenceExhaustedError, LogikalTimeoutError, isTransientFault, replayKind } from './logikal-errors';
+import { LogikalCircuitOpenError, LogikalTimeoutError, isTransientFault, replayKind } from './logikal-errors';
+import { LoginGate } from './login-gate';
 
 const log = getLogger('logikal');
 
@@ -26,12 +26,18 @@ export interface PolicyOptions {
    * quiet time before it raises a lowered limit again. Default 6 × backoffMaxMs (30 s).
    */
   cooldownMs?: number;
+  /** A seat-free request (GET /version) the login gate sends before logging in to a Logikal not known to answer. */
+  probe?: () => Promise<void>;
+  /** Aborted at shutdown: logins waiting in the login gate give up. */
+  stop?: AbortSignal;
 }
 
 /**
  * How a failed call may be repeated in place:
- * - 'none': never — a select (or any POST) may have changed the server's state; the unit is replayed instead;
- * - 'idempotent': GETs, and POST /auth (a login that failed holds no seat), up to `retries` times;
+ * - 'none': never — a select (or any POST) may have changed the server's state; the unit is replayed
+ *   instead. Logins too: the session pool retries them through the login gate (a login whose reply
+ *   was lost may hold a seat, and a dead server must not see a burst of them);
+ * - 'idempotent': GETs, up to `retries` times;
  * - 'logout': DELETE /auth, at least twice more (a leaked session may hold a licence seat), and not
  *   held back by an open circuit for the same reason.
  */
@@ -43,6 +49,13 @@ export type RetryMode = 'none' | 'idempotent' | 'logout';
  * run 30–40 % failures) practically never does.
  */
 const BREAKER = { threshold: 0.9, size: 20, minimumNumberOfCalls: 10 };
+
+/**
+ * Logins and probes failing in a row that shut logins (see LoginGate): a force sync against a dead
+ * Logikal must cost at most 3 attempts, and 3 faults with no answer between them are not bad luck
+ * at the fault rates Logikal was seen with (a success of any call breaks the row).
+ */
+const LOGIN_FAULTS_TO_SHUT = 3;
 
 /** Capped exponential backoff with "equal jitter": [d/2, d) where d = min(max, base·2^attempt). */
 export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
@@ -61,6 +74,8 @@ export function backoffDelay(attempt: number, baseMs: number, maxMs: number, ran
  */
 export class LogikalPolicy {
   readonly cooldownMs: number;
+  /** Paces logins of every session of this client; sees the outcome of every call. */
+  readonly logins: LoginGate;
   private readonly breaker: CircuitBreakerPolicy;
   private readonly inPlace: RetryPolicy;
   private readonly logout: RetryPolicy;
@@ -72,6 +87,13 @@ export class LogikalPolicy {
     this.breaker.onReset(() => log.info('logikal circuit closed'));
     this.inPlace = this.retrying(opts.retries, 'logikal call retry');
     this.logout = this.retrying(Math.max(2, opts.retries), 'logikal logout retry');
+    this.logins = new LoginGate({
+      delay: (n, fault) => this.waitBefore(n, fault),
+      cooldownMs: this.cooldownMs,
+      probe: opts.probe ?? (() => Promise.resolve()),
+      threshold: LOGIN_FAULTS_TO_SHUT,
+      stop: opts.stop,
+    });
   }
 
   /** The longest backoff between attempts; a server's Retry-After is capped to it. */
@@ -81,7 +103,16 @@ export class LogikalPolicy {
 
   /** One HTTP call; `attempt` must stop when its signal aborts (the timeout has already failed the call). */
   call<T>(operation: string, mode: RetryMode, timeoutMs: number, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const once = (): Promise<T> => this.timed(operation, timeoutMs, attempt);
+    const once = async (): Promise<T> => {
+      try {
+        const result = await this.timed(operation, timeoutMs, attempt);
+        this.logins.observe(undefined);
+        return result;
+      } catch (err) {
+        this.logins.observe(err);
+        throw err;
+      }
+    };
     if (mode === 'logout') return this.logout.execute(once);
     if (mode === 'idempotent') return this.inPlace.execute(() => this.gated(operation, once));
     return this.gated(operation, once);
@@ -128,11 +159,6 @@ export class LogikalPolicy {
     });
   }
 
-  /** Login retries while the licence cap refuses us: `attempts` logins in all, backed off (the pool requeues each at the front). */
-  licenceRetry(attempts: number): RetryPolicy {
-    return retry(handleType(LogikalLicenceExhaustedError), { maxAttempts: Math.max(1, attempts) - 1, backoff: this.backoff() });
-  }
-
   /** In-place retries of transient faults. */
   private retrying(retries: number, message: string): RetryPolicy {
     const policy = retry(handleWhen(isTransientFault), { maxAttempts: retries, backoff: this.backoff() });
@@ -148,7 +174,12 @@ export class LogikalPolicy {
 
   /** The wait before retry n (0-based): the backoff, or the server's (capped) Retry-After if longer. */
   private delay(n: number, result: FailureReason<unknown>): number {
-    return Math.max(backoffDelay(n, this.opts.backoffBaseMs, this.opts.backoffMaxMs), errorOf(result)?.retryAfterMs ?? 0);
+    return this.waitBefore(n, errorOf(result));
+  }
+
+  /** The same for a known error (or none). */
+  waitBefore(n: number, err: { retryAfterMs?: number } | undefined): number {
+    return Math.max(backoffDelay(n, this.opts.backoffBaseMs, this.opts.backoffMaxMs), err?.retryAfterMs ?? 0);
   }
 
   private async timed<T>(operation: string, timeoutMs: number, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -158,7 +189,7 @@ export class LogikalPolicy {
       );
     } catch (err) {
       if (err instanceof TaskCancelledError)
-        throw new LogikalTimeoutError(`Logikal ${operation} timed out after ${timeoutMs} ms`, { operation });
+        throw new LogikalTimeoutError(`Logikal ${operation} timed out after ${timeoutMs} ms`, { operation, replyLost: true });
       throw err;
     }
   }
@@ -171,7 +202,7 @@ export class LogikalPolicy {
       // The last failure is a LogikalError, whose message is already safe (no token, no password).
       const last = errorOf(this.breaker.lastFailure)?.message ?? 'unknown';
       throw new LogikalCircuitOpenError(
-        `Logikal ${operation} not sent: circuit open, Logikal keeps failing (last: ${last}); probed again within ${Math.ceil(this.cooldownMs / 1000)} s`,
+        `LogiKal is unreachable: ${last} (circuit open: ${operation} not sent; probed again within ${Math.ceil(this.cooldownMs / 1000)} s)`,
         { operation, local: true },
       );
     }

@@ -60,14 +60,14 @@ export class LogikalSession {
     return this.lost;
   }
 
-  /** POST /auth. Transient failures are retried in place; 401 and licence refusals are not. */
+  /** POST /auth, one attempt: the session pool decides whether and when to log in again (see SessionPool). */
   async login(): Promise<void> {
     if (this.phase !== 'new') throw new LogikalError('session already logged in or closed', { local: true });
     const res = await this.http.call({
       method: 'POST',
       segments: ['auth'],
       isLogin: true,
-      retry: 'idempotent',
+      retry: 'none',
       body: { username: this.opts.username, password: this.opts.password, erp: true },
     });
     const session = toSessionData(parseJsonBody(res, 'POST /auth'));
@@ -125,13 +125,13 @@ export class LogikalSession {
   async listDirectories(): Promise<LogikalDirectory[]> {
     this.requireLevel(['root', 'directory'], 'directory');
     const body = await this.json({ method: 'GET', segments: ['directories'], retry: 'idempotent' });
-    return readList(body, 'directories').map(toDirectory);
+    return readList(body, 'GET /directories').map(toDirectory);
   }
 
   async listProjects(): Promise<LogikalProject[]> {
     this.requireLevel(['root', 'directory'], 'directory');
     const body = await this.json({ method: 'GET', segments: ['projects'], retry: 'idempotent' });
-    return readList(body, 'projects').map(toProject);
+    return readList(body, 'GET /projects').map(toProject);
   }
 
   async getSelectedProject(): Promise<LogikalProject> {
@@ -145,14 +145,14 @@ export class LogikalSession {
   async listPhases(): Promise<LogikalPhase[]> {
     this.requireLevel(['project'], 'project');
     const body = await this.json({ method: 'GET', segments: ['phases'], retry: 'idempotent' });
-    return readList(body, 'phases').map(toPhase);
+    return readList(body, 'GET /phases').map(toPhase);
   }
 
   /** GET /elevations, in the order the server gives (not sorted; do not assume any order). */
   async listElevations(): Promise<LogikalElevation[]> {
     this.requireLevel(['phase'], 'phase');
     const body = await this.json({ method: 'GET', segments: ['elevations'], retry: 'idempotent' });
-    return readList(body, 'elevations').map(toElevation);
+    return readList(body, 'GET /elevations').map(toElevation);
   }
 
   /** GET /elevations/{id}/thumbnail in phase state; bytes are sniffed, not trusted by Content-Type. */

@@ -25,7 +25,7 @@ export interface SelectionRequest {
   identifier: string;
 }
 
-/** Success envelope; `data` may be missing/null, and some proxies hand back a bare list. */
+/** Success envelope; `data` may be missing/null (never in a listing), and some proxies hand back a bare list. */
 export interface SuccessEnvelope<T> {
   data?: T | null;
   hints?: string[];
@@ -191,14 +191,34 @@ export function unwrapData(body: unknown): unknown {
   return body;
 }
 
-/** The list in `data` (none = empty), each item an object. */
-export function readList(body: unknown, what: string): Obj[] {
-  const parsed = z.array(obj).nullish().safeParse(unwrapData(body));
-  if (parsed.success) return parsed.data ?? [];
-  const item = parsed.error.issues[0].path[0];
-  throw new LogikalProtocolError(
-    item === undefined ? `${what}: expected a list in data` : `${what}: item ${String(item)} is not an object`,
-  );
+/** Why a 200 body is not a listing, or undefined when it is one (`{"data": [...]}` or a bare list). */
+function notAListing(body: unknown): string | undefined {
+  if (body === undefined) return 'the body is empty';
+  if (Array.isArray(body)) return undefined;
+  if (body === null || typeof body !== 'object') return 'the body is not a JSON object';
+  if (!('data' in body)) return 'it has no data';
+  if (body.data === null) return 'its data is null';
+  return Array.isArray(body.data) ? undefined : 'its data is not a list';
+}
+
+/**
+ * The items of a listing (GET /directories, /projects, /phases, /elevations), each an object.
+ * A sync retires every row missing from a listing, so only a list is a listing: an empty body,
+ * `{}`, `{"data": null}` or data that is not a list is a protocol error, never "nothing listed".
+ * `{"data": []}` (or a bare `[]`) is a valid empty listing. `operation` is the call, "GET /projects".
+ */
+export function readList(body: unknown, operation: string): Obj[] {
+  const malformed = notAListing(body);
+  if (malformed !== undefined) {
+    throw new LogikalProtocolError(`Logikal ${operation} returned a malformed listing: ${malformed}`, { operation, status: 200 });
+  }
+  const parsed = z.array(obj).safeParse(unwrapData(body));
+  if (parsed.success) return parsed.data;
+  const item = String(parsed.error.issues[0].path[0]);
+  throw new LogikalProtocolError(`Logikal ${operation} returned a malformed listing: item ${item} is not an object`, {
+    operation,
+    status: 200,
+  });
 }
 
 /** The object in `data`, or null when there is none. */

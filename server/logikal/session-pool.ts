@@ -1,7 +1,9 @@
-import type { RetryPolicy } from 'cockatiel';
+import { DelegateBackoff, handleWhen, retry } from 'cockatiel';
+import type { IRetryBackoffContext } from 'cockatiel';
 import { getLogger } from '../logging';
-import { LogikalLicenceExhaustedError } from './logikal-errors';
+import { LogikalError, LogikalLicenceExhaustedError, LogikalServerError, isTransientFault } from './logikal-errors';
 import type { LogikalPolicy } from './logikal-policy';
+import type { Reachability } from './login-gate';
 import type { LogikalSession } from './logikal-session';
 
 const log = getLogger('logikal');
@@ -19,10 +21,16 @@ export interface PoolStats {
   peak: number;
   /** Callers queued for a slot. */
   waiting: number;
-  /** Logins refused for the licence/session cap. */
+  /** Logins refused for "no seat now" (licence/session cap). */
   refusedLogins: number;
-  /** Current concurrency limit (lowered after licence refusals, restored gradually). */
+  /** Current concurrency limit (lowered after licence refusals and lost login replies, restored gradually). */
   effectiveLimit: number;
+  /** POST /auth requests sent. */
+  loginAttempts: number;
+  /** Logins whose reply was lost (timeout, reset): each may hold a seat we cannot free. */
+  lostLogins: number;
+  /** What the login gate knows of Logikal: 'unreachable' = logins fail at once until the cool-down ends. */
+  reachability: Reachability;
 }
 
 /** A logged-in session owned by one caller until release(); release logs out and never throws. */
@@ -36,8 +44,16 @@ export interface SessionPoolOptions {
   createSession: () => LogikalSession;
   /** Backs off between refused logins; its cooldownMs is the quiet time after a refusal (and between steps) before the limit grows by one. */
   policy: LogikalPolicy;
-  /** Login attempts while the licence cap refuses us. Default 8. */
+  /** Login attempts while Logikal has no seat for us. Default 8. */
   licenceAttempts?: number;
+  /** Further logins after transient faults (5xx, timeouts, resets), paced by the login gate. Default 3. */
+  loginRetries?: number;
+}
+
+/** Why a failed login may be tried again: Logikal has no seat now, or a transient fault. */
+function retryKind(err: unknown): 'noSeat' | 'fault' | undefined {
+  if (err instanceof LogikalLicenceExhaustedError) return 'noSeat';
+  return isTransientFault(err) ? 'fault' : undefined;
 }
 
 /**
@@ -45,10 +61,17 @@ export interface SessionPoolOptions {
  * handed out FIFO; a slot is taken before login and freed after logout, so "in flight" logins count
  * against the cap too. Sessions are never reused: each lease is a fresh login.
  *
- * Licence refusals: the slot is given back, the effective limit drops to what is actually logged in
- * (someone else holds seats), the caller backs off (capped, jittered) and requeues at the front.
- * The limit grows back by one per quiet period, so a permanently smaller seat count costs a bounded
- * number of refusals instead of a hot loop.
+ * Every login goes through the policy's login gate (paced, probed while Logikal is not known to
+ * answer, shut while it is unreachable). A failed login gives its slot back; when it may succeed
+ * later it requeues at the front:
+ * - "no seat now" (a licence refusal, or a 503 while Logikal otherwise answers): the caller backs
+ *   off (capped, jittered), up to licenceAttempts logins. On a licence refusal the effective limit
+ *   drops to what is actually logged in (someone else holds seats);
+ * - a transient fault: up to loginRetries more, backed off (and paced by the gate); a lost login
+ *   reply also costs a seat (see {@link SessionPool.seatMayHaveLeaked});
+ * - credentials (400/401), Logikal unreachable, a shutdown, anything else: final.
+ * A lowered limit grows back by one per quiet period, so a permanently smaller seat count costs a
+ * bounded number of refusals instead of a hot loop.
  */
 export class SessionPool {
   private inUse = 0;
@@ -57,22 +80,12 @@ export class SessionPool {
   private readonly waiters: Array<(refused?: Error) => void> = [];
   private lastRefusalAt = 0;
   private lastGrowAt = 0;
-  private counters = { logins: 0, logouts: 0, failedLogouts: 0, peak: 0, refusedLogins: 0 };
+  private counters = { logins: 0, logouts: 0, failedLogouts: 0, peak: 0, refusedLogins: 0, loginAttempts: 0, lostLogins: 0 };
   private stopped: Error | undefined;
-  private readonly licenceRetry: RetryPolicy;
 
   constructor(private readonly opts: SessionPoolOptions) {
     if (!Number.isInteger(opts.maxSessions) || opts.maxSessions < 1) throw new RangeError('maxSessions must be an integer ≥ 1');
     this.effectiveLimit = opts.maxSessions;
-    this.licenceRetry = opts.policy.licenceRetry(opts.licenceAttempts ?? 8);
-    this.licenceRetry.onRetry(({ attempt, delay }) => {
-      log.info('logikal login refused for the session cap; backing off', {
-        attempt,
-        waitMs: delay,
-        open: this.openCount,
-        effectiveLimit: this.effectiveLimit,
-      });
-    });
   }
 
   stats(): PoolStats {
@@ -81,6 +94,7 @@ export class SessionPool {
       open: this.openCount,
       waiting: this.waiters.length,
       effectiveLimit: this.effectiveLimit,
+      reachability: this.opts.policy.logins.reachability,
     };
   }
 
@@ -90,29 +104,102 @@ export class SessionPool {
     for (const w of this.waiters.splice(0)) w(reason);
   }
 
-  /** Waits for a slot, logs in (backing off on licence refusals, requeued at the front) and returns the lease. */
+  /** Waits for a slot, logs in (retrying as the class comment says) and returns the lease. */
   acquire(): Promise<SessionLease> {
-    return this.licenceRetry.execute(async ({ attempt }) => {
-      await this.takeSlot(attempt > 0);
-      const session = this.opts.createSession();
-      try {
-        await session.login();
-      } catch (err) {
-        this.releaseSlot();
-        if (err instanceof LogikalLicenceExhaustedError) {
-          // Someone else holds seats: the limit drops to what we have logged in.
-          this.counters.refusedLogins++;
-          this.lastRefusalAt = Date.now();
-          this.effectiveLimit = Math.max(1, Math.min(this.effectiveLimit, this.openCount));
-        }
-        throw err;
-      }
-      this.counters.logins++;
-      this.openCount++;
-      this.counters.peak = Math.max(this.counters.peak, this.openCount);
-      this.maybeGrow();
-      log.info('logikal login', { session: session.serial, open: this.openCount, logins: this.counters.logins });
-      return this.lease(session);
+    const limit = { noSeat: Math.max(1, this.opts.licenceAttempts ?? 8) - 1, fault: this.opts.loginRetries ?? 3 };
+    const used = { noSeat: 0, fault: 0 };
+    const logins = retry(
+      handleWhen((err) => {
+        const kind = retryKind(err);
+        return kind !== undefined && used[kind]++ < limit[kind];
+      }),
+      {
+        maxAttempts: limit.noSeat + limit.fault,
+        // Never at once: after a fault the login gate also holds back every other login.
+        backoff: new DelegateBackoff<IRetryBackoffContext<unknown>>(({ result }) => {
+          const err = 'error' in result ? (result.error as LogikalError) : undefined;
+          return this.opts.policy.waitBefore((retryKind(err) === 'noSeat' ? used.noSeat : used.fault) - 1, err);
+        }),
+      },
+    );
+    logins.onRetry((e) => {
+      const error = 'error' in e ? e.error : undefined;
+      log.info('logikal login failed; trying again', {
+        error: error?.message,
+        waitMs: e.delay,
+        open: this.openCount,
+        effectiveLimit: this.effectiveLimit,
+      });
+    });
+    return logins.execute(({ attempt }) => this.login(attempt > 0));
+  }
+
+  /** One login in a slot of its own (at the front of the queue for a retry). */
+  private async login(front: boolean): Promise<SessionLease> {
+    await this.takeSlot(front);
+    const session = this.opts.createSession();
+    try {
+      await this.opts.policy.logins.run(() => {
+        this.counters.loginAttempts++;
+        return session.login();
+      });
+    } catch (err) {
+      const failure = await this.account(err);
+      this.releaseSlot();
+      throw failure;
+    }
+    this.counters.logins++;
+    this.openCount++;
+    this.counters.peak = Math.max(this.counters.peak, this.openCount);
+    this.maybeGrow();
+    log.info('logikal login', { session: session.serial, open: this.openCount, logins: this.counters.logins });
+    return this.lease(session);
+  }
+
+  /** Books a failed login; returns the error to retry on or give up with. */
+  private async account(err: unknown): Promise<unknown> {
+    if (err instanceof LogikalLicenceExhaustedError) {
+      // Someone else holds seats: the limit drops to what we have logged in.
+      this.counters.refusedLogins++;
+      this.lastRefusalAt = Date.now();
+      this.effectiveLimit = Math.max(1, Math.min(this.effectiveLimit, this.openCount));
+      return err;
+    }
+    // A bare 503 is what a Logikal that is down answers too: if it answers otherwise, it is "no
+    // seat now" (waited for, but without lowering the limit: it may as well be a passing overload).
+    if (
+      err instanceof LogikalServerError &&
+      err.status === 503 &&
+      err.operation === 'POST /auth' &&
+      (await this.opts.policy.logins.answers())
+    ) {
+      this.counters.refusedLogins++;
+      return new LogikalLicenceExhaustedError(`${err.message} (Logikal answers otherwise: no seat for now)`, {
+        operation: err.operation,
+        status: err.status,
+        logikalCode: err.logikalCode,
+        retryAfterMs: err.retryAfterMs,
+      });
+    }
+    // (A probe's lost reply costs nothing: GET /version opens no session.)
+    if (err instanceof LogikalError && err.replyLost && err.operation === 'POST /auth') this.seatMayHaveLeaked();
+    return err;
+  }
+
+  /**
+   * A login whose reply was lost (timeout, reset after the request went out) may have created a
+   * session whose token never reached us: it holds a seat until Logikal expires it, and nothing can
+   * log it out. So the limit counts one seat less for a quiet period (as after a licence refusal),
+   * rather than running into a cap we cannot see; and the next login is not sent at once (the login
+   * gate waits a backoff and probes first): a server too slow to answer in time would only leak the
+   * next seat the same way.
+   */
+  private seatMayHaveLeaked(): void {
+    this.counters.lostLogins++;
+    this.lastRefusalAt = Date.now();
+    this.effectiveLimit = Math.max(1, this.effectiveLimit - 1);
+    log.warn('logikal login reply lost: the session it may have opened holds a seat until Logikal expires it', {
+      effectiveLimit: this.effectiveLimit,
     });
   }
 
@@ -158,6 +245,7 @@ export class SessionPool {
 
   private releaseSlot(): void {
     this.inUse--;
+    if (this.inUse === 0 && this.openCount === 0) this.opts.policy.logins.idle();
     this.maybeGrow();
     this.dispatch();
   }

@@ -189,18 +189,21 @@ test('Logikal down: the circuit opens after repeated failures, calls fail fast, 
   const held = await client.acquire();
   emu.setFaults({ serverErrorRate: 1, endpoints: ['GET /version'] });
   const before = calls(emu, 'GET /version');
-  // 4 attempts per call (1 + 3 in place): the 10th failed attempt opens the circuit, the retry after it is refused.
-  for (let i = 0; i < 2; i++) await assert.rejects(client.version(), LogikalServerError);
+  // The window (20 calls) holds two successes, the login gate's probe and the login. 4 attempts per
+  // call (1 + 3 in place): the 19th failure pushes the first success out, 19 of 20 failed (over
+  // 90 %) opens the circuit, the retry after it is refused.
+  for (let i = 0; i < 4; i++) await assert.rejects(client.version(), LogikalServerError);
   await assert.rejects(
     client.version(),
     (e: unknown) =>
       e instanceof LogikalCircuitOpenError &&
       e.local &&
       e.transient &&
+      e.message.startsWith('LogiKal is unreachable: ') &&
       e.message.includes('circuit open') &&
       e.message.includes('GET /version failed with 500'),
   );
-  assert.equal(calls(emu, 'GET /version') - before, 10);
+  assert.equal(calls(emu, 'GET /version') - before, 19);
   // Open: nothing is sent, logins included.
   const logins = calls(emu, 'POST /auth');
   await assert.rejects(client.version(), LogikalCircuitOpenError);
@@ -208,14 +211,14 @@ test('Logikal down: the circuit opens after repeated failures, calls fail fast, 
     client.withPath({ directory: 'Demo Odoo' }, (s) => s.listProjects()),
     LogikalCircuitOpenError,
   );
-  assert.deepEqual([calls(emu, 'GET /version') - before, calls(emu, 'POST /auth') - logins], [10, 0]);
+  assert.deepEqual([calls(emu, 'GET /version') - before, calls(emu, 'POST /auth') - logins], [19, 0]);
   // A logout still goes out: a leaked session would hold a licence seat.
   await held.release();
   assert.deepEqual([client.stats().logouts, client.stats().open], [1, 0]);
   // After the cool-down one probe goes out; it fails → open again at once.
   await new Promise((r) => setTimeout(r, 160));
   await assert.rejects(client.version(), LogikalCircuitOpenError);
-  assert.equal(calls(emu, 'GET /version') - before, 11);
+  assert.equal(calls(emu, 'GET /version') - before, 20);
   // Logikal is back: the next probe succeeds and closes the circuit.
   emu.setFaults({});
   await new Promise((r) => setTimeout(r, 160));

@@ -80,7 +80,7 @@ function route(req: IncomingMessage, res: ServerResponse, body: string): void {
     return;
   }
   if (key === 'GET /directories') {
-    json(res, 200, { data: null });
+    json(res, 200, { data: [] });
     return;
   }
   if (key === 'GET /projects') {
@@ -159,16 +159,16 @@ test('cookie jar per session: each session sends back its own load-balancer cook
     ),
   );
   assert.deepEqual([a, b], [[], []]);
-  const cookies = new Set(seen.filter((r) => r.method !== 'POST').map((r) => r.cookie));
+  // GET /version (the login gate's probe) needs no session: no token, no cookie yet.
+  const inSession = seen.filter((r) => !r.url.endsWith('/version') && !(r.method === 'POST' && r.url.endsWith('/auth')));
+  const cookies = new Set(inSession.map((r) => r.cookie));
   assert.equal(cookies.size, 2, 'two sessions, two different pinned cookies');
-  for (const r of seen) {
-    assert.ok(!r.url.includes('//'));
-    if (r.method !== 'POST' || !r.url.endsWith('/auth')) assert.match(r.auth ?? '', /^Bearer [0-9a-f-]{36}$/);
-  }
+  for (const r of seen) assert.ok(!r.url.includes('//'));
+  for (const r of inSession) assert.match(r.auth ?? '', /^Bearer [0-9a-f-]{36}$/);
   assert.equal(c.stats().logouts, 2);
 });
 
-test('tolerant envelopes: data null, bare list, extra fields, empty phase id = default phase', async () => {
+test('tolerant envelopes: bare list, extra fields, empty phase id = default phase', async () => {
   const out = await client().withSession(async (s) => {
     const dirs = await s.listDirectories();
     await s.selectDirectory('A');
@@ -180,6 +180,26 @@ test('tolerant envelopes: data null, bare list, extra fields, empty phase id = d
   assert.equal(out.projects[0].id, PROJECT);
   assert.equal(out.projects[0].createdDate, null);
   assert.deepEqual(out.phases, [{ id: NULL_GUID, name: '', description: null }]);
+});
+
+test('listings: data that is not a list, a bare JSON value, an item that is not an object → protocol errors', async () => {
+  const cases: Array<[unknown, RegExp]> = [
+    [{ data: { id: PROJECT } }, /its data is not a list/],
+    [{ data: 'none' }, /its data is not a list/],
+    ['"[]"', /the body is not a JSON object/],
+    [{ data: [{ id: PROJECT, name: 'X' }, null] }, /item 1 is not an object/],
+  ];
+  const c = client();
+  for (const [body, reason] of cases) {
+    override['GET /projects'] = (_q, res) => json(res, 200, body);
+    await assert.rejects(
+      c.withPath({ directory: 'A' }, (s) => s.listProjects()),
+      (e: unknown) => e instanceof LogikalProtocolError && e.operation === 'GET /projects' && reason.test(e.message),
+      String(reason),
+    );
+  }
+  override['GET /projects'] = (_q, res) => json(res, 200, []);
+  assert.deepEqual(await c.withPath({ directory: 'A' }, (s) => s.listProjects()), []);
 });
 
 test('thumbnail: all six query params, Accept image/*, truncated PNG rejected', async () => {
@@ -281,16 +301,23 @@ test('licence refusals on login: 403/429/503 with a licence reason, Retry-After 
     assert.equal(refused, 3);
     assert.ok(Date.now() - t0 < 1000, 'Retry-After is capped by backoffMaxMs');
   }
-  // A 503 without a licence reason is a server error, retried in place (login is not a select).
+  // A 503 without a licence reason, while Logikal answers otherwise (GET /version: 404 here, an
+  // answer all the same): no seat now, waited for like a licence refusal.
   let calls = 0;
   override['POST /auth'] = (_q, res) => (++calls < 3 ? fail(res, 503, 'Service Unavailable') : false);
-  assert.equal(await client().withSession(async () => 'in'), 'in');
-  assert.equal(calls, 3);
-  override['POST /auth'] = (_q, res) => fail(res, 503, 'Service Unavailable');
+  const c = client({ licenceAttempts: 3 });
+  assert.equal(await c.withSession(async () => 'in'), 'in');
+  assert.deepEqual([calls, c.stats().refusedLogins, c.stats().effectiveLimit], [3, 2, 2]);
+  // When GET /version fails too, Logikal is down: no login at all, the fault itself after the retries.
+  calls = 0;
+  override['POST /auth'] = (_q, res) => (++calls, fail(res, 503, 'Service Unavailable'));
+  override['GET /version'] = (_q, res) => fail(res, 503, 'Service Unavailable');
+  const down = client({ retries: 1 });
   await assert.rejects(
-    client({ retries: 1 }).withSession(async () => 1),
-    LogikalServerError,
+    down.withSession(async () => 1),
+    (e: unknown) => e instanceof LogikalServerError && e.operation === 'GET /version',
   );
+  assert.deepEqual([calls, down.stats().loginAttempts, down.stats().refusedLogins], [0, 0, 0]);
 });
 
 test('error messages never carry the token or the password', async () => {
