@@ -7,6 +7,13 @@ import { parseOdooDatetime } from './value-format';
 export type Dialect = 'postgres' | 'sqlite';
 
 /**
+ * The longest like/ilike value a domain may carry. Names, references and descriptions are far
+ * shorter; a megabyte pattern only costs memory and CPU (on SQLite it is matched in JavaScript
+ * against every row, synchronously).
+ */
+export const MAX_LIKE_PATTERN_LENGTH = 1000;
+
+/**
  * Turns a domain AST into a SQL boolean expression for TypeORM's `where(sql, params)`. Every value
  * is a named parameter (`:d0`, `:...d1`); only identifiers from the model registry, escaped by
  * the driver, and fixed keywords reach the SQL text.
@@ -151,6 +158,11 @@ export class DomainCompiler {
       throw new ValueError(`Operator '${op}' needs a text field; '${field.name}' is ${field.type}${where}`);
     if (typeof value !== 'string' && typeof value !== 'number') throw new ValueError(`Operator '${op}' needs a string value${where}`);
     const raw = String(value);
+    if (raw.length > MAX_LIKE_PATTERN_LENGTH && characters(raw) > MAX_LIKE_PATTERN_LENGTH) {
+      throw new ValueError(
+        `Operator '${op}' takes a value of at most ${MAX_LIKE_PATTERN_LENGTH} characters, got ${characters(raw)}${where}`,
+      );
+    }
     const pattern = op === '=like' || op === '=ilike' ? raw : `%${raw}%`;
     const insensitive = op.includes('ilike');
     const p = this.param(pattern);
@@ -162,6 +174,19 @@ export class DomainCompiler {
     // Odoo: like/ilike with an empty value also matches NULL (it is "no filter").
     return raw === '' && pattern === '%%' ? `(${test} OR ${col} IS NULL)` : `(${test})`;
   }
+}
+
+/** Characters (code points), not UTF-16 units, without copying the string. */
+function characters(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n--;
+      i++;
+    }
+  }
+  return n;
 }
 
 function truthy(v: unknown): boolean {

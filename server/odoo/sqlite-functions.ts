@@ -10,17 +10,70 @@ interface SqliteHandle {
 const registered = new WeakSet<object>();
 type Token = { kind: 'any' } | { kind: 'one' } | { kind: 'lit'; ch: string };
 
-const cache = new Map<string, Token[]>();
+/** What one cached pattern costs, roughly: its key (UTF-16) plus one small object per token. */
+const KEY_BYTES_PER_CHAR = 2;
+const TOKEN_BYTES = 48;
+
+/**
+ * Compiled patterns, least recently used first, bounded by their size in bytes rather than by
+ * count: 500 distinct 1 MB patterns once took a gigabyte of heap. A pattern larger than the whole
+ * budget is compiled for its call and never kept.
+ */
+export class PatternCache {
+  private readonly entries = new Map<string, { tokens: Token[]; bytes: number }>();
+  private used = 0;
+
+  constructor(readonly maxBytes: number) {}
+
+  get bytes(): number {
+    return this.used;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  tokens(pattern: string, insensitive: boolean): Token[] {
+    const key = `${insensitive ? 'i' : 's'}${pattern}`;
+    const hit = this.entries.get(key);
+    if (hit) {
+      // Map order is insertion order: re-inserting makes this the most recently used.
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+      return hit.tokens;
+    }
+    const tokens = compile(pattern, insensitive);
+    const bytes = key.length * KEY_BYTES_PER_CHAR + tokens.length * TOKEN_BYTES;
+    if (bytes > this.maxBytes) return tokens;
+    for (const [oldest, entry] of this.entries) {
+      if (this.used + bytes <= this.maxBytes) break;
+      this.entries.delete(oldest);
+      this.used -= entry.bytes;
+    }
+    this.entries.set(key, { tokens, bytes });
+    this.used += bytes;
+    return tokens;
+  }
+}
+
+/**
+ * The cache serves one query's rows (odoo_like runs once per row with the same pattern): 1 MiB keeps
+ * about 20 patterns of the longest length a domain may use (domain-compiler.ts), or thousands of short ones.
+ */
+export const LIKE_CACHE_BYTES = 1024 * 1024;
+const cache = new PatternCache(LIKE_CACHE_BYTES);
+
+/** How much the process-wide pattern cache holds now (tests, diagnostics). */
+export function likeCacheBytes(): number {
+  return cache.bytes;
+}
 
 function fold(s: string, insensitive: boolean): string[] {
   return [...(insensitive ? s.toLowerCase() : s)];
 }
 
 /** A LIKE pattern with PostgreSQL's rules: % any run, _ one character, backslash escapes the next. */
-function tokens(pattern: string, insensitive: boolean): Token[] {
-  const key = `${insensitive ? 'i' : 's'}${pattern}`;
-  const hit = cache.get(key);
-  if (hit) return hit;
+function compile(pattern: string, insensitive: boolean): Token[] {
   const chars = fold(pattern, insensitive);
   const out: Token[] = [];
   for (let i = 0; i < chars.length; i++) {
@@ -31,8 +84,6 @@ function tokens(pattern: string, insensitive: boolean): Token[] {
     } else if (c === '_') out.push({ kind: 'one' });
     else out.push({ kind: 'lit', ch: c });
   }
-  if (cache.size > 500) cache.clear();
-  cache.set(key, out);
   return out;
 }
 
@@ -42,7 +93,7 @@ function tokens(pattern: string, insensitive: boolean): Token[] {
  * whole process. `insensitive` folds case Unicode-wide, as PostgreSQL's ILIKE does.
  */
 export function likeMatch(value: string, pattern: string, insensitive: boolean): boolean {
-  const p = tokens(pattern, insensitive);
+  const p = cache.tokens(pattern, insensitive);
   const s = fold(value, insensitive);
   let si = 0;
   let pi = 0;
