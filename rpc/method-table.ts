@@ -1,6 +1,7 @@
 import type { Scope } from '../entities';
 import type { Caller } from '../server/auth/api-key.service';
 import type { AppServices } from '../server/app-services';
+import type { ResponseBudget } from '../server/response-budget';
 import { Params, type ParamShape, type ParamsOf } from './params';
 
 /** What every handler receives besides its params. */
@@ -11,6 +12,8 @@ export interface CallContext {
   presentedKey?: string;
   /** Set by the dispatcher once the key is checked (null for open methods). */
   caller: Caller | null;
+  /** What the request's answer may still grow by; one per HTTP request, shared by a batch's calls. */
+  responseBudget: ResponseBudget;
   /** Which wire the call came in on, for logs. */
   transport: 'jsonrpc' | 'xmlrpc' | 'json2' | 'cli';
 }

@@ -56,16 +56,17 @@ const METHODS: Record<string, OdooMethod> = {
     'read',
     false,
     { domain: P.domain, fields: P.fields, offset: P.offset, limit: P.limit, order: P.order, load: P.load },
-    (model, p, o, ctx) => svc(ctx).searchRead(model, { ...p, pairs: pairs(p.load) }, o),
+    (model, p, o, ctx) => svc(ctx).searchRead(model, { ...p, pairs: pairs(p.load) }, o, ctx.responseBudget),
   ),
   read: modelMethod('read', true, { ids: P.ids, fields: P.fields, load: P.load }, (model, p, o, ctx) =>
-    svc(ctx).read(model, p.ids, p.fields, o, pairs(p.load)),
+    svc(ctx).read(model, p.ids, p.fields, o, ctx.responseBudget, pairs(p.load)),
   ),
   search: modelMethod(
     'read',
     false,
     { domain: P.domain, offset: P.offset, limit: P.limit, order: P.order, count: unsetIfEmpty(param.boolean()) },
-    (model, p, o, ctx) => (p.count ? svc(ctx).searchCount(model, p.domain, undefined, o) : svc(ctx).search(model, p, o)),
+    (model, p, o, ctx) =>
+      p.count ? svc(ctx).searchCount(model, p.domain, undefined, o) : svc(ctx).search(model, p, o, ctx.responseBudget),
   ),
   search_count: modelMethod('read', false, { domain: P.domain, limit: P.limit }, (model, p, o, ctx) =>
     svc(ctx).searchCount(model, p.domain, p.limit, o),
@@ -80,10 +81,10 @@ const METHODS: Record<string, OdooMethod> = {
     'read',
     false,
     { name: unsetIfEmpty(param.string()), domain: P.domain, operator: unsetIfEmpty(param.string()), limit: P.limit },
-    (model, p, o, ctx) => svc(ctx).nameSearch(model, p, o),
+    (model, p, o, ctx) => svc(ctx).nameSearch(model, p, o, ctx.responseBudget),
   ),
   name_get: modelMethod('read', true, { ids: P.ids }, async (model, p, o, ctx) =>
-    (await svc(ctx).read(model, p.ids, ['display_name'], o)).map((r) => [r.id, r.display_name]),
+    (await svc(ctx).read(model, p.ids, ['display_name'], o, ctx.responseBudget)).map((r) => [r.id, r.display_name]),
   ),
   action_force_sync: modelMethod('sync', true, { ids: P.ids }, (model, p, _o, ctx) =>
     svc(ctx).startProjectSyncs(model, p.ids, 'force', syncStarterOf(ctx.services), requestedBy(ctx)),

@@ -39,7 +39,12 @@ export interface BridgeConfig {
   shutdownGraceSeconds: number;
   /** This instance's name on the runs it owns; stable across restarts. Default: the host name. */
   instanceId: string;
+  /** The largest answer one HTTP request (a whole batch included) may get, in bytes. Default: 64 MiB. */
+  responseMaxBytes: number;
 }
+
+/** The longest API key the bridge accepts (auth/api-key.service.ts); BRIDGE_BOOTSTRAP_KEY must fit. */
+export const MAX_API_KEY_LENGTH = 200;
 
 export class ConfigError extends Error {
   constructor(
@@ -83,7 +88,15 @@ const EnvSchema = z.object({
       .pipe(z.enum(LOG_LEVELS, `one of ${LOG_LEVELS.join(', ')}`))
       .default('info'),
   ),
-  BRIDGE_BOOTSTRAP_KEY: setting(z.string().min(16, 'at least 16 characters').optional()),
+  // A key the bridge could never accept stops start-up instead of failing every call later.
+  BRIDGE_BOOTSTRAP_KEY: setting(
+    z
+      .string()
+      .min(16, 'at least 16 characters')
+      .max(MAX_API_KEY_LENGTH, `at most ${MAX_API_KEY_LENGTH} characters (the longest key the bridge accepts)`)
+      .regex(/^[\x21-\x7E]+$/, 'printable ASCII characters without spaces (a key must fit an Authorization header)')
+      .optional(),
+  ),
   PORT: setting(integer(0, 65535).default(8070)),
   HOST: setting(trimmed.default('127.0.0.1')),
   DATA_DIR: setting(z.string().default('./data')),
@@ -99,6 +112,8 @@ const EnvSchema = z.object({
   MAX_ACTIVE_RUNS: setting(integer(1, 256).optional()),
   SHUTDOWN_GRACE_SECONDS: setting(integer(0, 3600).default(20)),
   BRIDGE_INSTANCE_ID: setting(trimmed.regex(/^[\w.:@-]{1,64}$/, '1-64 letters, digits or . : @ _ -').optional()),
+  // The answer is one string before it is sent, and V8's longest is just under 512 Mi characters: 256 MiB at most.
+  RESPONSE_MAX_BYTES: setting(integer(65_536, 268_435_456).default(67_108_864)),
   NODE_ENV: z.string().optional(),
 });
 
@@ -129,6 +144,7 @@ export function loadConfig(env: Env = process.env): BridgeConfig {
     bootstrapKey: e.BRIDGE_BOOTSTRAP_KEY,
     migrateOnStart: e.MIGRATE_ON_START ?? database.type === 'sqlite',
     dbName: e.BRIDGE_DB_NAME,
+    responseMaxBytes: e.RESPONSE_MAX_BYTES,
     production: e.NODE_ENV === 'production',
     maxActiveRuns: e.MAX_ACTIVE_RUNS ?? e.LOGIKAL_MAX_SESSIONS,
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,

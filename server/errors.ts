@@ -104,3 +104,6 @@ export class SessionExpiredError extends BridgeError {
   readonly odooName = 'odoo.http.SessionExpiredException' as const;
   override readonly httpStatus = 401;
 }
+
+/** An answer would exceed RESPONSE_MAX_BYTES: refused before it is built (server/response-budget.ts). */
+export class ResponseTooLargeError extends UserError {}

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { randomUUID } from 'node:crypto';
 import type { AppServices } from '../../server/app-services';
 import { getLogger } from '../../server/logging';
+import { ResponseBudget } from '../../server/response-budget';
 import type { Dispatcher } from '../dispatcher';
 import { JsonRpcTransport } from './jsonrpc.transport';
 import { protocolError } from '../wire-errors';
@@ -51,6 +52,10 @@ export interface RouteContext {
   requestId: string;
   services: AppServices;
   dispatcher: Dispatcher;
+  /** The request body, read and size-checked by the server before the route runs (empty for GET). */
+  body: Buffer;
+  /** What the answer may grow to (RESPONSE_MAX_BYTES): one per request, shared by a batch's calls. */
+  responseBudget: ResponseBudget;
 }
 
 /** A transport mounted on a path. */
@@ -59,7 +64,26 @@ export interface Route {
   /** Exact path, or a prefix ending in '/'. */
   path: string;
   handle(req: IncomingMessage, res: ServerResponse, ctx: RouteContext): Promise<void>;
+  /** The route's wording of "body too large"; the server sends it with 413 and closes the connection. */
+  tooLarge?(message: string): { contentType: string; text: string };
 }
+
+const TOO_LARGE = `Request body exceeds ${MAX_BODY_BYTES} bytes`;
+
+/**
+ * Every POST route answers an oversize body alike, before anything parses it: 413 and
+ * `Connection: close`, as the rest of the body is never read.
+ */
+function refuseTooLarge(route: Route, res: ServerResponse): void {
+  const { contentType, text } = route.tooLarge?.(TOO_LARGE) ?? {
+    contentType: 'application/json; charset=utf-8',
+    text: JSON.stringify({ jsonrpc: '2.0', id: null, error: protocolError(-32600, TOO_LARGE) }),
+  };
+  res.writeHead(413, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), Connection: 'close' });
+  res.end(text);
+}
+
+const NO_BODY = Buffer.alloc(0);
 
 /**
  * The bridge's one HTTP listener: POST /jsonrpc, GET /health, and whatever other transports are
@@ -72,25 +96,11 @@ export function createHttpServer(services: AppServices, dispatcher: Dispatcher, 
       method: 'POST',
       path: '/jsonrpc',
       async handle(req, res, ctx) {
-        let body: Buffer;
-        try {
-          body = await readBody(req);
-        } catch (err) {
-          if (err instanceof BodyTooLargeError) {
-            sendJson(
-              res,
-              413,
-              { jsonrpc: '2.0', id: null, error: protocolError(-32600, `Request body exceeds ${MAX_BODY_BYTES} bytes`) },
-              { Connection: 'close' },
-            );
-            return;
-          }
-          throw err;
-        }
-        const out = await jsonrpc.handle(body.toString('utf8'), {
+        const out = await jsonrpc.handle(ctx.body.toString('utf8'), {
           requestId: ctx.requestId,
           presentedKey: bearerKey(req),
           services: ctx.services,
+          responseBudget: ctx.responseBudget,
         });
         if (out === undefined) {
           res.writeHead(204).end();
@@ -125,7 +135,20 @@ export function createHttpServer(services: AppServices, dispatcher: Dispatcher, 
       sendJson(res, 405, { error: `use ${route.method}` }, { Allow: route.method });
       return;
     }
-    route.handle(req, res, { requestId, services, dispatcher }).catch((err: unknown) => {
+    const serve = async (): Promise<void> => {
+      let body: Buffer = NO_BODY;
+      if (req.method === 'POST') {
+        try {
+          body = await readBody(req);
+        } catch (err) {
+          if (err instanceof BodyTooLargeError) return refuseTooLarge(route, res);
+          throw err;
+        }
+      }
+      const responseBudget = new ResponseBudget(services.config.responseMaxBytes);
+      await route.handle(req, res, { requestId, services, dispatcher, body, responseBudget });
+    };
+    serve().catch((err: unknown) => {
       log.error('unhandled transport error', { requestId, path, error: err });
       if (!res.headersSent)
         sendJson(res, 500, { jsonrpc: '2.0', id: null, error: protocolError(-32603, `Internal error (request ${requestId})`) });

@@ -1,8 +1,8 @@
 import { AccessDeniedError, InvalidParamsError, MethodNotFoundError } from '../../server/errors';
 import type { CallContext } from '../method-table';
 import { isRecordMethod } from '../odoo-call-kw';
-import { toWireError } from '../wire-errors';
-import { bearerKey, BodyTooLargeError, MAX_BODY_BYTES, readBody, sendJson, type Route } from './http-server';
+import { bearerKey, sendJson, type Route } from './http-server';
+import { odooData, toWireError } from '../wire-errors';
 
 const PREFIX = '/json/2/';
 const NAME = /^[a-z_][a-z0-9_.]{0,127}$/;
@@ -23,19 +23,14 @@ export const json2Route: Route = {
       presentedKey: bearerKey(req),
       caller: null,
       transport: 'json2',
+      responseBudget: rctx.responseBudget,
     };
     try {
       const [model, method, ...extra] = (req.url ?? '').split('?')[0].slice(PREFIX.length).split('/');
       if (!model || !method || extra.length || !NAME.test(model) || !NAME.test(method)) {
         throw new MethodNotFoundError('Not Found: use POST /json/2/<model>/<method>');
       }
-      let raw: Buffer;
-      try {
-        raw = await readBody(req);
-      } catch (err) {
-        if (err instanceof BodyTooLargeError) throw new InvalidParamsError(`Request body exceeds ${MAX_BODY_BYTES} bytes`);
-        throw err;
-      }
+      const raw = rctx.body;
       let body: unknown = {};
       if (raw.length) {
         try {
@@ -60,4 +55,8 @@ export const json2Route: Route = {
       sendJson(res, wire.httpStatus, wire.data);
     }
   },
+  tooLarge: (message) => ({
+    contentType: 'application/json; charset=utf-8',
+    text: JSON.stringify(odooData('builtins.ValueError', message)),
+  }),
 };

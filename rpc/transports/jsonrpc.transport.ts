@@ -4,12 +4,15 @@ import type { Dispatcher } from '../dispatcher';
 import type { CallContext } from '../method-table';
 import { protocolError, toWireError } from '../wire-errors';
 import { InvalidParamsError } from '../../server/errors';
+import type { ResponseBudget } from '../../server/response-budget';
 
 /** Per HTTP request; every call (and batch member) gets its own CallContext built from it. */
 export interface JsonRpcRequestContext {
   requestId: string;
   presentedKey?: string;
   services: AppServices;
+  /** Shared by every call of a batch: the whole reply stays within RESPONSE_MAX_BYTES. */
+  responseBudget: ResponseBudget;
 }
 
 const NULL_ID = '\u0000null-id';
@@ -51,6 +54,7 @@ export class JsonRpcTransport {
       presentedKey: rctx.presentedKey,
       caller: null,
       transport: 'jsonrpc',
+      responseBudget: rctx.responseBudget,
     };
     let dispatched = name;
     try {
@@ -97,30 +101,44 @@ export class JsonRpcTransport {
           error: protocolError(-32600, `Invalid request: a batch may hold at most ${this.maxBatch} calls, got ${parsed.length}`),
         };
       }
-      parsed = parsed.map(markNullId);
-    } else {
-      parsed = markNullId(parsed);
+      if (parsed.length === 0) return { jsonrpc: '2.0', id: null, error: protocolError(-32600, 'Invalid request: an empty batch') };
+      // Each element that is not an object gets its own answer here: jayson would skip a nested
+      // batch and never call back, leaving the connection hanging.
+      const calls = parsed.filter(isObject).map(markNullId);
+      const refused = parsed
+        .filter((el) => !isObject(el))
+        .map(() => ({ jsonrpc: '2.0', id: null, error: protocolError(-32600, 'Invalid request: a batch element must be an object') }));
+      const answered = calls.length ? await this.run(calls, rctx) : undefined;
+      const replies = [...(Array.isArray(answered) ? answered.map(finish) : []), ...refused];
+      return replies.length ? replies : undefined;
     }
-    const response = await new Promise<unknown>((resolve) => {
-      // jayson calls back (err, ok) with exactly one set, or neither for notifications.
-      this.server.call(parsed as jayson.JSONRPCRequestLike, rctx, (err, ok) => resolve(err ?? ok));
-    });
+    const response = await this.run(markNullId(parsed), rctx);
     if (response === undefined || response === null) return undefined;
-    return Array.isArray(response) ? (response.length ? response.map(finish) : undefined) : finish(response);
+    return finish(response);
   }
+
+  private run(request: unknown, rctx: JsonRpcRequestContext): Promise<unknown> {
+    return new Promise<unknown>((resolve) => {
+      // jayson calls back (err, ok) with exactly one set, or neither for notifications.
+      this.server.call(request as jayson.JSONRPCRequestLike, rctx, (err, ok) => resolve(err ?? ok));
+    });
+  }
+}
+
+function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** jayson treats `"id": null` as a notification; Odoo answers such requests, so we do too. */
 function markNullId(req: unknown): unknown {
-  if (req && typeof req === 'object' && !Array.isArray(req) && 'id' in req && (req as JsonObject).id === null) {
-    return { ...(req as JsonObject), id: NULL_ID };
-  }
+  if (isObject(req) && 'id' in req && req.id === null) return { ...req, id: NULL_ID };
   return req;
 }
 
 function finish(res: unknown): unknown {
   const r = res as JsonObject;
-  if (r.id === NULL_ID) r.id = null;
+  // jayson leaves the id out of its answer to an invalid request; JSON-RPC 2.0 wants null there.
+  if (r.id === NULL_ID || r.id === undefined) r.id = null;
   const error = r.error as JsonObject | undefined;
   if (error && !error.data) r.error = protocolError(Number(error.code), String(error.message));
   else if (error?.data && typeof error.data === 'object' && !('name' in (error.data as JsonObject))) {

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { ServerResponse } from 'node:http';
 import type { CallContext } from '../method-table';
 import { toWireError } from '../wire-errors';
-import { BodyTooLargeError, MAX_BODY_BYTES, readBody, type Route } from './http-server';
+import type { Route } from './http-server';
 
 /** The maintained `xmlrpc` package's codec (the same one odoo-await's client uses); it ships no types for lib/. */
 interface XmlRpcDeserializer {
@@ -83,19 +83,9 @@ export const xmlRpcRoute: Route = {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`No XML-RPC service "${service.slice(0, 40)}"`);
       return;
     }
-    let body: Buffer;
-    try {
-      body = await readBody(req);
-    } catch (err) {
-      if (!(err instanceof BodyTooLargeError)) throw err;
-      res
-        .writeHead(413, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' })
-        .end(`Request body exceeds ${MAX_BODY_BYTES} bytes`);
-      return;
-    }
     let call: { method: string; params: unknown[] };
     try {
-      call = await parseCall(body);
+      call = await parseCall(rctx.body);
     } catch {
       sendXml(
         res,
@@ -104,7 +94,13 @@ export const xmlRpcRoute: Route = {
       );
       return;
     }
-    const ctx: CallContext = { requestId: rctx.requestId, services: rctx.services, caller: null, transport: 'xmlrpc' };
+    const ctx: CallContext = {
+      requestId: rctx.requestId,
+      services: rctx.services,
+      caller: null,
+      transport: 'xmlrpc',
+      responseBudget: rctx.responseBudget,
+    };
     try {
       const result = await rctx.dispatcher.call(`${service}.${call.method}`, call.params, ctx);
       sendXml(res, 200, serializer.serializeMethodResponse(xmlSafe(result)));
@@ -113,4 +109,6 @@ export const xmlRpcRoute: Route = {
       sendXml(res, 200, serializer.serializeFault(faultFor(wire.data.name, wire.data.message)));
     }
   },
+  // Odoo's werkzeug answers 413 in plain words too; an XML-RPC client reports the status either way.
+  tooLarge: (message) => ({ contentType: 'text/plain; charset=utf-8', text: message }),
 };

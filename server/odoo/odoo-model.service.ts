@@ -1,6 +1,7 @@
 import { In, type EntityManager, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
 import { StoredFile } from '../../entities';
 import type { Db } from '../db/db';
+import { base64Length, jsonSize, ResponseBudget } from '../response-budget';
 import { NotFoundError, UserError, ValueError } from '../errors';
 import { DomainCompiler, type Dialect } from './domain-compiler';
 import { and, mentionsField, parseDomain, show, type DomainNode } from './domain-parser';
@@ -19,6 +20,8 @@ export const MAX_RECORDS_WITH_BINARY = 50;
 function cap(fields: FieldDef[]): number {
   return fields.some((f) => f.type === 'binary') ? MAX_RECORDS_WITH_BINARY : MAX_RECORDS;
 }
+/** Stored files are read in chunks of about this many bytes. */
+const FILE_CHUNK_BYTES = 8 * 1024 * 1024;
 /** search answers at most this many ids per call. */
 export const MAX_IDS = 10_000;
 
@@ -61,6 +64,7 @@ export class OdooModelService {
     model: string,
     opts: { domain?: unknown; fields?: string[]; offset?: number; limit?: number; order?: string; pairs?: boolean },
     ctx: OdooContext,
+    budget: ResponseBudget,
   ): Promise<OdooRecord[]> {
     const m = this.model(model);
     const fields = this.readFields(m, opts.fields);
@@ -68,10 +72,17 @@ export class OdooModelService {
     this.page(qb, m, opts.offset, opts.limit, opts.order, cap(fields));
     qb.select(this.selection(m, fields));
     const rows = await qb.getMany();
-    return this.format(m, rows, fields, ctx, opts.pairs ?? true);
+    return this.format(m, rows, fields, ctx, opts.pairs ?? true, budget);
   }
 
-  async read(model: string, ids: number[], fieldNames: string[] | undefined, ctx: OdooContext, pairs = true): Promise<OdooRecord[]> {
+  async read(
+    model: string,
+    ids: number[],
+    fieldNames: string[] | undefined,
+    ctx: OdooContext,
+    budget: ResponseBudget,
+    pairs = true,
+  ): Promise<OdooRecord[]> {
     const m = this.model(model);
     const fields = this.readFields(m, fieldNames);
     if (ids.length > cap(fields))
@@ -84,7 +95,7 @@ export class OdooModelService {
           .where({ id: In(unique) })
           .getMany()
       : [];
-    const found = new Map((await this.format(m, rows, fields, ctx, pairs)).map((r): [number, OdooRecord] => [r.id as number, r]));
+    const found = new Map((await this.format(m, rows, fields, ctx, pairs, budget)).map((r): [number, OdooRecord] => [r.id as number, r]));
     const missing = unique.filter((id) => !found.has(id));
     if (missing.length) throw new NotFoundError(`Record does not exist or has been deleted.\n(Record: ${model}(${missing.join(', ')},))`);
     return ids.map((id) => found.get(id)!);
@@ -94,12 +105,14 @@ export class OdooModelService {
     model: string,
     opts: { domain?: unknown; offset?: number; limit?: number; order?: string },
     ctx: OdooContext,
+    budget: ResponseBudget,
   ): Promise<number[]> {
     const m = this.model(model);
     const qb = this.where(m, opts.domain, ctx);
     this.page(qb, m, opts.offset, opts.limit, opts.order, MAX_IDS);
-    const rows = await qb.select(['r.id']).getMany();
-    return rows.map((r) => Number(r.id));
+    const ids = (await qb.select(['r.id']).getMany()).map((r) => Number(r.id));
+    budget.charge(jsonSize(ids));
+    return ids;
   }
 
   async searchCount(model: string, domain: unknown, limit: number | undefined, ctx: OdooContext): Promise<number> {
@@ -113,6 +126,7 @@ export class OdooModelService {
     model: string,
     opts: { name?: string; domain?: unknown; operator?: string; limit?: number },
     ctx: OdooContext,
+    budget: ResponseBudget,
   ): Promise<Array<[number, string]>> {
     const m = this.model(model);
     const name = opts.name ?? '';
@@ -129,7 +143,7 @@ export class OdooModelService {
         : [...domain, [m.def.recName, operator, name]];
     }
     const limit = opts.limit ?? 100;
-    const recs = await this.searchRead(model, { domain, fields: ['display_name'], limit }, ctx);
+    const recs = await this.searchRead(model, { domain, fields: ['display_name'], limit }, ctx, budget);
     return recs.map((r) => [r.id as number, r.display_name as string]);
   }
 
@@ -167,7 +181,7 @@ export class OdooModelService {
     requestedBy: string,
   ): Promise<number[]> {
     if (model !== 'logikal.project') throw new UserError(`The method 'action_${mode}_sync' does not exist on the model '${model}'`);
-    await this.read(model, ids, ['id'], DEFAULT_CONTEXT);
+    await this.read(model, ids, ['id'], DEFAULT_CONTEXT, ResponseBudget.unmetered());
     if (!starter) throw new UserError('The sync engine is not available in this bridge process');
     const runIds: number[] = [];
     for (const id of [...new Set(ids)]) runIds.push((await starter.startStoredProject(id, mode, requestedBy)).run_id);
@@ -234,6 +248,7 @@ export class OdooModelService {
     fields: FieldDef[],
     ctx: OdooContext,
     pairs: boolean,
+    budget: ResponseBudget,
   ): Promise<OdooRecord[]> {
     const fc: FormatContext = { names: new Map(), children: new Map(), pairs };
     for (const f of fields) {
@@ -253,19 +268,25 @@ export class OdooModelService {
       } else if (f.type === 'binary') {
         await this.loadFiles(
           rows.map((r) => r[f.property!] as number | null),
-          (fc.files ??= new Map<number, Buffer>()),
+          (fc.files ??= new Map<number, string>()),
+          budget,
         );
       }
     }
     return rows.map((row) => {
       const rec: OdooRecord = {};
+      let bytes = 2;
       for (const f of fields) {
-        rec[f.name] =
+        const value =
           f.name === 'display_name'
             ? this.displayName(m, row)
             : formatValue(f, f.property ? row[f.property] : undefined, Number(row.id), fc);
+        rec[f.name] = value;
+        // A binary value's text was charged by loadFiles, before it was read.
+        bytes += f.name.length + 4 + (f.type === 'binary' && value !== false ? 0 : jsonSize(value));
       }
       rec.id = Number(row.id);
+      budget.charge(bytes);
       return rec;
     });
   }
@@ -281,12 +302,37 @@ export class OdooModelService {
     for (const r of rows) into.set(Number(r.id), this.displayName(co, r));
   }
 
-  /** The contents of stored files, read only when a binary field is named. */
-  private async loadFiles(ids: Array<number | null>, into: Map<number, Buffer>): Promise<void> {
-    const todo = [...new Set(ids.filter((id): id is number => id !== null && id !== undefined && !into.has(id)))];
-    if (!todo.length) return;
-    const files = await this.m.getRepository(StoredFile).find({ select: { id: true, content: true }, where: { id: In(todo) } });
-    for (const f of files) into.set(f.id, Buffer.from(f.content));
+  /**
+   * The contents of stored files as base64, read only when a binary field is named, and only once
+   * the answer's budget has room for them: each record carries its own copy of the text, so the
+   * charge is per record, from the sizes the files were stored with.
+   */
+  private async loadFiles(ids: Array<number | null>, into: Map<number, string>, budget: ResponseBudget): Promise<void> {
+    const refs = ids.filter((id): id is number => id !== null && id !== undefined);
+    const todo = [...new Set(refs.filter((id) => !into.has(id)))];
+    const files = this.m.getRepository(StoredFile);
+    const sizes = new Map(
+      todo.length ? (await files.find({ select: { id: true, size: true }, where: { id: In(todo) } })).map((f) => [f.id, f.size]) : [],
+    );
+    budget.charge(refs.reduce((n, id) => n + 2 + (into.get(id)?.length ?? base64Length(sizes.get(id) ?? 0)), 0));
+    // In chunks of a few MiB: never every file's bytes at once beside the text they become.
+    const chunks: number[][] = [];
+    let bytes = Number.POSITIVE_INFINITY;
+    for (const id of todo) {
+      const size = sizes.get(id);
+      if (size === undefined) continue; // gone since the rows were read: the field reads false
+      if (bytes + size > FILE_CHUNK_BYTES) {
+        chunks.push([]);
+        bytes = 0;
+      }
+      chunks[chunks.length - 1].push(id);
+      bytes += size;
+    }
+    for (const chunk of chunks) {
+      for (const f of await files.find({ select: { id: true, content: true }, where: { id: In(chunk) } })) {
+        into.set(f.id, Buffer.from(f.content).toString('base64'));
+      }
+    }
   }
 
   /** one2many ids, honouring active_test on the comodel as Odoo does. */

@@ -39,8 +39,8 @@ export interface FormatContext {
   children: Map<string, Map<number, number[]>>;
   /** Odoo's `load`: '_classic_read' (default) gives many2one pairs; anything else bare ids. */
   pairs: boolean;
-  /** Stored file id → content, for the binary fields read (they hold a file id). */
-  files?: Map<number, Buffer>;
+  /** Stored file id → its content as base64, for the binary fields read (they hold a file id); shared by the records that point at it. */
+  files?: Map<number, string>;
 }
 
 /** One stored or computed value in Odoo's read() conventions: false for empty, never null. */
@@ -66,8 +66,7 @@ export function formatValue(field: FieldDef, raw: unknown, recordId: number, ctx
       // eslint-disable-next-line @typescript-eslint/no-base-to-string -- not a Date: stored text (or a number), never an object
       return raw instanceof Date ? formatOdooDatetime(raw) : String(raw);
     case 'binary': {
-      const content = ctx.files?.get(Number(raw));
-      return content ? content.toString('base64') : false;
+      return ctx.files?.get(Number(raw)) ?? false;
     }
     case 'integer':
     case 'float':

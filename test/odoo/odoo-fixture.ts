@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
+import xmlrpc from 'xmlrpc';
 import { Directory, Elevation, ElevationGlass, NULL_GUID, Phase, Project, StoredFile, SyncRun } from '../../entities';
 import { fixturesDir } from '../../server/paths';
 import { BOOTSTRAP_KEY, startTestApp, type TestApp } from '../helpers/test-app';
@@ -333,9 +334,34 @@ export class OdooJsonRpc {
   }
 }
 
+/** The `xmlrpc` package's client: what odoo-await and odoo-xmlrpc use. */
+export function xmlCall(url: string, service: string, method: string, params: unknown[]): Promise<any> {
+  const u = new URL(url);
+  const client = xmlrpc.createClient({ host: u.hostname, port: Number(u.port), path: `/xmlrpc/2/${service}` });
+  // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- @types/xmlrpc types it Object; xmlrpc passes an Error
+  return new Promise((resolve, reject) => client.methodCall(method, params, (err, value) => (err ? reject(err) : resolve(value))));
+}
+
+/** A JSON-2 call (POST /json/2/<model>/<method>): the HTTP status and the parsed body. */
+export async function json2(
+  url: string,
+  model: string,
+  method: string,
+  body: unknown,
+  key: string | null = BOOTSTRAP_KEY,
+  headers: Record<string, string> = {},
+) {
+  const res = await fetch(`${url}/json/2/${model}/${method}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...(key ? { Authorization: `bearer ${key}` } : {}), ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
 /** A bridge on a fresh database with the seed rows and a logged-in Odoo client: every Odoo suite's setup. */
-export async function seededApp(): Promise<{ t: TestApp; s: Seed; odoo: OdooJsonRpc }> {
-  const t = await startTestApp();
+export async function seededApp(env: Record<string, string> = {}): Promise<{ t: TestApp; s: Seed; odoo: OdooJsonRpc }> {
+  const t = await startTestApp(env);
   const s = await t.app.services.db.write((m) => seed(m));
   return { t, s, odoo: await new OdooJsonRpc(t).login() };
 }

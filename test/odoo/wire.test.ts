@@ -1,35 +1,10 @@
 import '../helpers/test-env';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import xmlrpc from 'xmlrpc';
 import { BOOTSTRAP_KEY, type TestApp } from '../helpers/test-app';
-import { OdooJsonRpc, PNG, type Seed, seededApp } from './odoo-fixture';
+import { json2, OdooJsonRpc, PNG, type Seed, seededApp, xmlCall } from './odoo-fixture';
 
 const EL = 'logikal.elevation';
-
-/** The `xmlrpc` package's client: what odoo-await and odoo-xmlrpc use. */
-function xmlCall(url: string, service: string, method: string, params: unknown[]): Promise<any> {
-  const u = new URL(url);
-  const client = xmlrpc.createClient({ host: u.hostname, port: Number(u.port), path: `/xmlrpc/2/${service}` });
-  // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- @types/xmlrpc types it Object; xmlrpc passes an Error
-  return new Promise((resolve, reject) => client.methodCall(method, params, (err, value) => (err ? reject(err) : resolve(value))));
-}
-
-async function json2(
-  url: string,
-  model: string,
-  method: string,
-  body: unknown,
-  key: string | null = BOOTSTRAP_KEY,
-  headers: Record<string, string> = {},
-) {
-  const res = await fetch(`${url}/json/2/${model}/${method}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', ...(key ? { Authorization: `bearer ${key}` } : {}), ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
 
 describe('Odoo wires: /jsonrpc common + object, /xmlrpc/2, /json/2', () => {
   let t: TestApp;

@@ -71,6 +71,39 @@ describe('JSON-RPC transport over real HTTP', () => {
     assert.equal(big.body.error.data.name, 'builtins.ValueError');
   });
 
+  it('answers each batch element that is not an object with its own -32600 (a nested batch hung the connection)', async () => {
+    const post = async (body: unknown) => {
+      const res = await fetch(`${t.url}/jsonrpc`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      });
+      return (await res.json()) as any;
+    };
+    const version = { jsonrpc: '2.0', method: 'system.version', id: 7 };
+    const invalid = (r: any) => {
+      assert.equal(r.id, null);
+      assert.equal(r.error.code, -32600);
+      assert.equal(r.error.data.name, 'builtins.ValueError');
+    };
+    for (const element of [[version], 1, 'x', null, true]) {
+      const r = await post([element]);
+      assert.equal(r.length, 1, JSON.stringify(element));
+      invalid(r[0]);
+    }
+    const mixed = await post([version, [version], 1, 'x']);
+    assert.equal(mixed.length, 4);
+    assert.equal(mixed.find((r: any) => r.id === 7).result.name, 'logikal-bridge');
+    mixed.filter((r: any) => r.id !== 7).forEach(invalid);
+    // A notification has no answer; the invalid element beside it still has one.
+    const withNotification = await post([{ jsonrpc: '2.0', method: 'system.version' }, 42]);
+    assert.equal(withNotification.length, 1);
+    invalid(withNotification[0]);
+    const empty = await post([]);
+    invalid(empty);
+  });
+
   it('refuses bodies over 1 MiB with 413 before parsing', async () => {
     const r = await t.post('x'.repeat(1024 * 1024 + 10));
     assert.equal(r.status, 413);

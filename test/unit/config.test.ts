@@ -60,5 +60,31 @@ describe('loadConfig (environment → BridgeConfig)', () => {
       /^DATABASE_URL: expected a postgres:\/\/ URL, or unset for the embedded SQLite$/,
     );
     refused({ BRIDGE_BOOTSTRAP_KEY: 'short-secret' }, /^BRIDGE_BOOTSTRAP_KEY: expected at least 16 characters$/);
+    refused({ RESPONSE_MAX_BYTES: '1000' }, /^RESPONSE_MAX_BYTES: expected an integer from 65536 to 268435456, got "1000"$/);
+  });
+
+  it('refuses a BRIDGE_BOOTSTRAP_KEY the bridge could never accept, without showing it', () => {
+    const never = [
+      'k'.repeat(201), // longer than any key authenticate() looks at
+      'a key with spaces in it', // a Bearer header ends at the first space
+      'tab\tseparated-secret-key',
+      'line-break-secret\nkey',
+      'nul-in-the-middle\u0000key',
+      'umlaut-secret-key-ä', // not ASCII: no Authorization header carries it intact
+    ];
+    for (const key of never) {
+      assert.throws(
+        () => loadConfig({ BRIDGE_BOOTSTRAP_KEY: key }),
+        (e: unknown) => e instanceof ConfigError && e.message.startsWith('BRIDGE_BOOTSTRAP_KEY: expected ') && !e.message.includes(key),
+        JSON.stringify(key),
+      );
+    }
+    assert.equal(loadConfig({ BRIDGE_BOOTSTRAP_KEY: 'k'.repeat(200) }).bootstrapKey, 'k'.repeat(200));
+    assert.equal(loadConfig({ BRIDGE_BOOTSTRAP_KEY: '~!@#$%^&*()_+{}|:"<>?0123456789' }).bootstrapKey?.length, 31);
+  });
+
+  it('RESPONSE_MAX_BYTES: 64 MiB unless set', () => {
+    assert.equal(loadConfig({}).responseMaxBytes, 64 * 1024 * 1024);
+    assert.equal(loadConfig({ RESPONSE_MAX_BYTES: '1048576' }).responseMaxBytes, 1048576);
   });
 });
