@@ -4,7 +4,11 @@ import { TIMESTAMP } from './column-types';
 export type Scope = 'read' | 'sync' | 'admin';
 export const ALL_SCOPES: Scope[] = ['read', 'sync', 'admin'];
 
-/** Keys are random 256-bit secrets, so a fast SHA-256 is a sufficient hash; only the hash is stored. */
+/**
+ * Only a hash of each key is stored, never any of its characters. Generated keys are random
+ * 256-bit secrets, so a fast SHA-256 is a sufficient hash; the operator-chosen bootstrap key is
+ * hashed with scrypt and a salt of its own (server/auth/api-key.service.ts).
+ */
 @Entity('api_keys')
 @Unique('uq_api_keys_name', ['name'])
 @Unique('uq_api_keys_key_hash', ['keyHash'])
@@ -18,9 +22,9 @@ export class ApiKey {
   @Column({ type: 'varchar', length: 64 })
   keyHash!: string;
 
-  /** The key's first characters, so people can tell keys apart in `apikey list`. */
-  @Column({ type: 'varchar', length: 16 })
-  keyPrefix!: string;
+  /** null: keyHash is the SHA-256 of a generated key; set: keyHash is scrypt(key, keySalt). */
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  keySalt!: string | null;
 
   @Column({ type: 'simple-array' })
   scopes!: Scope[];

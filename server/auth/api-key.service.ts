@@ -1,10 +1,14 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
 import type { Repository } from 'typeorm';
 import { IsNull } from 'typeorm';
 import { ApiKey, ALL_SCOPES, type Scope } from '../../entities';
+import { MAX_API_KEY_LENGTH } from '../config';
 import { AccessDeniedError, InvalidParamsError, NotFoundError, UserError } from '../errors';
-import { registerSecret } from '../logging';
+import { getLogger, registerSecret } from '../logging';
 import type { Db } from '../db/db';
+
+const log = getLogger('auth');
 
 /** Who is calling: resolved from the key once per request. */
 export interface Caller {
@@ -13,11 +17,25 @@ export interface Caller {
   scopes: Scope[];
 }
 
-const PREFIX_LEN = 8;
 const LAST_USED_RESOLUTION_MS = 60_000;
+const BOOTSTRAP = 'bootstrap';
+const scryptAsync = promisify(scrypt) as (key: string, salt: string, length: number) => Promise<Buffer>;
 
 function sha256(s: string): string {
   return createHash('sha256').update(s, 'utf8').digest('hex');
+}
+
+/**
+ * How an operator-chosen key is stored: scrypt with a per-key salt, as such a key may be weak.
+ * Generated keys are random 256-bit secrets, for which a plain SHA-256 is enough.
+ */
+async function saltedHash(key: string, salt: string): Promise<string> {
+  return (await scryptAsync(key, salt, 32)).toString('hex');
+}
+
+/** What `apikey list` shows to tell keys apart: derived from the stored hash, so it says nothing about the key. */
+export function keyFingerprint(record: Pick<ApiKey, 'keyHash'>): string {
+  return record.keyHash.slice(0, 8);
 }
 
 export function parseScopes(raw: string | string[]): Scope[] {
@@ -30,6 +48,10 @@ export function parseScopes(raw: string | string[]): Scope[] {
 }
 
 export class ApiKeyService {
+  /** BRIDGE_BOOTSTRAP_KEY, once applied: the one key stored salted, so it is recognised here first. */
+  private bootstrapKey: string | undefined;
+  private readonly bootstrapHashes = new Map<string, string>();
+
   constructor(private readonly db: Db) {}
 
   private get repo(): Repository<ApiKey> {
@@ -52,7 +74,7 @@ export class ApiKeyService {
         repo.create({
           name: clean,
           keyHash: sha256(key),
-          keyPrefix: key.slice(0, PREFIX_LEN),
+          keySalt: null,
           scopes,
           createdAt: new Date(),
           revokedAt: null,
@@ -63,15 +85,41 @@ export class ApiKeyService {
     return { key, record };
   }
 
-  /** BRIDGE_BOOTSTRAP_KEY: a key with every scope named "bootstrap", re-pointed if the value changed. */
+  /**
+   * BRIDGE_BOOTSTRAP_KEY set (every start): a key with every scope named "bootstrap", re-enabled,
+   * and re-pointed if the value changed.
+   */
   async ensureBootstrapKey(key: string): Promise<void> {
     registerSecret(key);
-    const fields = { keyHash: sha256(key), keyPrefix: key.slice(0, PREFIX_LEN), scopes: ALL_SCOPES, revokedAt: null };
+    if (this.bootstrapKey !== key) this.bootstrapHashes.clear();
+    this.bootstrapKey = key;
+    const existing = await this.repo.findOneBy({ name: BOOTSTRAP });
+    // The same key keeps its salt (one scrypt at start-up); a new value gets a new salt.
+    const same = !!existing?.keySalt && (await this.bootstrapHash(existing.keySalt)) === existing.keyHash;
+    const salt = same ? existing.keySalt! : randomBytes(16).toString('hex');
+    const fields = { keyHash: await this.bootstrapHash(salt), keySalt: salt, scopes: ALL_SCOPES, revokedAt: null };
     await this.write(async (repo) => {
-      const existing = await repo.findOneBy({ name: 'bootstrap' });
-      if (existing) await repo.update({ id: existing.id }, fields);
-      else await repo.insert({ name: 'bootstrap', createdAt: new Date(), lastUsedAt: null, ...fields });
+      const row = await repo.findOneBy({ name: BOOTSTRAP });
+      if (row) await repo.update({ id: row.id }, fields);
+      else await repo.insert({ name: BOOTSTRAP, createdAt: new Date(), lastUsedAt: null, ...fields });
     });
+  }
+
+  /**
+   * BRIDGE_BOOTSTRAP_KEY unset when the server starts: the stored key is revoked, and its hash replaced by random bytes so
+   * nothing derived from the old secret stays (rows from before salting held a plain SHA-256 of it).
+   */
+  async retireBootstrapKey(): Promise<void> {
+    this.bootstrapKey = undefined;
+    this.bootstrapHashes.clear();
+    const retired = await this.write(async (repo) => {
+      const row = await repo.findOneBy({ name: BOOTSTRAP });
+      if (!row || (row.revokedAt && row.keySalt)) return false;
+      const scrubbed = { keyHash: randomBytes(32).toString('hex'), keySalt: randomBytes(16).toString('hex') };
+      await repo.update({ id: row.id }, { ...scrubbed, revokedAt: row.revokedAt ?? new Date() });
+      return !row.revokedAt;
+    });
+    if (retired) log.warn('BRIDGE_BOOTSTRAP_KEY is unset: the stored bootstrap key is revoked');
   }
 
   async list(): Promise<ApiKey[]> {
@@ -92,17 +140,39 @@ export class ApiKeyService {
    * that timing says nothing about how much of a guess matched.
    */
   async authenticate(presented: string | undefined | null): Promise<Caller> {
-    if (!presented || typeof presented !== 'string' || presented.length > 200) throw new AccessDeniedError('Access Denied');
+    if (!presented || typeof presented !== 'string' || presented.length > MAX_API_KEY_LENGTH) throw new AccessDeniedError('Access Denied');
     const hash = sha256(presented);
-    const rec = await this.repo.findOneBy({ keyHash: hash, revokedAt: IsNull() });
-    const expected = Buffer.from(rec?.keyHash ?? '0'.repeat(64), 'hex');
-    if (!rec || !timingSafeEqual(expected, Buffer.from(hash, 'hex'))) throw new AccessDeniedError('Access Denied');
+    const generated = await this.repo.findOneBy({ keyHash: hash, keySalt: IsNull(), revokedAt: IsNull() });
+    const expected = Buffer.from(generated?.keyHash ?? '0'.repeat(64), 'hex');
+    const rec = generated && timingSafeEqual(expected, Buffer.from(hash, 'hex')) ? generated : await this.bootstrapRecord(presented);
+    if (!rec) throw new AccessDeniedError('Access Denied');
     // Bookkeeping, not security: at most one write a minute per key keeps it off the hot path,
     // and a failed write must not deny a valid caller.
     if (!rec.lastUsedAt || Date.now() - rec.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
       this.write((repo) => repo.update({ id: rec.id }, { lastUsedAt: new Date() })).catch(() => undefined);
     }
     return { keyId: rec.id, name: rec.name, scopes: rec.scopes };
+  }
+
+  /**
+   * The bootstrap row, if `presented` is this process's BRIDGE_BOOTSTRAP_KEY and the row still
+   * holds its hash. The key is compared first (constant time), so a wrong key never costs an scrypt.
+   */
+  private async bootstrapRecord(presented: string): Promise<ApiKey | null> {
+    const own = this.bootstrapKey;
+    if (!own || !timingSafeEqual(Buffer.from(sha256(presented), 'hex'), Buffer.from(sha256(own), 'hex'))) return null;
+    const rec = await this.repo.findOneBy({ name: BOOTSTRAP, revokedAt: IsNull() });
+    return rec?.keySalt && (await this.bootstrapHash(rec.keySalt)) === rec.keyHash ? rec : null;
+  }
+
+  /** scrypt of this process's bootstrap key, once per salt (another instance may re-point the row). */
+  private async bootstrapHash(salt: string): Promise<string> {
+    let hash = this.bootstrapHashes.get(salt);
+    if (hash === undefined) {
+      hash = await saltedHash(this.bootstrapKey!, salt);
+      this.bootstrapHashes.set(salt, hash);
+    }
+    return hash;
   }
 
   /** Odoo's uid: the key's id. Checks that the key belongs to that uid. */

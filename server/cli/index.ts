@@ -8,6 +8,7 @@ import { startScheduler } from '../scheduler';
 import { openDatabase, migrate } from '../db/database';
 import { registerSchemaCommands } from './schema';
 import { withApiKeys } from './support';
+import { keyFingerprint } from '../auth/api-key.service';
 import { runSyncCommand } from './sync';
 import { runDemo } from './demo';
 
@@ -67,7 +68,9 @@ apikey
     await withApiKeys(c, async (keys, parseScopes) => {
       const { key, record } = await keys.create(opts.name, parseScopes(opts.scopes));
       process.stdout.write(`${key}\n`);
-      process.stderr.write(`created key "${record.name}" (id ${record.id}, scopes ${record.scopes.join(',')}); it is not shown again\n`);
+      process.stderr.write(
+        `created key "${record.name}" (id ${record.id}, fingerprint ${keyFingerprint(record)}, scopes ${record.scopes.join(',')}); it is not shown again\n`,
+      );
     }).catch(fail);
   });
 apikey
@@ -77,7 +80,7 @@ apikey
     const c = cliConfig();
     await withApiKeys(c, async (keys) => {
       for (const k of await keys.list()) {
-        process.stdout.write(`${k.id}\t${k.name}\t${k.keyPrefix}…\t${k.scopes.join(',')}\t${k.revokedAt ? 'revoked' : 'active'}\n`);
+        process.stdout.write(`${k.id}\t${k.name}\t${keyFingerprint(k)}\t${k.scopes.join(',')}\t${k.revokedAt ? 'revoked' : 'active'}\n`);
       }
     }).catch(fail);
   });

@@ -52,6 +52,9 @@ describe('logikal-bridge CLI', () => {
       ['LOGIKAL_URL', 'ftp://x/api/v3'],
       ['LOGIKAL_MAX_SESSIONS', '0'],
       ['SYNC_CRON', 'nightly'],
+      ['BRIDGE_BOOTSTRAP_KEY', 'k'.repeat(201)],
+      ['BRIDGE_BOOTSTRAP_KEY', 'a bootstrap key with spaces'],
+      ['RESPONSE_MAX_BYTES', '1'],
     ]) {
       const r = run(['serve'], { ...env, [name]: value });
       assert.equal(r.code, 2, `${name}: ${r.stderr}`);
@@ -67,7 +70,8 @@ describe('logikal-bridge CLI', () => {
     const key = created.stdout.trim();
     assert.match(key, /^lkb_[\w-]{40,}$/);
     const list = run(['apikey', 'list'], env);
-    assert.match(list.stdout, /odoo-prod\tlkb_\S+…\tread,sync\tactive/);
+    assert.match(list.stdout, /odoo-prod\t[0-9a-f]{8}\tread,sync\tactive/);
+    assert.ok(!list.stdout.includes(key.slice(4, 12)), 'no clear-text part of the key');
     assert.equal(list.stdout.includes(key), false, 'list never shows the key');
     assert.equal(run(['apikey', 'create', '--name', 'x', '--scopes', 'root'], env).code, 1);
     assert.equal(run(['apikey', 'revoke', 'odoo-prod'], env).code, 0);

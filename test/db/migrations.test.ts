@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { openDatabase, migrate, hasPendingMigrations } from '../../server/db/database';
 import type { Db } from '../../server/db/db';
 import { MIGRATIONS } from '../../migrations';
+import { StoredFilesAndRunTargets1764979200000 } from '../../migrations/1764979200000-StoredFilesAndRunTargets';
+import { SaltedApiKeys1765152000000 } from '../../migrations/1765152000000-SaltedApiKeys';
 import { fixturesDir } from '../../server/paths';
 import { generatePartsList } from '../../emulator/parts-list-generator';
 import { demoSpec } from '../parts/parts-oracles';
@@ -22,6 +24,13 @@ async function withDb(fn: (db: Db) => Promise<void>): Promise<void> {
     await db.close();
     await td.drop();
   }
+}
+
+/** Undoes the migrations after `migration`, then `migration` itself; returns how many were undone. */
+async function undoThrough(db: Db, migration: (typeof MIGRATIONS)[number]): Promise<number> {
+  const n = MIGRATIONS.length - MIGRATIONS.indexOf(migration);
+  for (let i = 0; i < n; i++) await db.dataSource.undoLastMigration({ transaction: 'each' });
+  return n;
 }
 
 /** Raw SQL with the dialect's placeholders ($n or ?). */
@@ -72,7 +81,7 @@ describe(`migrations on ${base.database.type}`, () => {
     withDb(async (db) => {
       const ds = db.dataSource;
       await migrate(db);
-      await ds.undoLastMigration({ transaction: 'each' }); // the schema before stored files
+      const undone = await undoThrough(db, StoredFilesAndRunTargets1764979200000); // the schema before stored files
       assert.equal(await hasPendingMigrations(db), true);
 
       const thumbs = readdirSync(join(fixturesDir(), 'thumbnails'))
@@ -133,7 +142,7 @@ describe(`migrations on ${base.database.type}`, () => {
         [now, now, now],
       );
 
-      assert.equal((await migrate(db)).applied.length, 1);
+      assert.equal((await migrate(db)).applied.length, undone);
       const files = await sql(db, 'SELECT id, sha256, size, content FROM stored_files ORDER BY id');
       assert.equal(files.length, 4, 'each distinct content stored once (2 thumbnails + 2 parts lists)');
       for (const f of files) assert.equal(sha(Buffer.from(f.content)), f.sha256, 'content matches its hash');
@@ -163,7 +172,7 @@ describe(`migrations on ${base.database.type}`, () => {
         'schema matches the entities',
       );
 
-      await ds.undoLastMigration({ transaction: 'each' });
+      await undoThrough(db, StoredFilesAndRunTargets1764979200000);
       const back = await sql(db, 'SELECT name, thumbnail, parts_list FROM elevations ORDER BY name');
       for (const [i, r] of rows.entries()) {
         assert.deepEqual(back[i].thumbnail && Buffer.from(back[i].thumbnail), r.thumb, `P0${i} thumbnail after down`);
@@ -178,8 +187,61 @@ describe(`migrations on ${base.database.type}`, () => {
           { day: '2026-11-30' },
         ],
       );
-      assert.equal((await migrate(db)).applied.length, 1, 'and up again');
+      assert.equal((await migrate(db)).applied.length, undone, 'and up again');
       const [{ n }] = await sql(db, 'SELECT COUNT(*) AS n FROM stored_files');
       assert.equal(Number(n), 4);
+    }));
+
+  it('drops the clear-text key prefixes and adds the salt column, keeping every hash, and back', () =>
+    withDb(async (db) => {
+      await migrate(db);
+      const undone = await undoThrough(db, SaltedApiKeys1765152000000);
+      const generated = 'lkb_' + 'A'.repeat(43);
+      const chosen = 'operator-chosen-secret-key';
+      const now = db.dialect === 'postgres' ? new Date() : new Date().toISOString().replace('T', ' ').slice(0, 23);
+      await sql(db, 'INSERT INTO api_keys (name, key_hash, key_prefix, scopes, created_at) VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)', [
+        'odoo',
+        sha(Buffer.from(generated)),
+        generated.slice(0, 8),
+        'read',
+        now,
+        'bootstrap',
+        sha(Buffer.from(chosen)),
+        chosen.slice(0, 8),
+        'read,sync,admin',
+        now,
+      ]);
+
+      assert.equal((await migrate(db)).applied.length, undone);
+      const up = await sql(db, 'SELECT * FROM api_keys ORDER BY id');
+      assert.deepEqual(
+        up.map((r) => [r.name, r.key_hash, r.key_salt]),
+        [
+          ['odoo', sha(Buffer.from(generated)), null],
+          ['bootstrap', sha(Buffer.from(chosen)), null],
+        ],
+      );
+      assert.ok(
+        up.every((r) => !('key_prefix' in r)),
+        'no prefix column left',
+      );
+      const drift = await db.dataSource.driver.createSchemaBuilder().log();
+      assert.deepEqual(
+        drift.upQueries.map((q) => q.query),
+        [],
+        'schema matches the entities',
+      );
+
+      await undoThrough(db, SaltedApiKeys1765152000000);
+      const down = await sql(db, 'SELECT name, key_hash, key_prefix FROM api_keys ORDER BY id');
+      assert.deepEqual(
+        down.map((r) => [r.name, r.key_prefix]),
+        [
+          ['odoo', sha(Buffer.from(generated)).slice(0, 8)],
+          ['bootstrap', sha(Buffer.from(chosen)).slice(0, 8)],
+        ],
+        'the old column holds the hash-derived fingerprint, never the clear text again',
+      );
+      assert.equal((await migrate(db)).applied.length, undone, 'and up again');
     }));
 });
