@@ -21,6 +21,7 @@ import { adminMethods } from '../rpc/admin.rpc';
 import { SchemaHealthService } from './db/schema-health.service';
 import { syncMethods } from '../rpc/sync.rpc';
 import { SyncService } from './sync/sync.service';
+import { partsTempDir, sweepPartsTempDir } from './parts/temp-files';
 import { BridgeMetrics } from './metrics';
 import { metricsRoute } from '../rpc/transports/metrics.route';
 
@@ -54,6 +55,7 @@ export async function buildServices(config: BridgeConfig): Promise<{ services: A
     }
     const apiKeys = new ApiKeyService(db);
     if (config.bootstrapKey) await apiKeys.ensureBootstrapKey(config.bootstrapKey);
+    await sweepPartsTempDir(partsTempDir(config.dataDir));
     const table = new MethodTable([systemMethods, syncMethods, adminMethods, commonMethods, objectMethods]);
     const system = new SystemService(db, config, () =>
       table.list().map((m) => ({ name: m.name, scope: m.scope, params: m.params.map((p) => p.name), doc: m.doc })),
@@ -83,6 +85,7 @@ export async function buildServices(config: BridgeConfig): Promise<{ services: A
 /** Builds everything and starts listening. */
 export async function startApp(config: BridgeConfig): Promise<App> {
   const { services, dispatcher, db } = await buildServices(config);
+  if (!config.bootstrapKey) await services.apiKeys.retireBootstrapKey();
   if (!config.bootstrapKey) await services.apiKeys.retireBootstrapKey();
   const http = createHttpServer(services, dispatcher, [...odooRoutes(), metricsRoute]);
   await new Promise<void>((resolve, reject) => {

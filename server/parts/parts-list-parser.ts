@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sqlite3 from 'sqlite3';
 import { PartsListError, tame } from './parts-list-errors';
+import { partsTempPrefix } from './temp-files';
 
 export { PartsListError } from './parts-list-errors';
 export type { PartsListErrorReason } from './parts-list-errors';
@@ -170,7 +171,7 @@ export class PartsListParser {
     const started = process.hrtime.bigint();
     try {
       await fs.mkdir(this.tempDir, { recursive: true, mode: 0o700 });
-      dir = await fs.mkdtemp(path.join(this.tempDir, 'parts-'));
+      dir = await fs.mkdtemp(path.join(this.tempDir, partsTempPrefix()));
       await fs.chmod(dir, 0o700);
       // Our own file name: nothing from LogiKal (names, GUIDs) ever reaches the file system.
       const file = path.join(dir, 'parts.db');
