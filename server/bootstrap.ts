@@ -86,7 +86,6 @@ export async function buildServices(config: BridgeConfig): Promise<{ services: A
 export async function startApp(config: BridgeConfig): Promise<App> {
   const { services, dispatcher, db } = await buildServices(config);
   if (!config.bootstrapKey) await services.apiKeys.retireBootstrapKey();
-  if (!config.bootstrapKey) await services.apiKeys.retireBootstrapKey();
   const http = createHttpServer(services, dispatcher, [...odooRoutes(), metricsRoute]);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
