@@ -15,7 +15,7 @@ export interface CallContext {
   /** What the request's answer may still grow by; one per HTTP request, shared by a batch's calls. */
   responseBudget: ResponseBudget;
   /** Which wire the call came in on, for logs. */
-  transport: 'jsonrpc' | 'xmlrpc' | 'json2' | 'cli';
+  transport: 'jsonrpc' | 'xmlrpc' | 'json2' | 'cli' | 'web';
 }
 
 /** One RPC method as its module declares it: the handler's params are typed by the schema. */

@@ -23,7 +23,7 @@ import { syncMethods } from '../rpc/sync.rpc';
 import { SyncService } from './sync/sync.service';
 import { partsTempDir, sweepPartsTempDir } from './parts/temp-files';
 import { BridgeMetrics } from './metrics';
-import { metricsRoute } from '../rpc/transports/metrics.route';
+import { webRoutes } from '../rpc/transports/web-routes';
 
 const log = getLogger('app');
 
@@ -86,7 +86,7 @@ export async function buildServices(config: BridgeConfig): Promise<{ services: A
 export async function startApp(config: BridgeConfig): Promise<App> {
   const { services, dispatcher, db } = await buildServices(config);
   if (!config.bootstrapKey) await services.apiKeys.retireBootstrapKey();
-  const http = createHttpServer(services, dispatcher, [...odooRoutes(), metricsRoute]);
+  const http = createHttpServer(services, dispatcher, [...odooRoutes(), ...webRoutes(services)]);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.port, config.host, () => resolve());

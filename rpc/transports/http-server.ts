@@ -61,7 +61,7 @@ export interface RouteContext {
 /** A transport mounted on a path. */
 export interface Route {
   method: 'GET' | 'POST';
-  /** Exact path, or a prefix ending in '/'. */
+  /** Exact path, or a prefix ending in '/' ('/' itself is exact). */
   path: string;
   handle(req: IncomingMessage, res: ServerResponse, ctx: RouteContext): Promise<void>;
   /** The route's wording of "body too large"; the server sends it with 413 and closes the connection. */
@@ -84,6 +84,9 @@ function refuseTooLarge(route: Route, res: ServerResponse): void {
 }
 
 const NO_BODY = Buffer.alloc(0);
+
+/** A route serves its exact path, or everything under it when its path ends in '/' (but '/' alone is the page, not a catch-all). */
+const mounts = (r: Route, path: string): boolean => path === r.path || (r.path !== '/' && r.path.endsWith('/') && path.startsWith(r.path));
 
 /**
  * The bridge's one HTTP listener: POST /jsonrpc, GET /health, and whatever other transports are
@@ -124,9 +127,7 @@ export function createHttpServer(services: AppServices, dispatcher: Dispatcher, 
     const requestId = randomUUID().slice(0, 8);
     res.setHeader('X-Request-Id', requestId);
     const path = (req.url ?? '/').split('?')[0];
-    const route =
-      routes.find((r) => (r.path.endsWith('/') ? path.startsWith(r.path) : path === r.path) && r.method === req.method) ??
-      routes.find((r) => (r.path.endsWith('/') ? path.startsWith(r.path) : path === r.path));
+    const route = routes.find((r) => mounts(r, path) && r.method === req.method) ?? routes.find((r) => mounts(r, path));
     if (!route) {
       sendJson(res, 404, { error: 'not found', path });
       return;
