@@ -57,9 +57,9 @@ export interface ParsedPartsList {
 
 export interface PartsListParserOptions {
   tempDir: string;
-  timeoutMs?: number;
   /** Told how long each parse took (the parts_list_parse_seconds metric), whatever its outcome. */
   onParsed?: (seconds: number) => void;
+  timeoutMs?: number;
   maxBytes?: number;
 }
 
@@ -136,12 +136,12 @@ export class PartsListParser {
   private readonly tempDir: string;
   private readonly timeoutMs: number;
   private readonly maxBytes: number;
-
   private readonly onParsed: (seconds: number) => void;
+
   constructor(opts: PartsListParserOptions) {
     this.tempDir = opts.tempDir;
-    this.timeoutMs = opts.timeoutMs ?? 15_000;
     this.onParsed = opts.onParsed ?? (() => {});
+    this.timeoutMs = opts.timeoutMs ?? 15_000;
     this.maxBytes = opts.maxBytes ?? 10 * 1024 * 1024;
     if (!(this.timeoutMs > 0)) throw new RangeError('timeoutMs must be > 0');
   }
