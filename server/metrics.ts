@@ -21,9 +21,9 @@ export interface FinishedRun {
 
 /** What the sync engine reports as it works; every member optional so tests and tools can pass none. */
 export interface SyncTelemetry {
-  logikalRequest?(o: LogikalRequestObservation): void;
-  partsListParsed?(seconds: number): void;
-  runFinished?(run: FinishedRun): void;
+  logikalRequest?: (o: LogikalRequestObservation) => void;
+  partsListParsed?: (seconds: number) => void;
+  runFinished?: (run: FinishedRun) => void;
 }
 
 const PREFIX = 'logikal_bridge_';
