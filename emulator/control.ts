@@ -9,7 +9,8 @@ import type { LogikalEmulator } from './index';
  *   GET  faults | POST faults       → FaultOptions (POST replaces them; body = FaultOptions: rates,
  *                                     script, listings {"GET /projects": "nullData"}, down "refuse" |
  *                                     "unavailable" with downForSeconds — 'refuse' closes this door too)
- *   POST config                     → RuntimeOptions (partial update: nav knobs, limits, latencyScale,
+ *   POST config                     → RuntimeOptions (partial update: nav knobs — allowSiblingSelect, the
+ *                                     CLI's --sibling-select —, limits, latencyScale, serverVersion,
  *                                     licenceRefusalStatus, licenceRefusalMessage)
  *   POST touch-elevation  {id}      → ElevationData after the bump
  *   POST remove-elevation {id, toRecycleBin?}

@@ -21,7 +21,10 @@ export interface ScriptedFault {
   /** Endpoint key as in stats.callsByEndpoint, e.g. "DELETE /auth"; omitted = the next call of any kind. */
   endpoint?: string;
   kind: 'serverError' | 'timeout' | 'cutOff' | 'lostReply' | ListingFault;
+  /** 'serverError': the status to answer (any 4xx or 5xx, e.g. 409 on a select), with the generic error text. */
   status?: number;
+  /** Matching calls let through before this one strikes (default 0: the next). */
+  after?: number;
 }
 
 /**
@@ -97,6 +100,10 @@ export class FaultPlan {
     if (!Number.isInteger(status) || status < 500 || status > 599) throw new RangeError('serverErrorStatus must be 5xx');
     this.random = prng(options.seed ?? 1);
     for (const f of options.script ?? []) {
+      if (f.after !== undefined && !(Number.isInteger(f.after) && f.after >= 0))
+        throw new RangeError("a scripted fault's after must be an integer >= 0");
+      if (f.status !== undefined && !(Number.isInteger(f.status) && f.status >= 400 && f.status <= 599))
+        throw new RangeError("a scripted fault's status must be 4xx or 5xx");
       if (LISTING_FAULTS.includes(f.kind) && !LISTING_ENDPOINTS.includes(f.endpoint ?? ''))
         throw new RangeError(`a ${f.kind} fault needs one of the listing endpoints ${LISTING_ENDPOINTS.join(', ')}`);
     }
@@ -109,13 +116,15 @@ export class FaultPlan {
       throw new RangeError("down must be 'refuse' or 'unavailable'");
     const forSeconds = options.downForSeconds ?? 0;
     if (!Number.isFinite(forSeconds) || forSeconds < 0) throw new RangeError('downForSeconds must be >= 0');
-    this.script = [...(options.script ?? [])];
+    this.script = (options.script ?? []).map((f) => ({ ...f }));
   }
 
   /** One decision per API call; the PRNG advances only for calls the random faults cover. */
   decide(endpoint: string): FaultDecision {
     const i = this.script.findIndex((s) => s.endpoint === undefined || s.endpoint === endpoint);
-    if (i >= 0) {
+    if (i >= 0 && (this.script[i].after ?? 0) > 0) {
+      this.script[i].after = (this.script[i].after ?? 0) - 1;
+    } else if (i >= 0) {
       const [s] = this.script.splice(i, 1);
       return this.build(s.kind, s.status);
     }

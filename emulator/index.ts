@@ -75,8 +75,11 @@ export interface EmulatorOptions {
   /** Multiplies every latency; 0 = answer at once (tests). Default 1 = the real server's timings. */
   latencyScale?: number;
   latency?: Partial<LatencyProfile>;
+  /** Let a session select a sibling elevation, phase or directory (open question 1; default false: 409 as observed). */
   allowSiblingSelect?: boolean;
   getDirectoriesResetsToDirectory?: boolean;
+  /** MbioeService's version in GET /version (default 12.2.6.59, the swagger's). */
+  serverVersion?: string;
   /** 0 = sessions never expire. */
   idleExpirySeconds?: number;
   /** Licence cap on concurrent sessions (default 64). */
@@ -92,6 +95,7 @@ export interface EmulatorOptions {
 export interface RuntimeOptions {
   allowSiblingSelect?: boolean;
   getDirectoriesResetsToDirectory?: boolean;
+  serverVersion?: string;
   idleExpirySeconds?: number;
   maxSessions?: number;
   latencyScale?: number;
@@ -155,6 +159,7 @@ export class LogikalEmulator {
       maxSessions,
       licenceRefusal: { status: refusalStatus(opts.licenceRefusalStatus ?? 403), message: customMessage(opts.licenceRefusalMessage) },
       thumbnailsDir: opts.thumbnailsDir ?? join(fixturesDir(), 'thumbnails'),
+      serverVersion: opts.serverVersion ?? '12.2.6.59',
     };
     this.listener = new Listener((req, res) => void this.handle(req, res));
   }
@@ -210,6 +215,7 @@ export class LogikalEmulator {
   get runtimeOptions(): Required<RuntimeOptions> {
     return {
       ...this.core.nav,
+      serverVersion: this.core.serverVersion,
       maxSessions: this.core.maxSessions,
       latencyScale: this.latencyScale,
       idleExpirySeconds: this.idleExpirySeconds,
@@ -224,6 +230,7 @@ export class LogikalEmulator {
       this.latencyScale = o.latencyScale;
     }
     if (o.allowSiblingSelect !== undefined) this.core.nav.allowSiblingSelect = !!o.allowSiblingSelect;
+    if (o.serverVersion !== undefined) this.core.serverVersion = String(o.serverVersion).slice(0, 64) || '12.2.6.59';
     if (o.getDirectoriesResetsToDirectory !== undefined)
       this.core.nav.getDirectoriesResetsToDirectory = !!o.getDirectoriesResetsToDirectory;
     if (o.maxSessions !== undefined) {

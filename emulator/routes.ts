@@ -24,6 +24,8 @@ export interface EmulatorCore {
   /** How a login beyond maxSessions is refused; no message = the licence-limit text. */
   licenceRefusal: { status: number; message?: string };
   thumbnailsDir: string;
+  /** What GET /version reports as MbioeService's version (a new one is a new server to the client). */
+  serverVersion: string;
 }
 
 export interface CallContext {
@@ -153,10 +155,10 @@ export const ROUTES: Route[] = [
     c.core.stats.bump('logouts');
     return { reply: ok() };
   }),
-  route('GET', '/version', 'version', false, () => ({
+  route('GET', '/version', 'version', false, (c) => ({
     reply: ok({
       componentVersions: [
-        { name: 'MbioeService', version: '12.2.6.59', description: 'LogiKal MBIOE REST service (emulated by logikal-bridge)' },
+        { name: 'MbioeService', version: c.core.serverVersion, description: 'LogiKal MBIOE REST service (emulated by logikal-bridge)' },
         { name: 'LogiKal', version: '12.2.6', description: '' },
       ],
     }),

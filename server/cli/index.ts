@@ -108,7 +108,8 @@ program
   .option('--max-sessions <n>', 'licence cap on concurrent sessions')
   .option('--licence-refusal-status <code>', 'status of a login refused for the licence cap (403, 409, 429, 503…)', '403')
   .option('--licence-refusal-message <text>', 'message of that refusal (default: the licence-limit text)')
-  .action(async (o: Record<string, string | undefined>) => {
+  .option('--sibling-select', 'let a session select a sibling elevation, phase or directory (default: strict, 409 as observed)')
+  .action(async (o: Record<string, string | undefined> & { siblingSelect?: boolean }) => {
     configureLogging({ level: 'info', production: false });
     // The emulator is a test and demo tool: only this command and `demo` load it.
     const { startEmulator } = await import('../../emulator/index.js');
@@ -123,6 +124,7 @@ program
       maxSessions: o.maxSessions ? Number(o.maxSessions) : undefined,
       licenceRefusalStatus: Number(o.licenceRefusalStatus),
       licenceRefusalMessage: o.licenceRefusalMessage,
+      allowSiblingSelect: o.siblingSelect === true,
     }).catch(fail);
     process.stdout.write(`LogiKal emulator at ${emu.url}\n  LOGIKAL_URL=${emu.url} LOGIKAL_USERNAME=${o.username} LOGIKAL_PASSWORD=…\n`);
     const stop = async () => {
