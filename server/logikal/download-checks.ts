@@ -17,32 +17,37 @@ export function decodedBase64Length(b64: string): number {
   return (b64.length / 4) * 3 - pad;
 }
 
-const B64_BODY = /^[A-Za-z0-9+/]*$/;
-
 /**
  * Strict base64 → Buffer. Node's Buffer.from(s, 'base64') silently skips invalid characters and
- * whitespace and accepts missing padding, so a truncated or mangled download would decode "fine";
- * everything is checked first, and the size cap is applied before allocating the decoded buffer.
+ * whitespace, stops at an early '=', and reads the base64url alphabet, so a truncated or mangled
+ * download would decode "fine". Everything is checked: the length first, the size cap before the
+ * decoded buffer is allocated, then base64url characters, and a decode that came out short means
+ * a character outside the alphabet (found and named only then: no per-character scan on success).
  */
 export function decodeBase64Strict(b64: string, maxBytes: number = MAX_DECODED_BYTES, what = 'payload'): Buffer {
   if (typeof b64 !== 'string') throw new LogikalProtocolError(`${what}: expected a base64 string`);
   if (b64.length === 0) throw new LogikalProtocolError(`${what}: empty base64 payload`);
   if (b64.length % 4 !== 0) throw new LogikalProtocolError(`${what}: base64 length ${b64.length} is not a multiple of 4 (truncated?)`);
+  const size = decodedBase64Length(b64);
+  if (size > maxBytes) throw new LogikalProtocolError(`${what}: decoded size ${size} bytes exceeds the cap of ${maxBytes} bytes`);
+  const dash = b64.indexOf('-');
+  const underscore = b64.indexOf('_');
+  if (dash >= 0 || underscore >= 0) throw invalidBase64(what, b64, Math.min(...[dash, underscore].filter((i) => i >= 0)));
+  const out = Buffer.from(b64, 'base64');
+  if (out.length !== size) throw invalidBase64(what, b64);
+  return out;
+}
+
+/** The error for base64 text that is not strict base64, naming the first offending character (at `at`, or found here). */
+export function invalidBase64(what: string, b64: string, at?: number): LogikalProtocolError {
   let end = b64.length;
   if (b64.charCodeAt(end - 1) === 0x3d) end--;
   if (b64.charCodeAt(end - 1) === 0x3d) end--;
-  const body = b64.slice(0, end);
-  if (!B64_BODY.test(body)) {
-    const bad = body.search(/[^A-Za-z0-9+/]/);
-    const code = body.charCodeAt(bad);
-    const shown = code === 0x3d ? "'=' before the end" : `character code ${code}`;
-    throw new LogikalProtocolError(`${what}: invalid base64 (${shown} at offset ${bad})`);
-  }
-  const size = decodedBase64Length(b64);
-  if (size > maxBytes) throw new LogikalProtocolError(`${what}: decoded size ${size} bytes exceeds the cap of ${maxBytes} bytes`);
-  const out = Buffer.from(b64, 'base64');
-  if (out.length !== size) throw new LogikalProtocolError(`${what}: base64 decoded to ${out.length} bytes, expected ${size}`);
-  return out;
+  const bad = at ?? b64.slice(0, end).search(/[^A-Za-z0-9+/]/);
+  if (bad < 0) return new LogikalProtocolError(`${what}: invalid base64 (decoded to fewer bytes than its length promises)`);
+  const code = b64.charCodeAt(bad);
+  const shown = code === 0x3d ? "'=' before the end" : `character code ${code}`;
+  return new LogikalProtocolError(`${what}: invalid base64 (${shown} at offset ${bad})`);
 }
 
 export function hasSqliteMagic(buf: Buffer): boolean {

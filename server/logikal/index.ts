@@ -1,10 +1,15 @@
 export * from './logikal-errors';
 export * from './logikal-types';
 export * from './download-checks';
+export * from './parts-list-download';
 export { LogikalClient } from './logikal-client';
 export type { LogikalClientOptions, UnitOptions, ClientStats } from './logikal-client';
 export { LogikalSession } from './logikal-session';
-export type { SessionLevel, SessionPosition } from './session-navigation';
+export { HeldSession } from './held-session';
+export type { HeldResult } from './held-session';
+export { LogikalCapabilities, CAPABILITIES, capabilityServerUrl, versionLine } from './capabilities';
+export type { Capability, CapabilityState, CapabilityStore, LearntCapability } from './capabilities';
+export type { SessionLevel, SessionPosition, SidewaysKind } from './session-navigation';
 export { SessionPool } from './session-pool';
 export type { PoolStats, SessionLease, SessionPoolOptions } from './session-pool';
 export { joinUrl, parseRetryAfter } from './logikal-http';

@@ -1,4 +1,6 @@
 import { registerSecret } from '../logging';
+import { capabilityServerUrl, LogikalCapabilities, type CapabilityStore } from './capabilities';
+import { HeldSession } from './held-session';
 import { LogikalError, LogikalShutdownError } from './logikal-errors';
 import { LogikalHttp, parseJsonBody } from './logikal-http';
 import type { TransportOptions } from './logikal-http';
@@ -31,6 +33,8 @@ export interface LogikalClientOptions {
   licenceAttempts?: number;
   /** Told about every HTTP exchange with LogiKal (metrics). */
   onRequest?: TransportOptions['onRequest'];
+  /** Where learnt capabilities (sibling selects) are kept across restarts; default: this process only. */
+  capabilityStore?: CapabilityStore;
 }
 
 export interface UnitOptions {
@@ -47,10 +51,13 @@ export interface UnitOptions {
 export type ClientStats = PoolStats;
 
 /**
- * The Logikal MBIOE REST v3 client. Every unit of work runs in its own fresh session which is
- * always logged out afterwards; concurrency is bounded by the session pool.
+ * The Logikal MBIOE REST v3 client. A unit of work runs in a fresh session, logged out afterwards
+ * ({@link withPath}), or in one kept for further units ({@link hold}), which walks on sideways when
+ * the server allows it ({@link capabilities}); concurrency is bounded by the session pool.
  */
 export class LogikalClient {
+  /** What this LogiKal server lets a session do beyond the strict walk, learnt by trying. */
+  readonly capabilities: LogikalCapabilities;
   private readonly transport: TransportOptions;
   private readonly pool: SessionPool;
   private readonly stopController = new AbortController();
@@ -87,6 +94,11 @@ export class LogikalClient {
       stop: this.stopController.signal,
       onRequest: opts.onRequest,
     };
+    this.capabilities = new LogikalCapabilities(
+      capabilityServerUrl(this.transport.baseUrl),
+      () => this.versionOnce(),
+      opts.capabilityStore,
+    );
     this.pool = new SessionPool({
       maxSessions: opts.maxSessions,
       createSession: () => new LogikalSession({ transport: this.transport, username: opts.username, password: opts.password }),
@@ -100,6 +112,12 @@ export class LogikalClient {
   async version(): Promise<LogikalVersion> {
     const http = new LogikalHttp(this.transport);
     const res = await http.call({ method: 'GET', segments: ['version'], retry: 'idempotent' });
+    return toVersion(parseJsonBody(res, 'GET /version'));
+  }
+
+  /** One GET /version, not retried: which server this is, for its capabilities (a failure leaves them unknown). */
+  private async versionOnce(): Promise<LogikalVersion> {
+    const res = await new LogikalHttp(this.transport).call({ method: 'GET', segments: ['version'], retry: 'none' });
     return toVersion(parseJsonBody(res, 'GET /version'));
   }
 
@@ -153,6 +171,37 @@ export class LogikalClient {
         return fn(lease.session);
       },
     );
+  }
+
+  /**
+   * Like {@link withPath} (same replays on fresh sessions), but the session of the attempt that
+   * succeeded is kept, where fn left it, for further units: the caller owns it and must release it.
+   */
+  async hold<T>(
+    path: LogikalPath,
+    fn: (s: LogikalSession) => Promise<T>,
+    options: UnitOptions = {},
+  ): Promise<{ value: T; held: HeldSession }> {
+    const acquire = options.acquire ?? (() => this.login());
+    let kept: SessionLease | undefined;
+    const value = await this.transport.policy.replayUnit(
+      async (attempt) => {
+        const lease = attempt === 0 && options.lease ? options.lease : await acquire();
+        return { lease, release: () => (kept === lease ? Promise.resolve() : lease.release()) };
+      },
+      async ({ lease }) => {
+        await lease.session.walk(path);
+        const v = await fn(lease.session);
+        kept = lease;
+        return v;
+      },
+    );
+    return { value, held: new HeldSession(kept!, this.capabilities) };
+  }
+
+  /** A session from {@link acquire} (or a stash of them) to be walked by {@link HeldSession.run}; released by it. */
+  adopt(lease: SessionLease): HeldSession {
+    return new HeldSession(lease, this.capabilities);
   }
 
   stats(): ClientStats {

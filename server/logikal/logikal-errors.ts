@@ -110,6 +110,13 @@ export class LogikalShutdownError extends LogikalError {
   }
 }
 
+/**
+ * A sideways select (sibling phase or elevation) that LogiKal does not allow: refused locally when
+ * that is known (`local`), or LogiKal just refused it (409) or showed it did not take (405 after
+ * it). The capability is then recorded as refused; the caller does the unit on a fresh session.
+ */
+export class LogikalSidewaysRefusedError extends LogikalError {}
+
 /** The answer arrived but is unusable: bad JSON, bad base64, wrong magic bytes, oversize. */
 export class LogikalProtocolError extends LogikalError {}
 

@@ -1,8 +1,9 @@
-import axios from 'axios';
-import type { AxiosInstance, AxiosResponse, CreateAxiosDefaults } from 'axios';
-import { wrapper } from 'axios-cookiejar-support';
-import { CookieJar } from 'tough-cookie';
+import http from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import https from 'node:https';
 import type { Readable } from 'node:stream';
+import zlib from 'node:zlib';
+import { CookieJar } from 'tough-cookie';
 import { getLogger } from '../logging';
 import {
   LogikalConnectionError,
@@ -88,36 +89,30 @@ export function parseRetryAfter(header: unknown, capMs: number, now: number = Da
 
 /**
  * One HTTP channel = one Logikal session: its own cookie jar (load balancers pin a session by
- * cookie) and its own token. Never shared between sessions.
+ * cookie), its own token, and its own keep-alive connection (a session's calls follow one another;
+ * a connection per call cost a connect and a close each). Never shared between sessions; close()
+ * ends the connection after the logout.
  */
 export class LogikalHttp {
   /** Set after login; sent as `Authorization: Bearer`. */
   token: string | undefined;
   readonly jar: CookieJar = new CookieJar();
-  private readonly http: AxiosInstance;
+  private readonly agent: http.Agent;
 
   constructor(
     private readonly opts: TransportOptions,
     private readonly extraSecrets: () => readonly string[] = () => [],
   ) {
-    // axios-cookiejar-support is ESM and sees axios' ESM typings; ours are the CJS ones, hence the casts.
-    const config = {
-      jar: this.jar,
-      // Statuses are classified by us; bodies are read as streams so the size cap applies while reading.
-      validateStatus: () => true,
-      responseType: 'stream',
-      transformResponse: [(d: unknown) => d],
-      maxContentLength: -1,
-      maxBodyLength: 1024 * 1024,
-      // A redirect could carry the Bearer header elsewhere; Logikal never redirects.
-      maxRedirects: 0,
-      decompress: true,
-    };
-    this.http = (wrapper as unknown as (a: AxiosInstance) => AxiosInstance)(axios.create(config as CreateAxiosDefaults));
+    this.agent = opts.baseUrl.startsWith('https:') ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
   }
 
   get options(): TransportOptions {
     return this.opts;
+  }
+
+  /** Ends the session's connection (after its logout); a later call would open a new one. */
+  close(): void {
+    this.agent.destroy();
   }
 
   private secrets(): string[] {
@@ -145,26 +140,17 @@ export class LogikalHttp {
     const signal = stop ? AbortSignal.any([attemptSignal, stop]) : attemptSignal;
     const url = joinUrl(this.opts.baseUrl, spec.segments, spec.query);
     const maxBytes = spec.maxBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-    const headers: Record<string, string> = { Accept: spec.accept ?? 'application/json' };
-    if (spec.body !== undefined) headers['Content-Type'] = 'application/json';
-    if (this.token) headers.Authorization = `Bearer ${this.token}`;
     const started = Date.now();
     let status: number | undefined;
     try {
-      let res: AxiosResponse<Readable>;
+      let res: IncomingMessage;
       try {
-        res = await this.http.request<Readable>({
-          method: spec.method,
-          url,
-          headers,
-          signal,
-          data: spec.body === undefined ? undefined : JSON.stringify(spec.body),
-        });
+        res = await this.send(spec, url, signal);
       } catch (err) {
         throw this.transportError(err, operation, timeoutMs);
       }
-      status = res.status;
-      const body = await readCapped(res.data, maxBytes, signal, res.headers['content-length'], operation).catch((err: unknown) => {
+      status = res.statusCode ?? 0;
+      const body = await readCapped(decoded(res), maxBytes, signal, res.headers['content-length'], operation).catch((err: unknown) => {
         throw this.transportError(err, operation, timeoutMs);
       });
       const contentType = String(res.headers['content-type'] ?? '');
@@ -189,6 +175,44 @@ export class LogikalHttp {
         seconds: ms / 1000,
       });
     }
+  }
+
+  /** Sends the request (cookies of the jar, the token, a JSON body) and resolves with the response head; redirects are not followed. */
+  private async send(spec: CallSpec, url: string, signal: AbortSignal): Promise<IncomingMessage> {
+    const body = spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body));
+    const headers: Record<string, string> = {
+      Accept: spec.accept ?? 'application/json',
+      'Accept-Encoding': 'gzip, deflate, br',
+    };
+    if (body) {
+      headers['Content-Type'] = 'application/json';
+      headers['Content-Length'] = String(body.length);
+    }
+    if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    const cookie = await this.jar.getCookieString(url);
+    if (cookie) headers.Cookie = cookie;
+    const attempt = (): Promise<IncomingMessage> =>
+      new Promise<IncomingMessage>((resolve, reject) => {
+        const req = (url.startsWith('https:') ? https : http).request(url, { method: spec.method, headers, agent: this.agent, signal });
+        req.once('response', resolve);
+        req.once('error', (err: NodeJS.ErrnoException) => {
+          // A kept-alive connection the server had just closed: the request never reached it. Once more, on a new one.
+          if (req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE') && !signal.aborted) resolve(attemptFresh());
+          else reject(err);
+        });
+        req.end(body);
+      });
+    const attemptFresh = (): Promise<IncomingMessage> =>
+      new Promise<IncomingMessage>((resolve, reject) => {
+        const req = (url.startsWith('https:') ? https : http).request(url, { method: spec.method, headers, agent: this.agent, signal });
+        req.once('response', resolve);
+        req.once('error', reject);
+        req.end(body);
+      });
+    const res = await attempt();
+    const setCookie = res.headers['set-cookie'];
+    for (const c of setCookie ?? []) await this.jar.setCookie(c, url, { ignoreError: true });
+    return res;
   }
 
   private transportError(err: unknown, operation: string, timeoutMs: number): LogikalError {
@@ -231,6 +255,25 @@ export function endpointTemplate(segments: readonly string[]): string {
 
 function operationOf(spec: CallSpec): string {
   return `${spec.method} /${spec.segments.join('/')}`;
+}
+
+/** The body as sent before a Content-Encoding (a 2.3 MB JSON parts list compresses well on the wire). */
+function decoded(res: IncomingMessage): Readable {
+  const encoding = String(res.headers['content-encoding'] ?? '')
+    .trim()
+    .toLowerCase();
+  const inflate =
+    encoding === 'gzip' || encoding === 'x-gzip'
+      ? zlib.createGunzip()
+      : encoding === 'deflate'
+        ? zlib.createInflate()
+        : encoding === 'br'
+          ? zlib.createBrotliDecompress()
+          : undefined;
+  if (!inflate) return res;
+  res.on('error', (err) => inflate.destroy(err));
+  res.on('aborted', () => inflate.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' })));
+  return res.pipe(inflate);
 }
 
 /** Reads a response stream fully, refusing more than maxBytes (checked against Content-Length first). */

@@ -1,5 +1,6 @@
 import { forgetSecret, getLogger, registerSecret } from '../logging';
-import { assertThumbnail, decodePartsList, MAX_DECODED_BYTES, thumbnailQuery } from './download-checks';
+import { assertThumbnail, MAX_DECODED_BYTES, thumbnailQuery } from './download-checks';
+import { readPartsListBody, type PartsListDownload } from './parts-list-download';
 import {
   LogikalError,
   LogikalInvalidArgumentError,
@@ -9,7 +10,7 @@ import {
 } from './logikal-errors';
 import { LogikalHttp, parseJsonBody } from './logikal-http';
 import type { CallSpec, TransportOptions } from './logikal-http';
-import { assertGuid, readList, readObject, toDirectory, toElevation, toPhase, toProject, toSessionData, unwrapData } from './logikal-types';
+import { assertGuid, readList, readObject, toDirectory, toElevation, toPhase, toProject, toSessionData } from './logikal-types';
 import type {
   LogikalDirectory,
   LogikalElevation,
@@ -20,7 +21,7 @@ import type {
   ThumbnailOptions,
 } from './logikal-types';
 import { SessionNavigation } from './session-navigation';
-import type { ExpectedLevel, SessionLevel, SessionPosition } from './session-navigation';
+import type { ExpectedLevel, SessionLevel, SessionPosition, SidewaysKind } from './session-navigation';
 
 const log = getLogger('logikal');
 
@@ -63,14 +64,20 @@ export class LogikalSession {
   /** POST /auth, one attempt: the session pool decides whether and when to log in again (see SessionPool). */
   async login(): Promise<void> {
     if (this.phase !== 'new') throw new LogikalError('session already logged in or closed', { local: true });
-    const res = await this.http.call({
-      method: 'POST',
-      segments: ['auth'],
-      isLogin: true,
-      retry: 'none',
-      body: { username: this.opts.username, password: this.opts.password, erp: true },
-    });
-    const session = toSessionData(parseJsonBody(res, 'POST /auth'));
+    let session: ReturnType<typeof toSessionData>;
+    try {
+      const res = await this.http.call({
+        method: 'POST',
+        segments: ['auth'],
+        isLogin: true,
+        retry: 'none',
+        body: { username: this.opts.username, password: this.opts.password, erp: true },
+      });
+      session = toSessionData(parseJsonBody(res, 'POST /auth'));
+    } catch (err) {
+      this.http.close();
+      throw err;
+    }
     registerSecret(session.token);
     this.http.token = session.token;
     this.phase = 'open';
@@ -85,6 +92,7 @@ export class LogikalSession {
     if (this.logoutPromise) return this.logoutPromise;
     if (this.phase !== 'open') {
       this.phase = 'closed';
+      this.http.close();
       this.logoutPromise = Promise.resolve(true);
       return this.logoutPromise;
     }
@@ -115,6 +123,7 @@ export class LogikalSession {
     } finally {
       this.phase = 'closed';
       this.http.token = undefined;
+      this.http.close();
       forgetSecret(token);
     }
   }
@@ -175,8 +184,13 @@ export class LogikalSession {
 
   /** GET /elevations/selected/parts-list → the decoded, checked SQLite file. */
   async getPartsList(): Promise<Buffer> {
+    return (await this.downloadPartsList()).bytes;
+  }
+
+  /** The same, with the file's sha256 computed while it was decoded (see readPartsListBody). */
+  async downloadPartsList(): Promise<PartsListDownload> {
     this.requireLevel(['elevation'], 'elevation');
-    const body = await this.json({
+    const res = await this.call({
       method: 'GET',
       segments: ['elevations', 'selected', 'parts-list'],
       retry: 'idempotent',
@@ -184,10 +198,10 @@ export class LogikalSession {
       maxBytes: PARTS_LIST_MAX_WIRE_BYTES,
     });
     try {
-      return decodePartsList(unwrapData(body));
+      return readPartsListBody(res.body);
     } catch (err) {
       if (err instanceof LogikalProtocolError) {
-        throw new LogikalProtocolError(err.message, { operation: 'GET /elevations/selected/parts-list', status: 200 });
+        throw new LogikalProtocolError(err.message, { operation: 'GET /elevations/selected/parts-list', status: res.status });
       }
       throw err;
     }
@@ -237,8 +251,28 @@ export class LogikalSession {
   }
 
   /**
+   * Permits one kind of sideways select (a sibling phase in phase state, a sibling elevation in
+   * elevation state) until called again with null. Only {@link HeldSession} does this, while the
+   * server is known — or being probed — to allow it; otherwise such a select is refused locally.
+   */
+  permitSideways(kind: SidewaysKind | null): void {
+    this.nav.permitSideways(kind);
+  }
+
+  /** The sideways select reaching `path` from here needs, if any (see {@link permitSideways}). */
+  sidewaysMove(path: LogikalPath): SidewaysKind | undefined {
+    return this.nav.sidewaysMove(path);
+  }
+
+  /** False once the session can take no further select: logged out, token lost, or its position unknown after a failed select. */
+  get usable(): boolean {
+    return this.phase === 'open' && !this.lost && !this.positionUnknown;
+  }
+
+  /**
    * Selects each cumulative directory prefix (`A`, `A/B`, …), then project, phase, elevation.
-   * Continues from the current position when it is a prefix of the target; otherwise refuses locally.
+   * Continues from the current position when it is a prefix of the target (or a permitted sibling
+   * of it, see {@link permitSideways}); otherwise refuses locally.
    * `directory` is a path split on '/', or the same as an array of names.
    */
   async walk(path: LogikalPath): Promise<void> {

@@ -18,6 +18,9 @@ export type NavigationStep = { kind: 'directory'; value: string } | { kind: 'pro
 
 export type ExpectedLevel = 'directory' | 'project' | 'phase' | 'elevation';
 
+/** The sideways moves a server may allow (see capabilities.ts): to a sibling phase, or to a sibling elevation. */
+export type SidewaysKind = 'phase' | 'elevation';
+
 const EXPECTS: Record<ExpectedLevel, string> = {
   directory: 'This operation expects the session to be in a directory.',
   project: 'This operation expects the session to be in a project.',
@@ -26,16 +29,30 @@ const EXPECTS: Record<ExpectedLevel, string> = {
 };
 
 const DEPTH: Record<SessionLevel, number> = { root: 0, directory: 0, project: 1, phase: 2, elevation: 3 };
+/** What a select issued from each required state selects. */
+const SELECTS: Record<'directory' | 'project' | 'phase', 'project' | 'phase' | 'elevation'> = {
+  directory: 'project',
+  project: 'phase',
+  phase: 'elevation',
+};
 
 /**
  * Where a Logikal session stands on its one-way path (root → directory → project → phase →
  * elevation) and the selects taken to get there. Its checks refuse locally, with the errors the
- * strict server would answer, every move that would go up or sideways. It does no I/O: the session
+ * strict server would answer, every move that would go up or sideways — except a sideways move
+ * (phase → sibling phase, elevation → sibling elevation) while it is permitted, which only the
+ * client does, while LogiKal is known (or being probed) to allow it. It does no I/O: the session
  * calls `enter` only after the server accepted a select.
  */
 export class SessionNavigation {
   private trail: NavigationStep[] = [];
   private pos: SessionPosition = { level: 'root', directory: null, projectId: null, phaseId: null, elevationId: null };
+  private sideways: SidewaysKind | null = null;
+
+  /** Permits one kind of sideways move from now on (null: none, the strict default). */
+  permitSideways(kind: SidewaysKind | null): void {
+    this.sideways = kind;
+  }
 
   get position(): Readonly<SessionPosition> {
     return { ...this.pos };
@@ -53,7 +70,8 @@ export class SessionNavigation {
   requireSelectFrom(required: 'directory' | 'project' | 'phase', identifier: string, operation: string): void {
     const have = DEPTH[this.pos.level];
     if (have < DEPTH[required]) throw new LogikalWrongStateError(EXPECTS[required], { operation, local: true });
-    if (have > DEPTH[required]) throw notInMapping(identifier, operation);
+    const sideways = have === DEPTH[required] + 1 && SELECTS[required] === this.sideways;
+    if (have > DEPTH[required] && !sideways) throw notInMapping(identifier, operation);
   }
 
   /** Refuses a directory select unless `path` is a direct child of the current directory (or of root). */
@@ -67,14 +85,15 @@ export class SessionNavigation {
     if (child === '' || child.includes('/')) throw notInMapping(path, 'POST /directories/select');
   }
 
-  /** Records a select the server accepted. */
+  /** Records a select the server accepted (a sideways one replaces the last step of the trail). */
   enter(step: NavigationStep): void {
+    if (step.kind !== 'directory' && this.trail.at(-1)?.kind === step.kind) this.trail.pop();
     if (step.kind === 'directory') {
       this.pos = { level: 'directory', directory: step.value, projectId: null, phaseId: null, elevationId: null };
     } else if (step.kind === 'project') {
       this.pos = { ...this.pos, level: 'project', projectId: step.value };
     } else if (step.kind === 'phase') {
-      this.pos = { ...this.pos, level: 'phase', phaseId: step.value };
+      this.pos = { ...this.pos, level: 'phase', phaseId: step.value, elevationId: null };
     } else {
       this.pos = { ...this.pos, level: 'elevation', elevationId: step.value };
     }
@@ -87,6 +106,23 @@ export class SessionNavigation {
    */
   remainingSteps(path: LogikalPath): NavigationStep[] {
     const steps = targetSteps(path);
+    const i = this.divergence(steps);
+    if (i === this.trail.length) return steps.slice(i);
+    // A sibling of the current phase or elevation, while such a move is permitted.
+    if (this.sidewaysAt(steps, i) === this.sideways && this.sideways !== null) return steps.slice(i);
+    // The current position is not on the way to the target: reaching it would mean going up or sideways.
+    throw notInMapping(steps[i]?.value ?? '', 'walk');
+  }
+
+  /** The sideways move reaching `path` from here takes (whether permitted or not); undefined when the walk goes straight down. */
+  sidewaysMove(path: LogikalPath): SidewaysKind | undefined {
+    const steps = targetSteps(path);
+    const i = this.divergence(steps);
+    return i === this.trail.length ? undefined : this.sidewaysAt(steps, i);
+  }
+
+  /** How many steps of the trail the target shares. */
+  private divergence(steps: NavigationStep[]): number {
     const trail = this.trail;
     let i = 0;
     for (; i < trail.length; i++) {
@@ -95,9 +131,14 @@ export class SessionNavigation {
       const same = want?.kind === have.kind && (have.kind === 'directory' ? want.value === have.value : sameGuid(want.value, have.value));
       if (!same) break;
     }
-    // The current position is not on the way to the target: reaching it would mean going up or sideways.
-    if (i < trail.length) throw notInMapping(steps[i]?.value ?? '', 'walk');
-    return steps.slice(i);
+    return i;
+  }
+
+  /** A sideways move when only the last step of the trail differs, by another phase or elevation. */
+  private sidewaysAt(steps: NavigationStep[], i: number): SidewaysKind | undefined {
+    const last = this.trail[i];
+    if (i !== this.trail.length - 1 || steps[i]?.kind !== last.kind) return undefined;
+    return last.kind === 'phase' || last.kind === 'elevation' ? last.kind : undefined;
   }
 }
 
