@@ -6,6 +6,7 @@ export { ElevationGlass } from './elevation-glass.entity';
 export { SyncRun, ACTIVE_RUN_UNIQUE, ACTIVE_STATES, type SyncRunState, type SyncRunKind, type SyncFailure } from './sync-run.entity';
 export { ApiKey, ALL_SCOPES, type Scope } from './api-key.entity';
 export { StoredFile } from './stored-file.entity';
+export { LogikalCapability } from './logikal-capability.entity';
 
 import { Directory } from './directory.entity';
 import { Project } from './project.entity';
@@ -15,5 +16,6 @@ import { ElevationGlass } from './elevation-glass.entity';
 import { SyncRun } from './sync-run.entity';
 import { ApiKey } from './api-key.entity';
 import { StoredFile } from './stored-file.entity';
+import { LogikalCapability } from './logikal-capability.entity';
 
-export const ENTITIES = [Directory, Project, Phase, Elevation, ElevationGlass, SyncRun, ApiKey, StoredFile];
+export const ENTITIES = [Directory, Project, Phase, Elevation, ElevationGlass, SyncRun, ApiKey, StoredFile, LogikalCapability];

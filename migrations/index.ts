@@ -3,6 +3,7 @@ import { InitialSchema1764374400000 } from './1764374400000-InitialSchema';
 import { StoredFilesAndRunTargets1764979200000 } from './1764979200000-StoredFilesAndRunTargets';
 import { LeasedRuns1765065600000 } from './1765065600000-LeasedRuns';
 import { SaltedApiKeys1765152000000 } from './1765152000000-SaltedApiKeys';
+import { LogikalCapabilities1765238400000 } from './1765238400000-LogikalCapabilities';
 
 /** The one linear migration history, oldest first. */
 export const MIGRATIONS: Array<new () => MigrationInterface> = [
@@ -10,4 +11,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   StoredFilesAndRunTargets1764979200000,
   LeasedRuns1765065600000,
   SaltedApiKeys1765152000000,
+  LogikalCapabilities1765238400000,
 ];

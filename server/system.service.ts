@@ -1,6 +1,8 @@
 import type { BridgeConfig } from './config';
 import { hasPendingMigrations } from './db/database';
 import type { Db } from './db/db';
+import { DbCapabilityStore } from './db/capability-store';
+import { capabilityServerUrl } from './logikal';
 import { bridgeVersion } from './version';
 
 export interface HealthReport {
@@ -12,6 +14,20 @@ export interface HealthReport {
   uptime_seconds: number;
   /** true from the first shutdown signal on: load balancers stop sending work here. */
   shutting_down: boolean;
+  /**
+   * What the bridge learnt LOGIKAL_URL's server allows beyond the strict walk (sibling elevation
+   * and phase selects), per server version, newest first; [] before anything was learnt, null when
+   * LogiKal is not configured or the database does not answer.
+   */
+  logikal_capabilities: LogikalCapabilityReport[] | null;
+}
+
+export interface LogikalCapabilityReport {
+  server_version: string;
+  capability: string;
+  allowed: boolean;
+  learnt_at: string;
+  evidence: string;
 }
 
 export interface MethodInfo {
@@ -25,12 +41,15 @@ const startedAt = Date.now();
 
 export class SystemService {
   private draining = false;
+  private readonly capabilities: DbCapabilityStore;
 
   constructor(
     private readonly db: Db,
     private readonly config: BridgeConfig,
     private readonly methodList: () => MethodInfo[],
-  ) {}
+  ) {
+    this.capabilities = new DbCapabilityStore(db);
+  }
 
   version(): { name: string; version: string; api_version: number; server_version: string } {
     const v = bridgeVersion();
@@ -43,7 +62,7 @@ export class SystemService {
   }
 
   async health(): Promise<HealthReport> {
-    if (this.draining) return this.report(false, 'unknown', true);
+    if (this.draining) return this.report(false, 'unknown', true, null);
     const dbOk = await this.db.answers();
     let migrations: HealthReport['migrations'] = 'unknown';
     if (dbOk) {
@@ -53,10 +72,31 @@ export class SystemService {
         migrations = 'unknown';
       }
     }
-    return this.report(dbOk, migrations, false);
+    return this.report(dbOk, migrations, false, migrations === 'current' ? await this.learntCapabilities() : null);
   }
 
-  private report(dbOk: boolean, migrations: HealthReport['migrations'], shuttingDown: boolean): HealthReport {
+  private async learntCapabilities(): Promise<LogikalCapabilityReport[] | null> {
+    const url = this.config.logikal.url;
+    if (!url) return null;
+    try {
+      return (await this.capabilities.ofServer(capabilityServerUrl(url))).map((c) => ({
+        server_version: c.serverVersion,
+        capability: c.capability,
+        allowed: c.allowed,
+        learnt_at: c.learntAt.toISOString(),
+        evidence: c.evidence,
+      }));
+    } catch {
+      return null;
+    }
+  }
+
+  private report(
+    dbOk: boolean,
+    migrations: HealthReport['migrations'],
+    shuttingDown: boolean,
+    capabilities: LogikalCapabilityReport[] | null,
+  ): HealthReport {
     return {
       ok: dbOk && migrations === 'current' && !shuttingDown,
       database: dbOk ? 'ok' : 'down',
@@ -65,6 +105,7 @@ export class SystemService {
       version: bridgeVersion(),
       uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
       shutting_down: shuttingDown,
+      logikal_capabilities: capabilities,
     };
   }
 

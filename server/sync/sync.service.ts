@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { Project, type SyncFailure, type SyncRun, type SyncRunKind } from '../../entities';
 import type { Db } from '../db/db';
 import { MirrorLookups } from '../db/mirror-lookups';
+import { DbCapabilityStore } from '../db/capability-store';
 import type { BridgeConfig } from '../config';
 import { NotFoundError, UserError } from '../errors';
 import { LogikalClient, type ClientStats } from '../logikal';
@@ -57,7 +58,16 @@ export class SyncService {
     if (!url || !username || !password) {
       throw new UserError('Logikal is not configured: set LOGIKAL_URL, LOGIKAL_USERNAME and LOGIKAL_PASSWORD');
     }
-    this.client = new LogikalClient({ baseUrl: url, username, password, maxSessions, onRequest: this.telemetry.logikalRequest });
+    // What LogiKal allows beyond the strict walk is learnt once per server version and kept in the database.
+    const capabilityStore = new DbCapabilityStore(this.db);
+    this.client = new LogikalClient({
+      baseUrl: url,
+      username,
+      password,
+      maxSessions,
+      onRequest: this.telemetry.logikalRequest,
+      capabilityStore,
+    });
     return this.client;
   }
 
