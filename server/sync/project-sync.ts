@@ -1,19 +1,22 @@
 import type { Logger } from 'winston';
-import type { Elevation, Phase, Project, SyncFailure } from '../../entities';
-import type { LogikalClient, LogikalElevation, LogikalPhase, LogikalProject, LogikalSession, UnitOptions } from '../logikal';
-import { LogikalProtocolError, LogikalSessionLostError } from '../logikal';
-import { isGuid as looksLikeGuid } from '../guid';
+import type { Phase, Project, SyncFailure } from '../../entities';
+import type { LogikalClient, LogikalPath, LogikalPhase, LogikalProject, LogikalSession, SessionLease } from '../logikal';
+import { LogikalProtocolError } from '../logikal';
 import type { MirrorLookups } from '../db/mirror-lookups';
 import { PartsListError, type PartsListParser } from '../parts/parts-list-parser';
 import { NotFoundError, UserError } from '../errors';
 import { LeaseStash } from './lease-stash';
-import { sha256, type MirrorWriter } from './mirror-writer';
-import { changeKey, ElevationPlan } from './elevation-plan';
+import type { MirrorWriter } from './mirror-writer';
+import { ElevationPlan } from './elevation-plan';
 import { emptyCounters, type Counters, type RunStore } from './run-store';
 import { Semaphore } from '../semaphore';
 import type { ProgressListener, SyncMode } from './types';
 import { describeFailure, missingDirectory } from './failure-reason';
-import { interruptedSummary, isShutdown, projectSummary, worthAnotherPass } from './sync-outcome';
+import { interruptedSummary, isShutdown, projectSummary } from './sync-outcome';
+import { PartsListUnits, type PartsUnit } from './parts-list-units';
+import { listPhase, pickProject, type PhaseListing } from './phase-listing';
+import { takeSeat } from './elevation-crew';
+import { ReusingPhases, type FirstSession, type ListedPhase } from './reusing-phases';
 
 export interface ProjectSyncDeps {
   client: LogikalClient;
@@ -37,17 +40,13 @@ export interface ProjectSyncJob {
   resumeSince?: Date | null;
 }
 
-interface PhaseListing {
-  phase: LogikalPhase;
-  elevations: LogikalElevation[];
-  thumbnails: Map<string, Buffer>;
-  thumbnailErrors: Map<string, unknown>;
-}
-
-interface PartsUnit {
-  phase: Phase;
-  row: Elevation;
-  e: LogikalElevation;
+/** What the first session of a run found: the project, its phases and the first phase's listing. */
+interface FirstListing {
+  project: LogikalProject;
+  phases: LogikalPhase[];
+  listing: PhaseListing | undefined;
+  /** Kept (reuse): the first session, standing in the first phase. */
+  session?: FirstSession;
 }
 
 const HEARTBEAT_MS = 10_000;
@@ -64,16 +63,20 @@ export function supersededMessage(runId: number): string {
 
 /**
  * One project sync: the project's metadata, every phase (the null-GUID default phase too), every
- * elevation with its thumbnail, then each elevation's parts list in its own session, in parallel up
- * to the run's concurrency. Force mode downloads everything; smart mode only what changed; a resumed
- * run skips what the interrupted one finished. Parts lists that failed transiently get one more
- * pass before the run ends. stop() ends it at the next unit boundary as `interrupted`.
+ * elevation with its thumbnail, then each elevation's parts list, in parallel up to the run's
+ * concurrency. Against a strict LogiKal (known to refuse sibling selects) each parts list has a
+ * fresh session of its own; otherwise a phase's parts lists are spread over up to `concurrency`
+ * sessions that select them one after another (ReusingPhases, ElevationCrew), and the first
+ * sideways select of a server not known yet is the probe. Force mode downloads everything; smart
+ * mode only what changed; a resumed run skips what the interrupted one finished. Parts lists that
+ * failed transiently get one more pass before the run ends. stop() ends it at the next unit
+ * boundary as `interrupted`.
  */
 export class ProjectSync {
   private readonly counters: Counters = emptyCounters();
   private readonly failures: SyncFailure[] = [];
-  /** Parts-list failures by elevation, so a final pass that succeeds can take them back. */
-  private readonly partsFailures = new Map<string, { failure: SyncFailure; unit: PartsUnit; retry: boolean }>();
+  private readonly units: PartsListUnits;
+  private reuse: ReusingPhases | undefined;
   private readonly limiter: Semaphore;
   private readonly stash: LeaseStash;
   private plan = new ElevationPlan([], 'force', null);
@@ -83,7 +86,7 @@ export class ProjectSync {
   private resumedSkipped = 0;
 
   /** Every session of this run, replays included, comes from the run's stash first. */
-  private readonly sessions: UnitOptions;
+  private readonly sessions: { acquire: () => Promise<SessionLease> };
 
   constructor(
     private readonly deps: ProjectSyncDeps,
@@ -92,11 +95,26 @@ export class ProjectSync {
     this.limiter = new Semaphore(job.concurrency);
     this.stash = new LeaseStash(deps.client);
     this.sessions = { acquire: () => this.stash.lease() };
+    this.units = new PartsListUnits({
+      ...deps,
+      runId: job.runId,
+      mode: job.mode,
+      directory: job.directory,
+      sessions: this.sessions,
+      counters: this.counters,
+      failures: this.failures,
+      plan: () => this.plan,
+      projectLogikalId: () => this.project.logikalId,
+      stopped: () => this.stopped,
+      fail: (what, err) => this.fail(what, err),
+      flush: () => this.flush(),
+    });
   }
 
   /** Shutdown: no new unit starts; the run ends as interrupted once the running ones are done or aborted. */
   stop(): void {
     this.stopped = true;
+    this.reuse?.stop();
   }
 
   /** Runs to the end and records the outcome on the run row; throws only NotFound (after recording). */
@@ -141,88 +159,148 @@ export class ProjectSync {
     const { client } = this.deps;
     const dir = this.job.directory;
     this.plan = new ElevationPlan(await this.deps.writer.knownElevations(this.job.projectRef, dir), this.job.mode, this.job.resumeSince);
-    // One login for the first session, plus, for force, one per further parallel task (every
-    // elevation needs a session) or, for smart, one per further phase we know of. A project the
-    // mirror does not know may not exist: its further logins wait until LogiKal has listed it.
-    const c = this.job.concurrency;
-    const further = Math.max(0, this.job.mode === 'force' ? c - 1 : Math.min(c - 1, this.plan.phaseCount - 1));
+    // Which LogiKal this is decides how sessions are used: asked first when this process has not
+    // asked yet, else alongside the first login (a new version is seen by the first unit's end).
+    const refreshed = client.capabilities.refresh();
+    if (!client.capabilities.known) await refreshed;
+    const further = this.furtherLogins(client.capabilities.state('sibling_elevation_select') !== 'refused');
+    // A project the mirror does not know may not exist: its further logins wait until LogiKal has listed it.
     this.stash.prefetch(this.plan.size ? 1 + further : 1);
+    await refreshed;
+    const reuse = client.capabilities.state('sibling_elevation_select') !== 'refused';
 
-    // One session lists the project, its phases and the first phase's elevations.
-    const first = await this.limiter
-      .run(async () =>
-        client.withPath(
-          { directory: dir },
-          async (s) => {
-            const p = this.pickProject(await s.listProjects());
-            await s.selectProject(p.id);
-            const details = await s.getSelectedProject().catch(() => p);
-            const phases = await s.listPhases();
-            const listing = phases.length ? await this.listPhase(s, phases[0], true) : undefined;
-            return { project: { ...p, ...details, id: p.id }, phases, listing };
-          },
-          this.sessions,
-        ),
-      )
-      .catch((err: unknown) => {
-        throw missingDirectory(err, dir);
-      });
-    if (!this.plan.size) this.stash.prefetch(further);
+    const first = await this.firstListing(reuse, further);
+    try {
+      this.logikalProject = first.project;
+      const other = await this.deps.runs.rekey(this.job.runId, `project:${first.project.id.toLowerCase()}`);
+      if (other !== null) throw new SupersededError(other);
+      const directoryId = await this.deps.writer.directory(dir);
+      this.project = await this.deps.writer.project(first.project, directoryId);
+      await this.deps.runs.setProject(this.job.runId, this.project.id);
 
-    this.logikalProject = first.project;
-    const other = await this.deps.runs.rekey(this.job.runId, `project:${first.project.id.toLowerCase()}`);
-    if (other !== null) throw new SupersededError(other);
-    const directoryId = await this.deps.writer.directory(dir);
-    this.project = await this.deps.writer.project(first.project, directoryId);
-    await this.deps.runs.setProject(this.job.runId, this.project.id);
+      if (!first.phases.length) await this.confirmNoPhases();
+      const phases: Phase[] = [];
+      for (const ph of first.phases) phases.push(await this.deps.writer.phase(this.project.id, ph));
+      await this.deps.writer.retirePhases(
+        this.project.id,
+        phases.map((p) => p.id),
+      );
+      this.counters.phasesSynced = phases.length;
+      await this.flush();
 
-    if (!first.phases.length) await this.confirmNoPhases();
-    const phases: Phase[] = [];
-    for (const ph of first.phases) phases.push(await this.deps.writer.phase(this.project.id, ph));
-    await this.deps.writer.retirePhases(
-      this.project.id,
-      phases.map((p) => p.id),
-    );
-    this.counters.phasesSynced = phases.length;
-    await this.flush();
+      const listed: ListedPhase[] = first.phases.map((ph, i) => ({ ph, row: phases[i] }));
+      const session = first.session;
+      first.session = undefined;
+      await (session ? this.reusing(session, listed, first.listing) : this.phasesStrict(listed, first.listing));
+    } finally {
+      await first.session?.held.release();
+      first.session?.free();
+    }
+    await this.units.finalPass(this.limiter);
+    if (!this.stopped) await this.deps.writer.markProjectSynced(this.project.id);
+  }
 
+  /**
+   * Logins ahead of need beside the first. Strict LogiKal: force one per further parallel task, smart
+   * one per further phase we know of. Reusing sessions: force one per further session the elevations
+   * keep busy; smart none while sibling phase selects work (sessions for changes are hired later).
+   */
+  private furtherLogins(reuse: boolean): number {
+    const c = this.job.concurrency;
+    if (this.job.mode === 'force') return Math.max(0, reuse && this.plan.size ? Math.min(c, this.plan.size) - 1 : c - 1);
+    if (reuse && this.deps.client.capabilities.state('sibling_phase_select') !== 'refused') return 0;
+    return Math.max(0, Math.min(c - 1, this.plan.phaseCount - 1));
+  }
+
+  /** One session lists the project, its phases and the first phase's elevations; kept when sessions are reused. */
+  private async firstListing(reuse: boolean, further: number): Promise<FirstListing> {
+    const { client } = this.deps;
+    const dir = this.job.directory;
+    let prefetched = false;
+    const unit = async (s: LogikalSession): Promise<FirstListing> => {
+      const p = pickProject(await s.listProjects(), this.job.projectRef, dir);
+      // The project exists: the further logins start now, while the rest is listed.
+      if (!this.plan.size && !prefetched) this.stash.prefetch(further);
+      prefetched = true;
+      await s.selectProject(p.id);
+      const details = await s.getSelectedProject().catch(() => p);
+      const phases = await s.listPhases();
+      const listing = phases.length ? await this.listPhase(s, phases[0], true) : undefined;
+      return { project: { ...p, ...details, id: p.id }, phases, listing };
+    };
+    if (!reuse) {
+      return this.limiter
+        .run(() => client.withPath({ directory: dir }, unit, this.sessions))
+        .catch((err: unknown) => {
+          throw missingDirectory(err, dir);
+        });
+    }
+    const free = await takeSeat(this.limiter);
+    try {
+      const { value, held } = await client.hold({ directory: dir }, unit, this.sessions);
+      return { ...value, session: { held, free } };
+    } catch (err) {
+      free();
+      throw missingDirectory(err, dir);
+    }
+  }
+
+  /** Strict LogiKal: every further phase listed on a session of its own, every parts list on a session of its own. */
+  private async phasesStrict(phases: ListedPhase[], firstListing: PhaseListing | undefined): Promise<void> {
+    const { client } = this.deps;
     const work: Array<Promise<void>> = [];
-    const perPhase = first.phases.map(async (ph, i) => {
+    const perPhase = phases.map(async ({ ph, row }, i) => {
       const listing =
-        i === 0 && first.listing
-          ? first.listing
+        i === 0 && firstListing
+          ? firstListing
           : await this.limiter
               .run(async () => {
                 if (this.stopped) return undefined;
-                return client.withPath(
-                  { directory: dir, projectId: this.project.logikalId, phaseId: ph.id },
-                  (s) => this.listPhase(s, ph, false),
-                  this.sessions,
-                );
+                return client.withPath(this.phasePath(ph), (s) => this.listPhase(s, ph, false), this.sessions);
               })
               .catch((err: unknown) => {
-                if (!this.stopped && !isShutdown(err)) this.fail(`phase "${ph.name}"`, err);
+                this.failPhase(ph, err);
                 return undefined;
               });
-      if (listing) work.push(...(await this.storePhase(phases[i], listing)));
+      if (listing) work.push(...(await this.storePhase(row, listing)).map((u) => this.limiter.run(() => this.units.fresh(u))));
     });
     // Settle everything before judging: a run must not be finished while its tasks still write.
     const listed = await Promise.allSettled(perPhase);
     const stored = await Promise.allSettled(work);
     const broken = [...listed, ...stored].find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (broken) throw broken.reason;
-    await this.finalPass();
-    if (!this.stopped) await this.deps.writer.markProjectSynced(this.project.id);
   }
 
-  private pickProject(projects: LogikalProject[]): LogikalProject {
-    const ref = this.job.projectRef;
-    const isGuid = looksLikeGuid(ref);
-    const matches = projects.filter((p) => (isGuid ? p.id.toLowerCase() === ref.toLowerCase() : p.name === ref));
-    if (matches.length === 0) throw new NotFoundError(`Project "${ref}" not found in Logikal directory "${this.job.directory}"`);
-    if (matches.length > 1)
-      throw new UserError(`${matches.length} projects are named "${ref}" in "${this.job.directory}"; pass the project GUID instead`);
-    return matches[0];
+  /** LogiKal lets (or may let) sessions select sibling elevations: see ReusingPhases. */
+  private async reusing(first: FirstSession, phases: ListedPhase[], firstListing: PhaseListing | undefined): Promise<void> {
+    this.reuse = new ReusingPhases({
+      ...this.deps,
+      units: this.units,
+      limiter: this.limiter,
+      sessions: this.sessions,
+      mode: this.job.mode,
+      concurrency: this.job.concurrency,
+      expectedElevations: Math.max(this.plan.size, firstListing?.elevations.length ?? 0),
+      stopped: () => this.stopped,
+      projectPath: () => ({ directory: this.job.directory, projectId: this.project.logikalId }),
+      phasePath: this.phasePath,
+      listPhase: (s, ph) => this.listPhase(s, ph, false),
+      storePhase: (row, listing) => this.storePhase(row, listing),
+      failPhase: (ph, err) => this.failPhase(ph, err),
+    });
+    if (this.stopped) this.reuse.stop();
+    await this.reuse.run(first, phases, firstListing);
+  }
+
+  private phasePath = (ph: LogikalPhase): LogikalPath => ({
+    directory: this.job.directory,
+    projectId: this.project.logikalId,
+    phaseId: ph.id,
+  });
+
+  /** A phase that could not be listed: its elevations keep what the mirror had. */
+  private failPhase(ph: LogikalPhase, err: unknown): void {
+    if (!this.stopped && !isShutdown(err)) this.fail(`phase "${ph.name}"`, err);
   }
 
   /**
@@ -256,31 +334,17 @@ export class ProjectSync {
     return false;
   }
 
-  /** In phase state: the elevation list and the thumbnails this run needs (no elevation select needed). */
-  private async listPhase(s: LogikalSession, ph: LogikalPhase, selectFirst: boolean): Promise<PhaseListing> {
-    if (selectFirst) await s.selectPhase(ph.id);
-    const elevations = await s.listElevations();
-    const thumbnails = new Map<string, Buffer>();
-    const thumbnailErrors = new Map<string, unknown>();
-    for (const e of elevations) {
-      if (this.stopped) break;
-      if (!this.plan.wantsThumbnail(ph.id, e)) continue;
-      try {
-        thumbnails.set(e.id, await s.getThumbnail(e.id));
-      } catch (err) {
-        // A lost session would fail every further thumbnail: replay the unit instead.
-        if (err instanceof LogikalSessionLostError || isShutdown(err)) throw err;
-        thumbnailErrors.set(e.id, err);
-      }
-    }
-    return { phase: ph, elevations, thumbnails, thumbnailErrors };
+  /** In phase state: the elevation list and the thumbnails this run needs (see phase-listing.ts). */
+  private listPhase(s: LogikalSession, ph: LogikalPhase, selectFirst: boolean): Promise<PhaseListing> {
+    return listPhase(s, ph, { selectFirst, wantsThumbnail: (e) => this.plan.wantsThumbnail(ph.id, e), stopped: () => this.stopped });
   }
 
-  private async storePhase(phase: Phase, listing: PhaseListing): Promise<Array<Promise<void>>> {
-    const tasks: Array<Promise<void>> = [];
+  /** Writes a listed phase's elevations (and retires those gone); returns the parts-list units the run must fetch. */
+  private async storePhase(phase: Phase, listing: PhaseListing): Promise<PartsUnit[]> {
+    const units: PartsUnit[] = [];
     const keep: number[] = [];
     const complete = listing.elevations.length > 0 || (await this.confirmNoElevations(phase).catch(() => false));
-    if (!complete) return tasks;
+    if (!complete) return units;
     this.counters.elevationsTotal += listing.elevations.length;
     for (const e of listing.elevations) {
       const thumb = listing.thumbnails.get(e.id) ?? null;
@@ -294,67 +358,14 @@ export class ProjectSync {
       if (wantParts && this.plan.doneByResumedRun(listing.phase.id, e)) {
         this.resumedSkipped++;
         this.counters.partsListsUnchanged++;
-      } else if (wantParts) tasks.push(this.limiter.run(() => this.syncPartsList({ phase, row, e })));
+      } else if (wantParts) units.push({ phase, row, e });
       // Counted so that synced + unchanged + failed = elevations listed, in both modes.
       else this.counters.partsListsUnchanged++;
     }
     // The listing was complete: whatever the phase no longer has is marked gone, not dropped.
     await this.deps.writer.retireElevations(phase.id, keep);
     await this.flush();
-    return tasks;
-  }
-
-  private async syncPartsList(unit: PartsUnit, finalPass = false): Promise<void> {
-    const { phase, row, e } = unit;
-    const { client, writer, parser, parseLimit } = this.deps;
-    // A unit not started by the shutdown stays undone (not failed): the resume does it.
-    if (this.stopped) return;
-    try {
-      const bytes = await client.withPath(
-        { directory: this.job.directory, projectId: this.project.logikalId, phaseId: phase.logikalId, elevationId: e.id },
-        (s) => s.getPartsList(),
-        this.sessions,
-      );
-      const hash = sha256(bytes);
-      const before = this.plan.stored(phase.logikalId, e);
-      if (before?.partsListSha256 === hash && before.parseStatus === 'success') {
-        await writer.touchPartsList(row.id, changeKey(e));
-        // A force sync reports every verified download as synced (the contract Odoo knows); the
-        // parse is skipped because the bytes are the ones already parsed.
-        if (this.job.mode === 'force') this.counters.partsListsSynced++;
-        else this.counters.partsListsUnchanged++;
-      } else {
-        const parsed = await parseLimit.run(() => parser.parse(bytes, e.name));
-        await writer.storePartsList(row.id, bytes, hash, parsed, changeKey(e));
-        this.counters.partsListsSynced++;
-      }
-      if (finalPass) this.forgive(e.id);
-    } catch (err) {
-      if (this.stopped || isShutdown(err)) return;
-      if (!finalPass) {
-        this.counters.partsListsFailed++;
-        const failure = this.fail(e.name, err);
-        this.partsFailures.set(e.id, { failure, unit, retry: worthAnotherPass(err) });
-      }
-    }
-    await this.flush();
-  }
-
-  /** One more try, on fresh sessions, for the parts lists that failed transiently. */
-  private async finalPass(): Promise<void> {
-    const again = [...this.partsFailures.values()].filter((f) => f.retry);
-    if (!again.length || this.stopped) return;
-    this.deps.log.info('final pass over failed parts lists', { runId: this.job.runId, count: again.length });
-    await Promise.allSettled(again.map((f) => this.limiter.run(() => this.syncPartsList(f.unit, true))));
-  }
-
-  /** A parts list the final pass got: its earlier failure no longer counts. */
-  private forgive(elevationId: string): void {
-    const f = this.partsFailures.get(elevationId);
-    if (!f) return;
-    this.partsFailures.delete(elevationId);
-    this.failures.splice(this.failures.indexOf(f.failure), 1);
-    this.counters.partsListsFailed--;
+    return units;
   }
 
   private fail(what: string, err: unknown): SyncFailure {

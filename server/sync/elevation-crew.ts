@@ -1,0 +1,225 @@
+import type { Logger } from 'winston';
+import { LogikalError, LogikalSidewaysRefusedError, replayKind } from '../logikal';
+import type { HeldSession, LogikalClient, LogikalPath, SessionLease } from '../logikal';
+import type { Semaphore } from '../semaphore';
+import type { PartsListUnits, PartsUnit } from './parts-list-units';
+import { isShutdown } from './sync-outcome';
+
+/** A phase's parts-list units nobody has taken yet, and how many sessions work on them. */
+interface PhaseQueue {
+  units: PartsUnit[];
+  workers: number;
+}
+
+export interface CrewOptions {
+  client: LogikalClient;
+  units: PartsListUnits;
+  /** The run's seats: every session the crew holds sits in one, released with it. */
+  limiter: Semaphore;
+  /** Where the run's sessions come from (its stash first). */
+  sessions: { acquire: () => Promise<SessionLease> };
+  /** The project's path (directory + project): hired sessions walk there while the phases are listed. */
+  projectPath: () => LogikalPath;
+  stopped: () => boolean;
+  log: Logger;
+}
+
+/** Takes a seat of the run's limiter and hands back its release (the Semaphore only runs tasks). */
+export function takeSeat(limiter: Semaphore): Promise<() => void> {
+  return new Promise((granted) => {
+    void limiter.run(() => new Promise<void>((done) => granted(done)));
+  });
+}
+
+/**
+ * The sessions that download a project's parts lists when LogiKal lets a session select a sibling
+ * elevation (or while that is still unknown): each works one phase's units one after another, the
+ * first by a select down from the phase, the others sideways. A phase is worked by the session
+ * that listed it and by hired ones, which log in (ahead of need, from the run's stash), walk to the
+ * project while the phases are listed, and then join the phase that needs them most.
+ *
+ * Whatever goes wrong on a kept session, the unit is done again on a fresh one (the client's
+ * replays apply there), and it is counted once (PartsListUnits). Once LogiKal is known to refuse
+ * sibling selects, every further unit is the strict LogiKal's unit: a fresh session, logged out
+ * after it.
+ */
+export class ElevationCrew {
+  private readonly queues = new Map<string, PhaseQueue>();
+  private readonly work: Array<Promise<void>> = [];
+  private hiredWaiting = 0;
+  private listed!: () => void;
+  private readonly allListed = new Promise<void>((resolve) => (this.listed = resolve));
+  private closed = false;
+
+  constructor(private readonly o: CrewOptions) {}
+
+  /** A phase's units, once its listing is stored. */
+  enqueue(phaseId: string, units: PartsUnit[]): void {
+    const q = this.queue(phaseId);
+    q.units.push(...units);
+  }
+
+  /**
+   * The session that listed `phaseId` (standing in it) works that phase's units until none is left,
+   * then logs out. Resolves when it is done; never rejects.
+   */
+  async adopt(held: HeldSession | undefined, phaseId: string): Promise<void> {
+    await this.staff(held, this.queue(phaseId));
+  }
+
+  /** Starts `n` hired sessions now (force: they walk to the project while the phases are listed). */
+  hire(n: number): void {
+    for (let i = 0; i < n && !this.closed; i++) {
+      this.hiredWaiting++;
+      this.work.push(this.hired());
+    }
+  }
+
+  /** Every phase is listed (or failed to be): hired sessions choose their phase; more are hired if units wait unworked. */
+  listingsDone(seats: number): void {
+    this.listed();
+    const uncovered = [...this.queues.values()].reduce((n, q) => n + Math.max(0, q.units.length - q.workers), 0) - this.hiredWaiting;
+    const free = seats - this.hiredWaiting - [...this.queues.values()].reduce((n, q) => n + q.workers, 0);
+    this.hire(Math.min(free, uncovered));
+  }
+
+  /** Resolves once every session of the crew is done (and logged out). */
+  async finished(): Promise<void> {
+    for (let n = 0; n < this.work.length; n = this.work.length) await Promise.allSettled(this.work.slice(n));
+  }
+
+  /** Shutdown: hired sessions still waiting give up; working ones stop before their next unit. */
+  stop(): void {
+    this.closed = true;
+    this.listed();
+  }
+
+  private queue(phaseId: string): PhaseQueue {
+    const key = phaseId.toLowerCase();
+    let q = this.queues.get(key);
+    if (!q) this.queues.set(key, (q = { units: [], workers: 0 }));
+    return q;
+  }
+
+  /** A hired session: a seat, a login, the walk to the project, then the phase that needs it most. */
+  private async hired(): Promise<void> {
+    const free = await takeSeat(this.o.limiter);
+    let held: HeldSession | undefined;
+    let waiting = true;
+    try {
+      if (this.closed || this.o.stopped()) return;
+      try {
+        held = this.o.client.adopt(await this.o.sessions.acquire());
+        await held.run(this.o.projectPath(), () => Promise.resolve());
+      } catch (err) {
+        // No session now: the units it takes get fresh ones.
+        if (!isShutdown(err)) this.o.log.debug('hired LogiKal session not ready', { error: (err as Error).message });
+        await held?.release();
+        held = undefined;
+      }
+      await this.allListed;
+      waiting = false;
+      this.hiredWaiting--;
+      const q = this.pick();
+      if (!q || this.closed || this.o.stopped()) return;
+      const h = held;
+      held = undefined;
+      await this.staff(h, q);
+    } finally {
+      if (waiting) this.hiredWaiting--;
+      await held?.release();
+      free();
+    }
+  }
+
+  /** The phase with the most units per session working on it, among those with more units than sessions. */
+  private pick(): PhaseQueue | undefined {
+    let best: PhaseQueue | undefined;
+    for (const q of this.queues.values()) {
+      if (q.units.length <= q.workers) continue;
+      if (!best || q.units.length / (q.workers + 1) > best.units.length / (best.workers + 1)) best = q;
+    }
+    return best;
+  }
+
+  /** One session working a phase's queue; logs it out at the end. */
+  private async staff(held: HeldSession | undefined, q: PhaseQueue): Promise<void> {
+    q.workers++;
+    let previousSha256: string | undefined;
+    try {
+      for (let unit = q.units.shift(); unit && !this.o.stopped(); unit = q.units.shift()) {
+        ({ held, sha256: previousSha256 } = await this.one(unit, held, previousSha256));
+      }
+    } finally {
+      q.workers--;
+      await held?.release();
+    }
+  }
+
+  /** One unit on the kept session if it can, else on a fresh one; returns the session to go on with. */
+  private async one(
+    unit: PartsUnit,
+    held: HeldSession | undefined,
+    previousSha256: string | undefined,
+  ): Promise<{ held?: HeldSession; sha256?: string }> {
+    const { units } = this.o;
+    if (held && !held.usable) {
+      await held.release();
+      held = undefined;
+    }
+    if (held) {
+      try {
+        const r = await held.run(units.path(unit), (s) => s.downloadPartsList());
+        const verdict = await units.store(unit, r.value, r.sideways ? { previousSha256 } : undefined);
+        if (verdict === 'done') return { held, sha256: r.value.sha256 };
+        // The file may not be this elevation's: the sibling select may not have taken. A fresh session tells.
+        await held.release();
+        const again = await this.fresh(unit);
+        if (again.sha256 !== undefined && again.sha256 !== r.value.sha256) {
+          await this.o.client.capabilities.learn(
+            'sibling_elevation_select',
+            false,
+            `a sibling elevation select was answered 200, but the parts list after it was not ${unit.e.name}'s`,
+          );
+        }
+        return again;
+      } catch (err) {
+        if (this.o.stopped() || isShutdown(err)) return { held };
+        if (!fallsBack(err)) {
+          // The elevation's own failure (as a fresh session would have had it); the session goes on.
+          await units.failedDownload(unit, err);
+          return { held, sha256: previousSha256 };
+        }
+        await held.release();
+      }
+    }
+    return this.fresh(unit);
+  }
+
+  /** The unit on a fresh session: kept afterwards while sibling selects may work, else logged out (the strict way). */
+  private async fresh(unit: PartsUnit): Promise<{ held?: HeldSession; sha256?: string }> {
+    const { units, client } = this.o;
+    if (this.o.stopped()) return {};
+    if (client.capabilities.state('sibling_elevation_select') === 'refused') {
+      await units.fresh(unit);
+      return {};
+    }
+    try {
+      const r = await client.hold(units.path(unit), (s) => s.downloadPartsList(), this.o.sessions);
+      await units.store(unit, r.value);
+      return { held: r.held, sha256: r.value.sha256 };
+    } catch (err) {
+      await units.failedDownload(unit, err);
+      return {};
+    }
+  }
+}
+
+/**
+ * Whether a failure on a kept session calls for the unit on a fresh one: LogiKal refused the
+ * sideways select, the session or its position is lost, a fault a fresh session may get past, or a
+ * local refusal. Anything else (a 404, a broken download) is the elevation's own failure.
+ */
+function fallsBack(err: unknown): boolean {
+  return err instanceof LogikalSidewaysRefusedError || (err instanceof LogikalError && err.local) || replayKind(err) !== undefined;
+}

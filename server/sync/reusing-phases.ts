@@ -1,0 +1,186 @@
+import type { Phase } from '../../entities';
+import { LogikalError, LogikalSidewaysRefusedError, replayKind } from '../logikal';
+import type { Logger } from 'winston';
+import type { HeldSession, LogikalClient, LogikalPath, LogikalPhase, LogikalSession, SessionLease } from '../logikal';
+import type { Semaphore } from '../semaphore';
+import { ElevationCrew, takeSeat } from './elevation-crew';
+import type { PartsListUnits, PartsUnit } from './parts-list-units';
+import type { PhaseListing } from './phase-listing';
+import { isShutdown } from './sync-outcome';
+import type { SyncMode } from './types';
+
+/** A phase as LogiKal listed it, with its mirror row. */
+export interface ListedPhase {
+  ph: LogikalPhase;
+  row: Phase;
+}
+
+/** The first session of a run, still logged in where its listing left it (in the first phase), in a seat of the run. */
+export interface FirstSession {
+  held: HeldSession;
+  free: () => void;
+}
+
+export interface ReusingContext {
+  client: LogikalClient;
+  units: PartsListUnits;
+  log: Logger;
+  limiter: Semaphore;
+  sessions: { acquire: () => Promise<SessionLease> };
+  mode: SyncMode;
+  concurrency: number;
+  /** Elevations the run expects in all (the mirror's count, or the first phase's on a first sync). */
+  expectedElevations: number;
+  stopped: () => boolean;
+  projectPath: () => LogikalPath;
+  phasePath: (ph: LogikalPhase) => LogikalPath;
+  listPhase: (s: LogikalSession, ph: LogikalPhase) => Promise<PhaseListing>;
+  /** Writes a complete listing; the parts-list units it calls for. */
+  storePhase: (row: Phase, listing: PhaseListing) => Promise<PartsUnit[]>;
+  failPhase: (ph: LogikalPhase, err: unknown) => void;
+}
+
+/**
+ * The phases of a run while LogiKal lets sessions select sibling elevations (or it is not known
+ * yet): every session that lists a phase stays on to download that phase's parts lists (see
+ * ElevationCrew), so listing costs no login of its own. A force sync lists the other phases in
+ * parallel and hires sessions for the rest of the run's concurrency at once (they walk to the
+ * project meanwhile); a smart sync, whose phases may need no download at all, lists them one after
+ * another on the first session by sibling phase selects while LogiKal allows those, and hires
+ * sessions only for the units that changed.
+ */
+export class ReusingPhases {
+  private readonly crew: ElevationCrew;
+
+  constructor(private readonly c: ReusingContext) {
+    this.crew = new ElevationCrew(c);
+  }
+
+  /** Shutdown: see ElevationCrew.stop. */
+  stop(): void {
+    this.crew.stop();
+  }
+
+  async run(first: FirstSession, phases: ListedPhase[], firstListing: PhaseListing | undefined): Promise<void> {
+    const { crew } = this;
+    const work: Array<Promise<void>> = [];
+    let held: HeldSession | undefined = first.held;
+    let free: (() => void) | undefined = first.free;
+    let failure: { err: unknown } | undefined;
+    try {
+      if (phases.length && firstListing) {
+        crew.enqueue(phases[0].row.logikalId, await this.c.storePhase(phases[0].row, firstListing));
+        let at = phases[0];
+        let rest = phases.slice(1);
+        if (this.c.mode === 'smart' && rest.length && this.c.client.capabilities.state('sibling_phase_select') !== 'refused') {
+          ({ held, at, rest } = await this.listSideways(held, at, firstListing, rest));
+        }
+        const seat = free;
+        work.push(crew.adopt(held, at.row.logikalId).finally(seat));
+        held = undefined;
+        free = undefined;
+        const listings = rest.map((p) => this.listOwn(p, work));
+        if (this.c.mode === 'force') {
+          const listers = 1 + rest.length;
+          crew.hire(Math.max(0, Math.min(this.c.concurrency - listers, this.c.expectedElevations - listers)));
+        }
+        await Promise.all(listings);
+        crew.listingsDone(this.c.concurrency);
+      }
+    } catch (err) {
+      failure = { err };
+      crew.stop();
+    }
+    await held?.release();
+    free?.();
+    // Settle everything before judging: a run must not be finished while its sessions still write.
+    const settled = await Promise.allSettled([...work, crew.finished()]);
+    if (failure) throw failure.err;
+    const broken = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (broken) throw broken.reason;
+  }
+
+  /**
+   * The first session lists the other phases by sibling phase selects; it stops at the first the
+   * server refuses (those left are listed on sessions of their own). Returns where it stands.
+   */
+  private async listSideways(
+    held: HeldSession | undefined,
+    at: ListedPhase,
+    listing: PhaseListing,
+    rest: ListedPhase[],
+  ): Promise<{ held: HeldSession | undefined; at: ListedPhase; rest: ListedPhase[] }> {
+    let previous = new Set(listing.elevations.map((e) => e.id.toLowerCase()));
+    for (let i = 0; i < rest.length; i++) {
+      const p = rest[i];
+      if (!held || this.c.stopped()) return { held, at, rest: rest.slice(i) };
+      let next: PhaseListing;
+      try {
+        next = (await held.run(this.c.phasePath(p.ph), (s) => this.c.listPhase(s, p.ph))).value;
+      } catch (err) {
+        if (this.c.stopped() || isShutdown(err)) return { held, at, rest: [] };
+        if (fallsBack(err) || !held.usable) {
+          if (!held.usable) await held.release();
+          return { held: held.usable ? held : undefined, at, rest: rest.slice(i) };
+        }
+        // The phase's own failure, as a fresh session would have had it; the session stands in it now.
+        this.c.failPhase(p.ph, err);
+        at = p;
+        continue;
+      }
+      if (next.elevations.some((e) => previous.has(e.id.toLowerCase()))) {
+        // The previous phase's elevations again: the sibling select did not take.
+        await this.c.client.capabilities.learn(
+          'sibling_phase_select',
+          false,
+          'a sibling phase select was answered 200, but the elevations listed after it were the previous phase’s',
+        );
+        await held.release();
+        return { held: undefined, at, rest: rest.slice(i) };
+      }
+      this.crew.enqueue(p.row.logikalId, await this.c.storePhase(p.row, next));
+      previous = new Set(next.elevations.map((e) => e.id.toLowerCase()));
+      at = p;
+    }
+    return { held, at, rest: [] };
+  }
+
+  /** A phase listed on a session of its own, which then works that phase. Resolves once it is listed (or failed to be). */
+  private listOwn(p: ListedPhase, work: Array<Promise<void>>): Promise<void> {
+    let listed!: () => void;
+    const done = new Promise<void>((resolve) => (listed = resolve));
+    work.push(
+      (async () => {
+        const free = await takeSeat(this.c.limiter);
+        let held: HeldSession | undefined;
+        try {
+          if (this.c.stopped()) return;
+          let listing: PhaseListing;
+          try {
+            const r = await this.c.client.hold(this.c.phasePath(p.ph), (s) => this.c.listPhase(s, p.ph), this.c.sessions);
+            held = r.held;
+            listing = r.value;
+          } catch (err) {
+            if (!this.c.stopped() && !isShutdown(err)) this.c.failPhase(p.ph, err);
+            return;
+          }
+          this.crew.enqueue(p.row.logikalId, await this.c.storePhase(p.row, listing));
+          listed();
+          const h = held;
+          held = undefined;
+          await this.crew.adopt(h, p.row.logikalId);
+        } finally {
+          listed();
+          await held?.release();
+          free();
+        }
+      })(),
+    );
+    return done;
+  }
+}
+
+/** A failure on a kept session that a fresh one may get past (see ElevationCrew). */
+function fallsBack(err: unknown): boolean {
+  return err instanceof LogikalSidewaysRefusedError || (err instanceof LogikalError && err.local) || replayKind(err) !== undefined;
+}
