@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { Project, type SyncFailure, type SyncRun, type SyncRunKind } from '../../entities';
 import type { Db } from '../db/db';
 import { MirrorLookups } from '../db/mirror-lookups';
@@ -8,6 +7,7 @@ import { NotFoundError, UserError } from '../errors';
 import { LogikalClient, type ClientStats } from '../logikal';
 import { getLogger } from '../logging';
 import { PartsListParser } from '../parts/parts-list-parser';
+import { partsTempDir } from '../parts/temp-files';
 import { MirrorWriter } from './mirror-writer';
 import { ProjectSync } from './project-sync';
 import { emptyCounters, newOwner, RunStore, toResult, type RunTarget } from './run-store';
@@ -47,7 +47,7 @@ export class SyncService {
     );
     this.writer = new MirrorWriter(db);
     this.lookups = new MirrorLookups(() => db.reader);
-    this.parser = new PartsListParser({ tempDir: join(config.dataDir, 'tmp'), onParsed: telemetry.partsListParsed });
+    this.parser = new PartsListParser({ tempDir: partsTempDir(config.dataDir), onParsed: telemetry.partsListParsed });
     this.client = client ?? null;
   }
 
