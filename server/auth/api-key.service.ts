@@ -18,6 +18,12 @@ export interface Caller {
 }
 
 const LAST_USED_RESOLUTION_MS = 60_000;
+/**
+ * A key just checked is trusted this long without another look-up: Odoo sends its key with every
+ * call. A revocation here clears it at once; one made by another instance takes effect within this.
+ */
+const RECENT_MS = 2_000;
+const RECENT_MAX = 1_000;
 const BOOTSTRAP = 'bootstrap';
 const scryptAsync = promisify(scrypt) as (key: string, salt: string, length: number) => Promise<Buffer>;
 
@@ -51,8 +57,15 @@ export class ApiKeyService {
   /** BRIDGE_BOOTSTRAP_KEY, once applied: the one key stored salted, so it is recognised here first. */
   private bootstrapKey: string | undefined;
   private readonly bootstrapHashes = new Map<string, string>();
+  /** sha256 of a presented key → whom it resolved to, and until when that holds. */
+  private readonly recent = new Map<string, { caller: Caller; until: number }>();
 
   constructor(private readonly db: Db) {}
+
+  /** Any change to the stored keys makes every recent answer stale. */
+  private forgetRecent(): void {
+    this.recent.clear();
+  }
 
   private get repo(): Repository<ApiKey> {
     return this.db.reader.getRepository(ApiKey);
@@ -91,6 +104,7 @@ export class ApiKeyService {
    */
   async ensureBootstrapKey(key: string): Promise<void> {
     registerSecret(key);
+    this.forgetRecent();
     if (this.bootstrapKey !== key) this.bootstrapHashes.clear();
     this.bootstrapKey = key;
     const existing = await this.repo.findOneBy({ name: BOOTSTRAP });
@@ -110,6 +124,7 @@ export class ApiKeyService {
    * nothing derived from the old secret stays (rows from before salting held a plain SHA-256 of it).
    */
   async retireBootstrapKey(): Promise<void> {
+    this.forgetRecent();
     this.bootstrapKey = undefined;
     this.bootstrapHashes.clear();
     const retired = await this.write(async (repo) => {
@@ -131,6 +146,7 @@ export class ApiKeyService {
       ? await this.repo.findOneBy({ id: Number(nameOrId) })
       : await this.repo.findOneBy({ name: nameOrId });
     if (!rec) throw new NotFoundError(`No API key named "${nameOrId}"`);
+    this.forgetRecent();
     if (!rec.revokedAt) await this.write((repo) => repo.update({ id: rec.id }, { revokedAt: new Date() }));
     return { ...rec, revokedAt: rec.revokedAt ?? new Date() };
   }
@@ -142,6 +158,8 @@ export class ApiKeyService {
   async authenticate(presented: string | undefined | null): Promise<Caller> {
     if (!presented || typeof presented !== 'string' || presented.length > MAX_API_KEY_LENGTH) throw new AccessDeniedError('Access Denied');
     const hash = sha256(presented);
+    const seen = this.recent.get(hash);
+    if (seen && seen.until > Date.now()) return seen.caller;
     const generated = await this.repo.findOneBy({ keyHash: hash, keySalt: IsNull(), revokedAt: IsNull() });
     const expected = Buffer.from(generated?.keyHash ?? '0'.repeat(64), 'hex');
     const rec = generated && timingSafeEqual(expected, Buffer.from(hash, 'hex')) ? generated : await this.bootstrapRecord(presented);
@@ -151,7 +169,10 @@ export class ApiKeyService {
     if (!rec.lastUsedAt || Date.now() - rec.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
       this.write((repo) => repo.update({ id: rec.id }, { lastUsedAt: new Date() })).catch(() => undefined);
     }
-    return { keyId: rec.id, name: rec.name, scopes: rec.scopes };
+    const caller = { keyId: rec.id, name: rec.name, scopes: rec.scopes };
+    if (this.recent.size >= RECENT_MAX) this.forgetRecent();
+    this.recent.set(hash, { caller, until: Date.now() + RECENT_MS });
+    return caller;
   }
 
   /**
