@@ -1,6 +1,7 @@
 // Helpers of the read benchmarks (bench/reads.bench.ts, bench/load.bench.ts): the emulator and the
 // bridge as child processes, the bridge's JSON-RPC client, the initial mirror, force syncs back to
 // back, and the bridge's peak memory.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,8 +37,11 @@ export interface SyncAnswer {
 export class Bridge {
   constructor(
     readonly url: string,
+    /** The bootstrap key: starts and polls syncs. */
     readonly key: string,
     readonly proc: Proc,
+    /** A generated read-scope key, as an Odoo integration holds one: every measured read uses it. */
+    readonly readKey: string,
   ) {}
 
   async rpc<T>(method: string, params: unknown): Promise<T> {
@@ -147,7 +151,14 @@ export async function startBenchBridge(
     await dispose();
     throw err;
   }
-  return { bridge: new Bridge(url, key, proc), label, dispose };
+  // What Odoo is given: a key made by `logikal-bridge apikey create`, with the read scope only.
+  const readKey = execFileSync(process.execPath, [ctx.cli, 'apikey', 'create', '--name', 'odoo-bench', '--scopes', 'read'], {
+    env,
+    cwd: ctx.root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }).trim();
+  return { bridge: new Bridge(url, key, proc, readKey), label, dispose };
 }
 
 /** Force-syncs every project once (the mirror the reads read); returns the seconds it took. */

@@ -115,15 +115,15 @@ async function benchDatabase(kind: 'sqlite' | 'postgres', ctx: BridgeContext & {
   const { bridge, label, dispose } = await startBenchBridge(kind, ctx);
   try {
     const setupSeconds = await mirrorProjects(bridge, ctx.projects, out);
-    const uid = await bridge.rpc<number | false>('call', { service: 'common', method: 'login', args: [ODOO_DB, 'odoo', bridge.key] });
+    const uid = await bridge.rpc<number | false>('call', { service: 'common', method: 'login', args: [ODOO_DB, 'odoo', bridge.readKey] });
     if (!uid) throw new SetupError('common.login refused the bootstrap key');
     const ids = await bridge.rpc<number[]>('call', {
       service: 'object',
       method: 'execute_kw',
-      args: [ODOO_DB, uid, bridge.key, MODEL, 'search', [[]], {}],
+      args: [ODOO_DB, uid, bridge.readKey, MODEL, 'search', [[]], {}],
     });
     if (!ids.length) throw new SetupError(`no elevation mirrored${tailOf(bridge.proc)}`);
-    const mix = odooMix(uid, bridge.key, ids);
+    const mix = odooMix(uid, bridge.readKey, ids);
     out(
       `${label}: ${ctx.projects.length} projects (${ids.length} elevations) mirrored in ${setupSeconds.toFixed(1)} s; bridge peak RSS so far ${mib(bridge.peakRssMiB())}`,
     );

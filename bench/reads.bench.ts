@@ -92,7 +92,7 @@ function printRow(r: Row): void {
 async function benchDatabase(kind: 'sqlite' | 'postgres', ctx: BridgeContext & { projects: BenchProject[] }): Promise<Row[]> {
   const { bridge, label, dispose } = await startBenchBridge(kind, ctx);
   const url = bridge.url;
-  const key = bridge.key;
+  const key = bridge.readKey;
   const bridgeProc = bridge.proc;
   try {
     // Mirror every fixture project that has elevations.
@@ -100,7 +100,7 @@ async function benchDatabase(kind: 'sqlite' | 'postgres', ctx: BridgeContext & {
 
     // The Odoo client's own login, then the list view's call.
     const uid = await bridge.rpc<number | false>('call', { service: 'common', method: 'login', args: [ODOO_DB, 'odoo', key] });
-    if (!uid) throw new SetupError('common.login refused the bootstrap key');
+    if (!uid) throw new SetupError('common.login refused the read key');
     const body = JSON.stringify({
       jsonrpc: '2.0',
       method: 'call',
