@@ -2,7 +2,7 @@ import { registerSecret } from '../logging';
 import { capabilityServerUrl, LogikalCapabilities, type CapabilityStore } from './capabilities';
 import { HeldSession } from './held-session';
 import { LogikalError, LogikalShutdownError } from './logikal-errors';
-import { LogikalHttp, parseJsonBody } from './logikal-http';
+import { keepAliveAgent, LogikalHttp, parseJsonBody } from './logikal-http';
 import type { TransportOptions } from './logikal-http';
 import { LogikalPolicy } from './logikal-policy';
 import { LogikalSession } from './logikal-session';
@@ -93,6 +93,7 @@ export class LogikalClient {
       policy,
       stop: this.stopController.signal,
       onRequest: opts.onRequest,
+      agent: keepAliveAgent(opts.baseUrl),
     };
     this.capabilities = new LogikalCapabilities(
       capabilityServerUrl(this.transport.baseUrl),
@@ -109,21 +110,29 @@ export class LogikalClient {
   }
 
   /** GET /version needs no session (and costs no licence seat). */
-  async version(): Promise<LogikalVersion> {
-    const http = new LogikalHttp(this.transport);
-    const res = await http.call({ method: 'GET', segments: ['version'], retry: 'idempotent' });
-    return toVersion(parseJsonBody(res, 'GET /version'));
+  version(): Promise<LogikalVersion> {
+    return this.askVersion('idempotent');
   }
 
   /** One GET /version, not retried: which server this is, for its capabilities (a failure leaves them unknown). */
-  private async versionOnce(): Promise<LogikalVersion> {
-    const res = await new LogikalHttp(this.transport).call({ method: 'GET', segments: ['version'], retry: 'none' });
-    return toVersion(parseJsonBody(res, 'GET /version'));
+  private versionOnce(): Promise<LogikalVersion> {
+    return this.askVersion('none');
   }
 
   /** One GET /version, not retried: the login gate's "does Logikal answer at all?" (no seat, ~50 ms). */
   private async probe(): Promise<void> {
-    await new LogikalHttp(this.transport).call({ method: 'GET', segments: ['version'], retry: 'none' });
+    await this.askVersion('none', false);
+  }
+
+  /** GET /version on a connection of its own, closed afterwards. */
+  private async askVersion(retry: 'none' | 'idempotent', read = true): Promise<LogikalVersion> {
+    const http = new LogikalHttp(this.transport);
+    try {
+      const res = await http.call({ method: 'GET', segments: ['version'], retry });
+      return read ? toVersion(parseJsonBody(res, 'GET /version')) : { componentVersions: [] };
+    } finally {
+      http.close();
+    }
   }
 
   /**
@@ -218,6 +227,7 @@ export class LogikalClient {
     const deadline = Date.now() + waitMs;
     const done = (): boolean => this.pool.stats().open === 0 && this.loggingIn === 0;
     while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    if (done()) this.transport.agent?.destroy();
     return done();
   }
 }

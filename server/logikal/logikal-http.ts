@@ -31,6 +31,8 @@ export interface TransportOptions {
   stop?: AbortSignal;
   /** Told about every HTTP exchange (the request-duration metric): the endpoint as a template, never an id. */
   onRequest?: (o: LogikalRequestObservation) => void;
+  /** Keep-alive connections shared by the client's sessions (a session is its token and cookies, not its connection). */
+  agent?: http.Agent;
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
@@ -89,9 +91,9 @@ export function parseRetryAfter(header: unknown, capMs: number, now: number = Da
 
 /**
  * One HTTP channel = one Logikal session: its own cookie jar (load balancers pin a session by
- * cookie), its own token, and its own keep-alive connection (a session's calls follow one another;
- * a connection per call cost a connect and a close each). Never shared between sessions; close()
- * ends the connection after the logout.
+ * cookie) and its own token, over the client's keep-alive connections (a connection per call cost
+ * a connect and a close each; a session is not tied to a connection). Never shared between
+ * sessions. Without a client's agent it keeps connections of its own, ended by close().
  */
 export class LogikalHttp {
   /** Set after login; sent as `Authorization: Bearer`. */
@@ -103,16 +105,16 @@ export class LogikalHttp {
     private readonly opts: TransportOptions,
     private readonly extraSecrets: () => readonly string[] = () => [],
   ) {
-    this.agent = opts.baseUrl.startsWith('https:') ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+    this.agent = opts.agent ?? keepAliveAgent(opts.baseUrl);
   }
 
   get options(): TransportOptions {
     return this.opts;
   }
 
-  /** Ends the session's connection (after its logout); a later call would open a new one. */
+  /** Ends the connections of its own (after its logout); the client's shared ones stay. */
   close(): void {
-    this.agent.destroy();
+    if (this.agent !== this.opts.agent) this.agent.destroy();
   }
 
   private secrets(): string[] {
@@ -191,25 +193,23 @@ export class LogikalHttp {
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
     const cookie = await this.jar.getCookieString(url);
     if (cookie) headers.Cookie = cookie;
-    const attempt = (): Promise<IncomingMessage> =>
+    // A login goes on a connection of its own: on a kept-alive one the server may just have closed,
+    // its failure would read as a lost reply (a seat we may hold). GETs and logouts, which may be
+    // repeated, go once more on a new connection when a kept-alive one turns out closed.
+    const retryable = spec.method !== 'POST';
+    const agent = spec.isLogin ? false : this.agent;
+    const attempt = (again: boolean): Promise<IncomingMessage> =>
       new Promise<IncomingMessage>((resolve, reject) => {
-        const req = (url.startsWith('https:') ? https : http).request(url, { method: spec.method, headers, agent: this.agent, signal });
+        const req = (url.startsWith('https:') ? https : http).request(url, { method: spec.method, headers, agent, signal });
         req.once('response', resolve);
         req.once('error', (err: NodeJS.ErrnoException) => {
-          // A kept-alive connection the server had just closed: the request never reached it. Once more, on a new one.
-          if (req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE') && !signal.aborted) resolve(attemptFresh());
+          if (again && retryable && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE') && !signal.aborted)
+            resolve(attempt(false));
           else reject(err);
         });
         req.end(body);
       });
-    const attemptFresh = (): Promise<IncomingMessage> =>
-      new Promise<IncomingMessage>((resolve, reject) => {
-        const req = (url.startsWith('https:') ? https : http).request(url, { method: spec.method, headers, agent: this.agent, signal });
-        req.once('response', resolve);
-        req.once('error', reject);
-        req.end(body);
-      });
-    const res = await attempt();
+    const res = await attempt(true);
     const setCookie = res.headers['set-cookie'];
     for (const c of setCookie ?? []) await this.jar.setCookie(c, url, { ignoreError: true });
     return res;
@@ -255,6 +255,11 @@ export function endpointTemplate(segments: readonly string[]): string {
 
 function operationOf(spec: CallSpec): string {
   return `${spec.method} /${spec.segments.join('/')}`;
+}
+
+/** Keep-alive connections to LogiKal; idle ones do not hold the process open (Node unrefs them). */
+export function keepAliveAgent(baseUrl: string): http.Agent {
+  return baseUrl.startsWith('https:') ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
 }
 
 /** The body as sent before a Content-Encoding (a 2.3 MB JSON parts list compresses well on the wire). */
