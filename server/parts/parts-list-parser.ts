@@ -5,11 +5,10 @@
  * with bound values only, lowered limits, wall-clock interrupt, cleanup on every path.
  */
 import * as fs from 'node:fs/promises';
-import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sqlite3 from 'sqlite3';
 import { PartsListError, tame } from './parts-list-errors';
-import { partsTempPrefix } from './temp-files';
+import { PrivateCopies } from './temp-files';
 
 export { PartsListError } from './parts-list-errors';
 export type { PartsListErrorReason } from './parts-list-errors';
@@ -133,13 +132,13 @@ const LIMITS: ReadonlyArray<[number, number]> = [
 type Row = Record<string, unknown>;
 
 export class PartsListParser {
-  private readonly tempDir: string;
   private readonly timeoutMs: number;
   private readonly maxBytes: number;
   private readonly onParsed: (seconds: number) => void;
+  private readonly copies: PrivateCopies;
 
   constructor(opts: PartsListParserOptions) {
-    this.tempDir = opts.tempDir;
+    this.copies = new PrivateCopies(opts.tempDir);
     this.onParsed = opts.onParsed ?? (() => {});
     this.timeoutMs = opts.timeoutMs ?? 15_000;
     this.maxBytes = opts.maxBytes ?? 10 * 1024 * 1024;
@@ -167,15 +166,11 @@ export class PartsListParser {
         throw new PartsListError('timeout', `Parsing the parts list took longer than ${this.timeoutMs} ms`);
       }
     };
-    let dir: string | undefined;
+    let file: string | undefined;
     const started = process.hrtime.bigint();
     try {
-      await fs.mkdir(this.tempDir, { recursive: true, mode: 0o700 });
-      dir = await fs.mkdtemp(path.join(this.tempDir, partsTempPrefix()));
-      await fs.chmod(dir, 0o700);
       // Our own file name: nothing from LogiKal (names, GUIDs) ever reaches the file system.
-      const file = path.join(dir, 'parts.db');
-      await fs.writeFile(file, bytes, { mode: 0o600, flag: 'wx' });
+      file = await this.copies.write(bytes);
       check();
       db = await openReadOnly(file);
       check();
@@ -185,7 +180,7 @@ export class PartsListParser {
     } finally {
       clearTimeout(timer);
       if (db) await closeQuietly(db);
-      if (dir) await fs.rm(dir, { recursive: true, force: true });
+      if (file) await fs.rm(file, { force: true });
       this.onParsed(Number(process.hrtime.bigint() - started) / 1e9);
     }
   }

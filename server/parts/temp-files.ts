@@ -5,9 +5,10 @@ import { getLogger } from '../logging';
 const log = getLogger('parts');
 
 /**
- * Where parts lists are parsed: each parse copies its download into a directory of its own under
- * DATA_DIR/tmp and removes it when done. A process killed mid-parse leaves its directory behind;
- * the next start sweeps such leftovers away ({@link sweepPartsTempDir}).
+ * Where parts lists are parsed: each parse copies its download into its parser's directory under
+ * DATA_DIR/tmp ({@link PrivateCopies}) and removes the copy when done. A process that stops leaves
+ * its directory behind (empty, or with the copy a kill interrupted); the next start sweeps such
+ * leftovers away ({@link sweepPartsTempDir}).
  */
 export function partsTempDir(dataDir: string): string {
   return path.join(dataDir, 'tmp');
@@ -16,6 +17,47 @@ export function partsTempDir(dataDir: string): string {
 /** The name mkdtemp completes with six characters: the owner's pid tells a leftover from a live parse. */
 export function partsTempPrefix(pid = process.pid): string {
   return `parts-${pid}-`;
+}
+
+/**
+ * The private copies SQLite reads parts lists from: a file each, in one directory per parser made
+ * once (0700, named like {@link partsTempPrefix} so that a start-up sweep removes it when the process
+ * died); a directory per parse cost a mkdtemp, a chmod and a recursive removal each time. The caller
+ * removes each file when done.
+ */
+export class PrivateCopies {
+  private dir: Promise<string> | undefined;
+  private files = 0;
+
+  constructor(private readonly tempDir: string) {}
+
+  /** Writes bytes to a new file of our own naming (nothing from LogiKal reaches the file system); returns its path. */
+  async write(bytes: Buffer): Promise<string> {
+    for (let attempt = 0; ; attempt++) {
+      this.dir ??= this.makeDir();
+      const file = path.join(await this.dir, `parts-${++this.files}.db`);
+      try {
+        await fs.writeFile(file, bytes, { mode: 0o600, flag: 'wx' });
+        return file;
+      } catch (err) {
+        // The directory went away under us (removed by hand): a new one, once.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 0) throw err;
+        this.dir = undefined;
+      }
+    }
+  }
+
+  private async makeDir(): Promise<string> {
+    try {
+      await fs.mkdir(this.tempDir, { recursive: true, mode: 0o700 });
+      const dir = await fs.mkdtemp(path.join(this.tempDir, partsTempPrefix()));
+      await fs.chmod(dir, 0o700);
+      return dir;
+    } catch (err) {
+      this.dir = undefined;
+      throw err;
+    }
+  }
 }
 
 /** Our directories only: `parts-<pid>-XXXXXX`, or `parts-XXXXXX` from bridges before the pid was in the name. */

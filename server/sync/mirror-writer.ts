@@ -7,6 +7,13 @@ import { FileStore } from '../db/file-store';
 import type { LogikalElevation, LogikalPhase, LogikalProject } from '../logikal';
 import type { ParsedPartsList } from '../parts/parts-list-parser';
 
+/** An elevation as a phase listing gave it, with its thumbnail (null: not fetched, or failed when thumbnailFailed). */
+export interface ListedElevation {
+  e: LogikalElevation;
+  thumbnail: Buffer | null;
+  thumbnailFailed: boolean;
+}
+
 /** One stored elevation as the smart sync sees it; changedAt in Unix seconds like LogiKal's. */
 export interface KnownElevation {
   logikalId: string;
@@ -139,44 +146,67 @@ export class MirrorWriter {
    * Elevation metadata (+ thumbnail when given). When the thumbnail download failed, its hash is
    * cleared (the stored file stays) so the next smart sync fetches it again.
    */
-  elevation(phase: Phase, e: LogikalElevation, thumbnail: Buffer | null, thumbnailFailed = false): Promise<Elevation> {
-    const thumbHash = thumbnail ? sha256(thumbnail) : null;
+  async elevation(phase: Phase, e: LogikalElevation, thumbnail: Buffer | null, thumbnailFailed = false): Promise<Pick<Elevation, 'id'>> {
+    return (await this.elevations(phase, [{ e, thumbnail, thumbnailFailed }]))[0];
+  }
+
+  /** The same for a listed phase's elevations, in one transaction (one commit instead of one per elevation). */
+  elevations(phase: Phase, listed: ListedElevation[]): Promise<Array<Pick<Elevation, 'id'>>> {
+    const hashes = listed.map((l) => (l.thumbnail ? sha256(l.thumbnail) : null));
     return this.db.write(async (m) => {
-      const repo = m.getRepository(Elevation);
-      const logikalId = e.id.toLowerCase();
-      const before = await repo.findOne({ where: { logikalId, phaseId: phase.id }, select: { id: true, thumbnailFileId: true } });
-      const files = new FileStore(m, this.db.dialect);
-      const thumbnailFileId = thumbnail && thumbHash ? await files.put(thumbnail, thumbHash) : undefined;
-      await repo.upsert(
-        {
-          logikalId,
-          phaseId: phase.id,
-          projectId: phase.projectId,
-          versionId: e.versionId?.toLowerCase() ?? null,
-          name: e.name,
-          amount: e.amount,
-          width: e.width,
-          height: e.height,
-          automaticDescription: e.automaticDescription,
-          systemDescription: e.systemDescription,
-          modelDescription: e.modelDescription,
-          userDescription: e.userDescription,
-          logikalChangedAt: unixToDate(e.changedDate),
-          active: !e.isInRecycleBin,
-          lastSyncedAt: new Date(),
-          ...(thumbnailFileId !== undefined
-            ? { thumbnailFileId, thumbnailSha256: thumbHash }
-            : thumbnailFailed
-              ? { thumbnailSha256: null }
-              : {}),
-        },
-        ['logikalId', 'phaseId'],
-      );
-      if (thumbnailFileId !== undefined && before?.thumbnailFileId && before.thumbnailFileId !== thumbnailFileId) {
-        await files.releaseIfUnused(before.thumbnailFileId);
-      }
-      return repo.findOneByOrFail({ logikalId, phaseId: phase.id });
+      const rows: Array<Pick<Elevation, 'id'>> = [];
+      for (const [i, l] of listed.entries()) rows.push(await this.upsertElevation(m, phase, l, hashes[i]));
+      return rows;
     });
+  }
+
+  private async upsertElevation(
+    m: EntityManager,
+    phase: Phase,
+    l: ListedElevation,
+    thumbHash: string | null,
+  ): Promise<Pick<Elevation, 'id'>> {
+    const { e, thumbnail, thumbnailFailed } = l;
+    const repo = m.getRepository(Elevation);
+    const logikalId = e.id.toLowerCase();
+    const before = await repo.findOne({
+      where: { logikalId, phaseId: phase.id },
+      select: { id: true, thumbnailFileId: true, thumbnailSha256: true },
+    });
+    const files = new FileStore(m, this.db.dialect);
+    // The thumbnail it already has (a force sync fetches every one): no second copy sent to the database.
+    const same = thumbHash !== null && before?.thumbnailSha256 === thumbHash && before.thumbnailFileId !== null;
+    const thumbnailFileId = same ? before.thumbnailFileId! : thumbnail && thumbHash ? await files.put(thumbnail, thumbHash) : undefined;
+    await repo.upsert(
+      {
+        logikalId,
+        phaseId: phase.id,
+        projectId: phase.projectId,
+        versionId: e.versionId?.toLowerCase() ?? null,
+        name: e.name,
+        amount: e.amount,
+        width: e.width,
+        height: e.height,
+        automaticDescription: e.automaticDescription,
+        systemDescription: e.systemDescription,
+        modelDescription: e.modelDescription,
+        userDescription: e.userDescription,
+        logikalChangedAt: unixToDate(e.changedDate),
+        active: !e.isInRecycleBin,
+        lastSyncedAt: new Date(),
+        ...(thumbnailFileId !== undefined
+          ? { thumbnailFileId, thumbnailSha256: thumbHash }
+          : thumbnailFailed
+            ? { thumbnailSha256: null }
+            : {}),
+      },
+      ['logikalId', 'phaseId'],
+    );
+    if (thumbnailFileId !== undefined && before?.thumbnailFileId && before.thumbnailFileId !== thumbnailFileId) {
+      await files.releaseIfUnused(before.thumbnailFileId);
+    }
+    // Only the id is wanted: reading the whole row back cost more than the upsert.
+    return before ?? repo.findOneOrFail({ where: { logikalId, phaseId: phase.id }, select: { id: true } });
   }
 
   retireElevations(phaseId: number, keepIds: number[]): Promise<number> {

@@ -9,8 +9,12 @@ export function freshDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `lk-${prefix}-`));
 }
 
+/** The files under dir, in any subdirectory (the parser keeps one private directory per instance, emptied after each parse). */
 export function listDir(dir: string): string[] {
-  return fs.readdirSync(dir);
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => !e.isDirectory())
+    .map((e) => e.name);
 }
 
 /** Removes a test's temp dir once it has been checked. */
