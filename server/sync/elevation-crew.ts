@@ -47,8 +47,9 @@ export class ElevationCrew {
   private readonly queues = new Map<string, PhaseQueue>();
   private readonly work: Array<Promise<void>> = [];
   private hiredWaiting = 0;
-  private listed!: () => void;
-  private readonly allListed = new Promise<void>((resolve) => (this.listed = resolve));
+  private wake!: () => void;
+  /** Hired sessions choose their phase once every phase is listed, or when a lister waits for a seat they hold. */
+  private readonly woken = new Promise<void>((resolve) => (this.wake = resolve));
   private closed = false;
 
   constructor(private readonly o: CrewOptions) {}
@@ -77,7 +78,7 @@ export class ElevationCrew {
 
   /** Every phase is listed (or failed to be): hired sessions choose their phase; more are hired if units wait unworked. */
   listingsDone(seats: number): void {
-    this.listed();
+    this.wake();
     const uncovered = [...this.queues.values()].reduce((n, q) => n + Math.max(0, q.units.length - q.workers), 0) - this.hiredWaiting;
     const free = seats - this.hiredWaiting - [...this.queues.values()].reduce((n, q) => n + q.workers, 0);
     this.hire(Math.min(free, uncovered));
@@ -91,7 +92,15 @@ export class ElevationCrew {
   /** Shutdown: hired sessions still waiting give up; working ones stop before their next unit. */
   stop(): void {
     this.closed = true;
-    this.listed();
+    this.wake();
+  }
+
+  /**
+   * A phase's lister waits for a seat: hired sessions choose among the phases listed so far now
+   * (or leave, giving their seat up), instead of holding every seat waiting for that listing.
+   */
+  starving(): void {
+    this.wake();
   }
 
   private queue(phaseId: string): PhaseQueue {
@@ -117,7 +126,7 @@ export class ElevationCrew {
         await held?.release();
         held = undefined;
       }
-      await this.allListed;
+      await this.woken;
       waiting = false;
       this.hiredWaiting--;
       const q = this.pick();

@@ -1,4 +1,19 @@
-import type { LogikalClient, SessionLease } from '../logikal';
+import type { LogikalCapabilities, LogikalClient, SessionLease } from '../logikal';
+import type { ElevationPlan } from './elevation-plan';
+import type { SyncMode } from './types';
+
+/**
+ * Logins a run starts ahead of need beside the first, by how LogiKal behaved last. Strict: force
+ * one per further parallel task, smart one per further phase the mirror knows. Sibling selects
+ * allowed (or not known yet): force one per further session the known elevations keep busy; smart
+ * none while sibling phase selects work (sessions for changed elevations are hired later).
+ */
+export function furtherLogins(mode: SyncMode, concurrency: number, plan: ElevationPlan, capabilities: LogikalCapabilities): number {
+  const reuse = capabilities.state('sibling_elevation_select') !== 'refused';
+  if (mode === 'force') return Math.max(0, reuse && plan.size ? Math.min(concurrency, plan.size) - 1 : concurrency - 1);
+  if (reuse && capabilities.state('sibling_phase_select') !== 'refused') return 0;
+  return Math.max(0, Math.min(concurrency - 1, plan.phaseCount - 1));
+}
 
 /**
  * Sessions logged in ahead of need. Login is the long pole (~4.5 s on the real server) and needs
@@ -16,20 +31,23 @@ export class LeaseStash {
   constructor(private readonly client: LogikalClient) {}
 
   /**
-   * Starts `n` logins in the background: one at once, the others once it succeeded, so a LogiKal
-   * that is down or refuses seats costs one attempt here, not n. A failed one just means a task
-   * logs in itself.
+   * Starts `n` logins in the background, all at once: a task asking meanwhile waits for one rather
+   * than logging in itself. While LogiKal is not known to answer, the client's login gate lets them
+   * through one at a time, each after a seat-free probe, so a LogiKal that is down costs a few
+   * probes, not n logins; once it answers they go in parallel (at the seed's ~4.5 s per login,
+   * waiting for a first one to succeed cost every run 4.5 s).
    */
   prefetch(n: number): void {
-    if (n <= 0) return;
-    void this.one().then((ok) => {
-      if (ok) for (let i = 1; i < n; i++) void this.one();
-    });
+    if (n <= 0 || this.closed) return;
+    this.pending += n;
+    for (let i = 0; i < n; i++) void this.one();
   }
 
   private one(): Promise<boolean> {
-    if (this.closed) return Promise.resolve(false);
-    this.pending++;
+    if (this.closed) {
+      this.pending--;
+      return Promise.resolve(false);
+    }
     const p: Promise<boolean> = this.client
       .acquire()
       .then(

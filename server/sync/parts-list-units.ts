@@ -12,7 +12,7 @@ import type { SyncMode } from './types';
 /** One elevation's parts list to fetch: its phase, its mirror row, and what LogiKal listed. */
 export interface PartsUnit {
   phase: Phase;
-  row: Elevation;
+  row: Pick<Elevation, 'id'>;
   e: LogikalElevation;
 }
 

@@ -1,11 +1,11 @@
 import type { Logger } from 'winston';
 import type { Phase, Project, SyncFailure } from '../../entities';
-import type { LogikalClient, LogikalPath, LogikalPhase, LogikalProject, LogikalSession, SessionLease } from '../logikal';
+import type { HeldSession, LogikalClient, LogikalPath, LogikalPhase, LogikalProject, LogikalSession, SessionLease } from '../logikal';
 import { LogikalProtocolError } from '../logikal';
 import type { MirrorLookups } from '../db/mirror-lookups';
 import { PartsListError, type PartsListParser } from '../parts/parts-list-parser';
 import { NotFoundError, UserError } from '../errors';
-import { LeaseStash } from './lease-stash';
+import { furtherLogins, LeaseStash } from './lease-stash';
 import type { MirrorWriter } from './mirror-writer';
 import { ElevationPlan } from './elevation-plan';
 import { emptyCounters, type Counters, type RunStore } from './run-store';
@@ -45,8 +45,7 @@ interface FirstListing {
   project: LogikalProject;
   phases: LogikalPhase[];
   listing: PhaseListing | undefined;
-  /** Kept (reuse): the first session, standing in the first phase. */
-  session?: FirstSession;
+  session?: FirstSession; // kept (reuse): the first session, standing in the first phase
 }
 
 const HEARTBEAT_MS = 10_000;
@@ -82,6 +81,8 @@ export class ProjectSync {
   private plan = new ElevationPlan([], 'force', null);
   private project!: Project;
   private logikalProject!: LogikalProject;
+  /** The project's LogiKal id, known from the first session's listing on. */
+  private projectLogikalId = '';
   private stopped = false;
   private resumedSkipped = 0;
 
@@ -159,17 +160,21 @@ export class ProjectSync {
     const { client } = this.deps;
     const dir = this.job.directory;
     this.plan = new ElevationPlan(await this.deps.writer.knownElevations(this.job.projectRef, dir), this.job.mode, this.job.resumeSince);
-    // Which LogiKal this is decides how sessions are used: asked first when this process has not
-    // asked yet, else alongside the first login (a new version is seen by the first unit's end).
-    const refreshed = client.capabilities.refresh();
-    if (!client.capabilities.known) await refreshed;
-    const further = this.furtherLogins(client.capabilities.state('sibling_elevation_select') !== 'refused');
+    // How many further logins depends on how LogiKal behaves, as last known (a new process: strict).
+    const further = furtherLogins(this.job.mode, this.job.concurrency, this.plan, client.capabilities);
     // A project the mirror does not know may not exist: its further logins wait until LogiKal has listed it.
     this.stash.prefetch(this.plan.size ? 1 + further : 1);
-    await refreshed;
-    const reuse = client.capabilities.state('sibling_elevation_select') !== 'refused';
-
-    const first = await this.firstListing(reuse, further);
+    // A force sync against a LogiKal that allows sibling selects (as last known) starts its other
+    // sessions while the first one lists: see ReusingPhases.projectFound / phasesFound.
+    if (this.job.mode === 'force' && client.capabilities.state('sibling_elevation_select') !== 'refused') this.reuse = this.reusingPhases();
+    let first: FirstListing;
+    try {
+      first = await this.firstListing(further);
+    } catch (err) {
+      await this.reuse?.abandon();
+      throw err;
+    }
+    if (!first.session) await this.reuse?.abandon();
     try {
       this.logikalProject = first.project;
       const other = await this.deps.runs.rekey(this.job.runId, `project:${first.project.id.toLowerCase()}`);
@@ -195,54 +200,51 @@ export class ProjectSync {
     } finally {
       await first.session?.held.release();
       first.session?.free();
+      await this.reuse?.abandon();
     }
     await this.units.finalPass(this.limiter);
     if (!this.stopped) await this.deps.writer.markProjectSynced(this.project.id);
   }
 
   /**
-   * Logins ahead of need beside the first. Strict LogiKal: force one per further parallel task, smart
-   * one per further phase we know of. Reusing sessions: force one per further session the elevations
-   * keep busy; smart none while sibling phase selects work (sessions for changes are hired later).
+   * One session lists the project, its phases and the first phase's elevations, and is kept when
+   * sessions are reused. Which LogiKal this is (GET /version, no seat) is asked meanwhile, once a
+   * login showed that it answers: it decides how the rest of the run uses sessions.
    */
-  private furtherLogins(reuse: boolean): number {
-    const c = this.job.concurrency;
-    if (this.job.mode === 'force') return Math.max(0, reuse && this.plan.size ? Math.min(c, this.plan.size) - 1 : c - 1);
-    if (reuse && this.deps.client.capabilities.state('sibling_phase_select') !== 'refused') return 0;
-    return Math.max(0, Math.min(c - 1, this.plan.phaseCount - 1));
-  }
-
-  /** One session lists the project, its phases and the first phase's elevations; kept when sessions are reused. */
-  private async firstListing(reuse: boolean, further: number): Promise<FirstListing> {
+  private async firstListing(further: number): Promise<FirstListing> {
     const { client } = this.deps;
     const dir = this.job.directory;
     let prefetched = false;
+    let identified: Promise<void> | undefined;
     const unit = async (s: LogikalSession): Promise<FirstListing> => {
+      identified ??= client.capabilities.refresh();
       const p = pickProject(await s.listProjects(), this.job.projectRef, dir);
+      this.projectLogikalId = p.id;
       // The project exists: the further logins start now, while the rest is listed.
       if (!this.plan.size && !prefetched) this.stash.prefetch(further);
       prefetched = true;
+      this.reuse?.projectFound();
       await s.selectProject(p.id);
       const details = await s.getSelectedProject().catch(() => p);
       const phases = await s.listPhases();
+      this.reuse?.phasesFound(phases);
       const listing = phases.length ? await this.listPhase(s, phases[0], true) : undefined;
+      await identified;
       return { project: { ...p, ...details, id: p.id }, phases, listing };
     };
-    if (!reuse) {
-      return this.limiter
-        .run(() => client.withPath({ directory: dir }, unit, this.sessions))
-        .catch((err: unknown) => {
-          throw missingDirectory(err, dir);
-        });
-    }
     const free = await takeSeat(this.limiter);
+    let first: { value: FirstListing; held: HeldSession };
     try {
-      const { value, held } = await client.hold({ directory: dir }, unit, this.sessions);
-      return { ...value, session: { held, free } };
+      first = await client.hold({ directory: dir }, unit, this.sessions);
     } catch (err) {
       free();
       throw missingDirectory(err, dir);
     }
+    if (client.capabilities.state('sibling_elevation_select') !== 'refused') return { ...first.value, session: { held: first.held, free } };
+    // Strict LogiKal: the first session is done, as every session is there.
+    await first.held.release();
+    free();
+    return first.value;
   }
 
   /** Strict LogiKal: every further phase listed on a session of its own, every parts list on a session of its own. */
@@ -273,28 +275,33 @@ export class ProjectSync {
 
   /** LogiKal lets (or may let) sessions select sibling elevations: see ReusingPhases. */
   private async reusing(first: FirstSession, phases: ListedPhase[], firstListing: PhaseListing | undefined): Promise<void> {
-    this.reuse = new ReusingPhases({
+    this.reuse ??= this.reusingPhases();
+    await this.reuse.run(first, phases, firstListing);
+  }
+
+  private reusingPhases(): ReusingPhases {
+    const reuse = new ReusingPhases({
       ...this.deps,
       units: this.units,
       limiter: this.limiter,
       sessions: this.sessions,
       mode: this.job.mode,
       concurrency: this.job.concurrency,
-      expectedElevations: Math.max(this.plan.size, firstListing?.elevations.length ?? 0),
+      expected: () => ({ elevations: this.plan.size, phases: this.plan.phaseCount }),
       stopped: () => this.stopped,
-      projectPath: () => ({ directory: this.job.directory, projectId: this.project.logikalId }),
+      projectPath: () => ({ directory: this.job.directory, projectId: this.projectLogikalId }),
       phasePath: this.phasePath,
       listPhase: (s, ph) => this.listPhase(s, ph, false),
       storePhase: (row, listing) => this.storePhase(row, listing),
       failPhase: (ph, err) => this.failPhase(ph, err),
     });
-    if (this.stopped) this.reuse.stop();
-    await this.reuse.run(first, phases, firstListing);
+    if (this.stopped) reuse.stop();
+    return reuse;
   }
 
   private phasePath = (ph: LogikalPhase): LogikalPath => ({
     directory: this.job.directory,
-    projectId: this.project.logikalId,
+    projectId: this.projectLogikalId,
     phaseId: ph.id,
   });
 
@@ -346,14 +353,17 @@ export class ProjectSync {
     const complete = listing.elevations.length > 0 || (await this.confirmNoElevations(phase).catch(() => false));
     if (!complete) return units;
     this.counters.elevationsTotal += listing.elevations.length;
-    for (const e of listing.elevations) {
-      const thumb = listing.thumbnails.get(e.id) ?? null;
+    const listed = listing.elevations.map((e) => {
       const thumbError = listing.thumbnailErrors.get(e.id);
       if (thumbError !== undefined) this.fail(`${e.name} (thumbnail)`, thumbError);
-      const row = await this.deps.writer.elevation(phase, e, thumb, thumbError !== undefined);
+      return { e, thumbnail: listing.thumbnails.get(e.id) ?? null, thumbnailFailed: thumbError !== undefined };
+    });
+    const rows = await this.deps.writer.elevations(phase, listed);
+    for (const [i, { e, thumbnail }] of listed.entries()) {
+      const row = rows[i];
       keep.push(row.id);
       this.counters.elevationsSynced++;
-      if (thumb) this.counters.thumbnailsSynced++;
+      if (thumbnail) this.counters.thumbnailsSynced++;
       const wantParts = this.plan.wantsPartsList(listing.phase.id, e);
       if (wantParts && this.plan.doneByResumedRun(listing.phase.id, e)) {
         this.resumedSkipped++;

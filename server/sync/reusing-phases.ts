@@ -29,8 +29,8 @@ export interface ReusingContext {
   sessions: { acquire: () => Promise<SessionLease> };
   mode: SyncMode;
   concurrency: number;
-  /** Elevations the run expects in all (the mirror's count, or the first phase's on a first sync). */
-  expectedElevations: number;
+  /** Elevations and phases the run expects (the mirror's counts; the first phase's on a first sync). */
+  expected: () => { elevations: number; phases: number };
   stopped: () => boolean;
   projectPath: () => LogikalPath;
   phasePath: (ph: LogikalPhase) => LogikalPath;
@@ -44,13 +44,22 @@ export interface ReusingContext {
  * The phases of a run while LogiKal lets sessions select sibling elevations (or it is not known
  * yet): every session that lists a phase stays on to download that phase's parts lists (see
  * ElevationCrew), so listing costs no login of its own. A force sync lists the other phases in
- * parallel and hires sessions for the rest of the run's concurrency at once (they walk to the
- * project meanwhile); a smart sync, whose phases may need no download at all, lists them one after
- * another on the first session by sibling phase selects while LogiKal allows those, and hires
- * sessions only for the units that changed.
+ * parallel and hires sessions for the rest of the run's concurrency, both as early as the first
+ * session learns the project and its phases (the hired ones walk to the project meanwhile); a smart
+ * sync, whose phases may need no download at all, lists them one after another on the first
+ * session by sibling phase selects while LogiKal allows those, and hires sessions only for the
+ * units that changed.
  */
 export class ReusingPhases {
   private readonly crew: ElevationCrew;
+  /** Every session's work (listers, workers, hired), settled before the run is judged. */
+  private readonly work: Array<Promise<void>> = [];
+  /** The phases being listed on sessions of their own, by id: resolved once listed (or failed to be). */
+  private readonly listings = new Map<string, Promise<void>>();
+  private hired = false;
+  private settleRows!: (rows: Map<string, Phase> | undefined) => void;
+  /** The mirror rows of the listed phases, by id, once the first listing is stored (undefined: the run gave up). */
+  private readonly rows = new Promise<Map<string, Phase> | undefined>((resolve) => (this.settleRows = resolve));
 
   constructor(private readonly c: ReusingContext) {
     this.crew = new ElevationCrew(c);
@@ -61,9 +70,34 @@ export class ReusingPhases {
     this.crew.stop();
   }
 
+  /**
+   * Called by the first session as soon as it found the project (force, when the mirror knows how
+   * many elevations to expect): the hired sessions start walking to it now, not after the listing.
+   */
+  projectFound(): void {
+    if (this.c.mode !== 'force' || this.hired || !this.c.expected().elevations) return;
+    this.hired = true;
+    const { elevations, phases } = this.c.expected();
+    const listers = Math.max(1, phases);
+    this.crew.hire(Math.max(0, Math.min(this.c.concurrency - listers, elevations - listers)));
+  }
+
+  /** Called by the first session once it listed the phases (force): every further phase is listed at once, on a session of its own. */
+  phasesFound(phases: LogikalPhase[]): void {
+    if (this.c.mode !== 'force') return;
+    for (const ph of phases.slice(1)) this.listOwn(ph);
+  }
+
+  /** The run gave up before {@link run} (or its first unit turned out strict): every session started early is released. */
+  async abandon(): Promise<void> {
+    this.settleRows(undefined);
+    this.crew.stop();
+    await Promise.allSettled([...this.work, this.crew.finished()]);
+  }
+
   async run(first: FirstSession, phases: ListedPhase[], firstListing: PhaseListing | undefined): Promise<void> {
     const { crew } = this;
-    const work: Array<Promise<void>> = [];
+    this.settleRows(new Map(phases.map((p) => [p.ph.id.toLowerCase(), p.row])));
     let held: HeldSession | undefined = first.held;
     let free: (() => void) | undefined = first.free;
     let failure: { err: unknown } | undefined;
@@ -71,30 +105,32 @@ export class ReusingPhases {
       if (phases.length && firstListing) {
         crew.enqueue(phases[0].row.logikalId, await this.c.storePhase(phases[0].row, firstListing));
         let at = phases[0];
-        let rest = phases.slice(1);
+        let rest = phases.slice(1).filter((p) => !this.listings.has(p.ph.id.toLowerCase()));
         if (this.c.mode === 'smart' && rest.length && this.c.client.capabilities.state('sibling_phase_select') !== 'refused') {
           ({ held, at, rest } = await this.listSideways(held, at, firstListing, rest));
         }
         const seat = free;
-        work.push(crew.adopt(held, at.row.logikalId).finally(seat));
+        this.work.push(crew.adopt(held, at.row.logikalId).finally(seat));
         held = undefined;
         free = undefined;
-        const listings = rest.map((p) => this.listOwn(p, work));
-        if (this.c.mode === 'force') {
-          const listers = 1 + rest.length;
-          crew.hire(Math.max(0, Math.min(this.c.concurrency - listers, this.c.expectedElevations - listers)));
+        for (const p of rest) this.listOwn(p.ph);
+        if (this.c.mode === 'force' && !this.hired) {
+          this.hired = true;
+          const listers = 1 + this.listings.size;
+          const expected = Math.max(this.c.expected().elevations, firstListing.elevations.length);
+          crew.hire(Math.max(0, Math.min(this.c.concurrency - listers, expected - listers)));
         }
-        await Promise.all(listings);
-        crew.listingsDone(this.c.concurrency);
+        await Promise.all(this.listings.values());
       }
     } catch (err) {
       failure = { err };
-      crew.stop();
     }
+    if (failure) crew.stop();
+    else crew.listingsDone(this.c.concurrency);
     await held?.release();
     free?.();
     // Settle everything before judging: a run must not be finished while its sessions still write.
-    const settled = await Promise.allSettled([...work, crew.finished()]);
+    const settled = await Promise.allSettled([...this.work, crew.finished()]);
     if (failure) throw failure.err;
     const broken = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (broken) throw broken.reason;
@@ -145,30 +181,39 @@ export class ReusingPhases {
     return { held, at, rest: [] };
   }
 
-  /** A phase listed on a session of its own, which then works that phase. Resolves once it is listed (or failed to be). */
-  private listOwn(p: ListedPhase, work: Array<Promise<void>>): Promise<void> {
+  /**
+   * A phase listed on a session of its own, which then works that phase; started at most once per
+   * phase. A lister that has to wait for a seat tells the crew, whose hired sessions would otherwise
+   * hold every seat waiting for this very listing.
+   */
+  private listOwn(ph: LogikalPhase): void {
+    const key = ph.id.toLowerCase();
+    if (this.listings.has(key)) return;
     let listed!: () => void;
-    const done = new Promise<void>((resolve) => (listed = resolve));
-    work.push(
+    this.listings.set(key, new Promise<void>((resolve) => (listed = resolve)));
+    this.work.push(
       (async () => {
+        if (!this.c.limiter.free) this.crew.starving();
         const free = await takeSeat(this.c.limiter);
         let held: HeldSession | undefined;
         try {
           if (this.c.stopped()) return;
           let listing: PhaseListing;
           try {
-            const r = await this.c.client.hold(this.c.phasePath(p.ph), (s) => this.c.listPhase(s, p.ph), this.c.sessions);
+            const r = await this.c.client.hold(this.c.phasePath(ph), (s) => this.c.listPhase(s, ph), this.c.sessions);
             held = r.held;
             listing = r.value;
           } catch (err) {
-            if (!this.c.stopped() && !isShutdown(err)) this.c.failPhase(p.ph, err);
+            if (!this.c.stopped() && !isShutdown(err)) this.c.failPhase(ph, err);
             return;
           }
-          this.crew.enqueue(p.row.logikalId, await this.c.storePhase(p.row, listing));
+          const row = (await this.rows)?.get(key);
+          if (!row || this.c.stopped()) return;
+          this.crew.enqueue(row.logikalId, await this.c.storePhase(row, listing));
           listed();
           const h = held;
           held = undefined;
-          await this.crew.adopt(h, p.row.logikalId);
+          await this.crew.adopt(h, row.logikalId);
         } finally {
           listed();
           await held?.release();
@@ -176,7 +221,6 @@ export class ReusingPhases {
         }
       })(),
     );
-    return done;
   }
 }
 
