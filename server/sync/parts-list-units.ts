@@ -9,6 +9,9 @@ import type { Counters } from './run-store';
 import { isShutdown, worthAnotherPass } from './sync-outcome';
 import type { SyncMode } from './types';
 
+/** Rounds of the final pass over transiently failed parts lists (each try may itself replay its unit). */
+const FINAL_ROUNDS = 3;
+
 /** One elevation's parts list to fetch: its phase, its mirror row, and what LogiKal listed. */
 export interface PartsUnit {
   phase: Phase;
@@ -121,12 +124,18 @@ export class PartsListUnits {
     this.failed.set(unit.e.id, { failure, unit, retry: worthAnotherPass(err) });
   }
 
-  /** One more try, on fresh sessions, for the parts lists that failed transiently. */
+  /**
+   * Before the run ends, the parts lists that failed transiently get further tries on fresh
+   * sessions, a few rounds while any still fails that way: a LogiKal with a high rate of transient
+   * faults then still delivers every file.
+   */
   async finalPass(limiter: Semaphore): Promise<void> {
-    const again = [...this.failed.values()].filter((f) => f.retry);
-    if (!again.length || this.c.stopped()) return;
-    this.c.log.info('final pass over failed parts lists', { runId: this.c.runId, count: again.length });
-    await Promise.allSettled(again.map((f) => limiter.run(() => this.fresh(f.unit, true))));
+    for (let round = 1; round <= FINAL_ROUNDS; round++) {
+      const again = [...this.failed.values()].filter((f) => f.retry);
+      if (!again.length || this.c.stopped()) return;
+      this.c.log.info('final pass over failed parts lists', { runId: this.c.runId, count: again.length, round });
+      await Promise.allSettled(again.map((f) => limiter.run(() => this.fresh(f.unit, true))));
+    }
   }
 
   /** A parts list the final pass got: its earlier failure no longer counts. */

@@ -2,7 +2,7 @@ import type { LogikalElevation, LogikalPhase, LogikalProject, LogikalSession } f
 import { LogikalSessionLostError } from '../logikal';
 import { NotFoundError, UserError } from '../errors';
 import { isGuid } from '../guid';
-import { isShutdown } from './sync-outcome';
+import { isShutdown, worthAnotherPass } from './sync-outcome';
 
 /** The project a run is for, among a directory's: by GUID, or by name (names are unique only there, and not always). */
 export function pickProject(projects: LogikalProject[], ref: string, directory: string): LogikalProject {
@@ -47,4 +47,18 @@ export async function listPhase(
     }
   }
   return { phase: ph, elevations, thumbnails, thumbnailErrors };
+}
+
+/** Further tries of a listing that failed transiently (each may itself replay its unit on fresh sessions). */
+const LISTING_ROUNDS = 2;
+
+/** Runs `list` again while it fails transiently, a few rounds, unless the run is stopping. */
+export async function againWhileTransient<T>(list: () => Promise<T>, stopped: () => boolean): Promise<T> {
+  for (let round = 0; ; round++) {
+    try {
+      return await list();
+    } catch (err) {
+      if (round >= LISTING_ROUNDS || stopped() || !worthAnotherPass(err)) throw err;
+    }
+  }
 }

@@ -14,7 +14,7 @@ import type { ProgressListener, SyncMode } from './types';
 import { describeFailure, missingDirectory } from './failure-reason';
 import { interruptedSummary, isShutdown, projectSummary } from './sync-outcome';
 import { PartsListUnits, type PartsUnit } from './parts-list-units';
-import { listPhase, pickProject, type PhaseListing } from './phase-listing';
+import { againWhileTransient, listPhase, pickProject, type PhaseListing } from './phase-listing';
 import { takeSeat } from './elevation-crew';
 import { ReusingPhases, type FirstSession, type ListedPhase } from './reusing-phases';
 
@@ -249,21 +249,23 @@ export class ProjectSync {
 
   /** Strict LogiKal: every further phase listed on a session of its own, every parts list on a session of its own. */
   private async phasesStrict(phases: ListedPhase[], firstListing: PhaseListing | undefined): Promise<void> {
-    const { client } = this.deps;
     const work: Array<Promise<void>> = [];
     const perPhase = phases.map(async ({ ph, row }, i) => {
       const listing =
         i === 0 && firstListing
           ? firstListing
-          : await this.limiter
-              .run(async () => {
-                if (this.stopped) return undefined;
-                return client.withPath(this.phasePath(ph), (s) => this.listPhase(s, ph, false), this.sessions);
-              })
-              .catch((err: unknown) => {
-                this.failPhase(ph, err);
-                return undefined;
-              });
+          : await againWhileTransient(
+              () =>
+                this.limiter.run(async () =>
+                  this.stopped
+                    ? undefined
+                    : this.deps.client.withPath(this.phasePath(ph), (s) => this.listPhase(s, ph, false), this.sessions),
+                ),
+              () => this.stopped,
+            ).catch((err: unknown) => {
+              this.failPhase(ph, err);
+              return undefined;
+            });
       if (listing) work.push(...(await this.storePhase(row, listing)).map((u) => this.limiter.run(() => this.units.fresh(u))));
     });
     // Settle everything before judging: a run must not be finished while its tasks still write.
@@ -310,10 +312,7 @@ export class ProjectSync {
     if (!this.stopped && !isShutdown(err)) this.fail(`phase "${ph.name}"`, err);
   }
 
-  /**
-   * LogiKal listed no phase at all (every project has its default phase): before the mirror's
-   * phases are retired, a second listing on a fresh session must say the same.
-   */
+  /** No phase listed (every project has its default phase): a fresh listing must agree before any is retired. */
   private async confirmNoPhases(): Promise<void> {
     if (!(await this.deps.lookups.activeChildren({ phasesOf: this.project.id }))) return;
     const again = await this.deps.client.withPath(
