@@ -1,8 +1,8 @@
 import http from 'node:http';
-import type { IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
-import zlib from 'node:zlib';
+import axios from 'axios';
+import type { AxiosResponse } from 'axios';
 import { CookieJar } from 'tough-cookie';
 import { getLogger } from '../logging';
 import {
@@ -145,14 +145,14 @@ export class LogikalHttp {
     const started = Date.now();
     let status: number | undefined;
     try {
-      let res: IncomingMessage;
+      let res: AxiosResponse<Readable>;
       try {
         res = await this.send(spec, url, signal);
       } catch (err) {
         throw this.transportError(err, operation, timeoutMs);
       }
-      status = res.statusCode ?? 0;
-      const body = await readCapped(decoded(res), maxBytes, signal, res.headers['content-length'], operation).catch((err: unknown) => {
+      status = res.status;
+      const body = await readCapped(res.data, maxBytes, signal, res.headers['content-length'], operation).catch((err: unknown) => {
         throw this.transportError(err, operation, timeoutMs);
       });
       const contentType = String(res.headers['content-type'] ?? '');
@@ -179,17 +179,17 @@ export class LogikalHttp {
     }
   }
 
-  /** Sends the request (cookies of the jar, the token, a JSON body) and resolves with the response head; redirects are not followed. */
-  private async send(spec: CallSpec, url: string, signal: AbortSignal): Promise<IncomingMessage> {
-    const body = spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body));
+  /**
+   * Sends the request through axios (cookies of the jar, the token, a JSON body) and resolves with
+   * the response head and its decompressed body stream; redirects are not followed, and no status
+   * is an axios error (the status is classified by us).
+   */
+  private async send(spec: CallSpec, url: string, signal: AbortSignal): Promise<AxiosResponse<Readable>> {
     const headers: Record<string, string> = {
       Accept: spec.accept ?? 'application/json',
       'Accept-Encoding': 'gzip, deflate, br',
     };
-    if (body) {
-      headers['Content-Type'] = 'application/json';
-      headers['Content-Length'] = String(body.length);
-    }
+    if (spec.body !== undefined) headers['Content-Type'] = 'application/json';
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
     const cookie = await this.jar.getCookieString(url);
     if (cookie) headers.Cookie = cookie;
@@ -197,21 +197,32 @@ export class LogikalHttp {
     // its failure would read as a lost reply (a seat we may hold). GETs and logouts, which may be
     // repeated, go once more on a new connection when a kept-alive one turns out closed.
     const retryable = spec.method !== 'POST';
-    const agent = spec.isLogin ? false : this.agent;
-    const attempt = (again: boolean): Promise<IncomingMessage> =>
-      new Promise<IncomingMessage>((resolve, reject) => {
-        const req = (url.startsWith('https:') ? https : http).request(url, { method: spec.method, headers, agent, signal });
-        req.once('response', resolve);
-        req.once('error', (err: NodeJS.ErrnoException) => {
-          if (again && retryable && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE') && !signal.aborted)
-            resolve(attempt(false));
-          else reject(err);
+    const agent = spec.isLogin ? oneConnectionAgent(url) : this.agent;
+    const attempt = (again: boolean): Promise<AxiosResponse<Readable>> =>
+      axios
+        .request<Readable>({
+          url,
+          method: spec.method,
+          headers,
+          data: spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body)),
+          httpAgent: agent,
+          httpsAgent: agent,
+          proxy: false,
+          maxRedirects: 0,
+          decompress: true,
+          responseType: 'stream',
+          maxContentLength: -1,
+          maxBodyLength: -1,
+          validateStatus: () => true,
+          signal,
+        })
+        .catch((err: unknown) => {
+          if (again && retryable && onClosedKeptAliveSocket(err) && !signal.aborted) return attempt(false);
+          throw err;
         });
-        req.end(body);
-      });
     const res = await attempt(true);
-    const setCookie = res.headers['set-cookie'];
-    for (const c of setCookie ?? []) await this.jar.setCookie(c, url, { ignoreError: true });
+    const setCookie: unknown = res.headers['set-cookie'];
+    if (Array.isArray(setCookie)) for (const c of setCookie) await this.jar.setCookie(String(c), url, { ignoreError: true });
     return res;
   }
 
@@ -262,23 +273,16 @@ export function keepAliveAgent(baseUrl: string): http.Agent {
   return baseUrl.startsWith('https:') ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
 }
 
-/** The body as sent before a Content-Encoding (a 2.3 MB JSON parts list compresses well on the wire). */
-function decoded(res: IncomingMessage): Readable {
-  const encoding = String(res.headers['content-encoding'] ?? '')
-    .trim()
-    .toLowerCase();
-  const inflate =
-    encoding === 'gzip' || encoding === 'x-gzip'
-      ? zlib.createGunzip()
-      : encoding === 'deflate'
-        ? zlib.createInflate()
-        : encoding === 'br'
-          ? zlib.createBrotliDecompress()
-          : undefined;
-  if (!inflate) return res;
-  res.on('error', (err) => inflate.destroy(err));
-  res.on('aborted', () => inflate.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' })));
-  return res.pipe(inflate);
+/** A login's own connection, closed after its reply (see send()). */
+function oneConnectionAgent(url: string): http.Agent {
+  return url.startsWith('https:') ? new https.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: false });
+}
+
+/** A request that failed because the kept-alive connection it was sent on had been closed by the server (axios keeps Node's request as `.request`). */
+function onClosedKeptAliveSocket(err: unknown): boolean {
+  if (!axios.isAxiosError(err)) return false;
+  const request = err.request as { reusedSocket?: boolean } | undefined;
+  return request?.reusedSocket === true && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
 }
 
 /** Reads a response stream fully, refusing more than maxBytes (checked against Content-Length first). */
