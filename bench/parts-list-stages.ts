@@ -1,0 +1,86 @@
+// CPU per parts list, stage by stage, for bench/force-sync.bench.ts: the files a force sync stored, put
+// through each step of a download again, one after another, each stage timed with process.cpuUsage
+// (every thread of the process: SQLite's parse runs on libuv's pool).
+import { randomUUID } from 'node:crypto';
+import { promises as fs, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IsNull, Not } from 'typeorm';
+import { Elevation } from '../entities';
+import { loadConfig } from '../server/config';
+import { openDatabase, migrate } from '../server/db/database';
+import type { Db } from '../server/db/db';
+import { NULL_GUID, readPartsListBody, toElevation, toPhase, toProject, type PartsListDownload } from '../server/logikal';
+import { PartsListParser, type ParsedPartsList } from '../server/parts/parts-list-parser';
+import { PrivateCopies } from '../server/parts/temp-files';
+import { MirrorWriter } from '../server/sync/mirror-writer';
+
+export interface StageCpu {
+  files: number;
+  averageMB: number;
+  /** Milliseconds of CPU per parts list. */
+  decodeAndHash: number;
+  tempCopy: number;
+  quickCheckAndQueries: number;
+  databaseWrite: number;
+  identicalFileWrite: number;
+}
+
+async function cpuPer(n: number, fn: () => Promise<void>): Promise<number> {
+  const c0 = process.cpuUsage();
+  await fn();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000 / n;
+}
+
+/** The stages for the parts lists stored in `db` (at most `limit`). */
+export async function partsListStages(db: Db, limit = 17): Promise<StageCpu> {
+  const rows = await db.reader
+    .getRepository(Elevation)
+    .find({ where: { partsListFileId: Not(IsNull()) }, relations: { partsListFile: true }, order: { id: 'ASC' }, take: limit });
+  const n = rows.length;
+  const bodies = rows.map((r) =>
+    Buffer.from(JSON.stringify({ data: r.partsListFile!.content.toString('base64'), hints: [], warnings: [] })),
+  );
+  const scratch = mkdtempSync(join(tmpdir(), 'lkb-bench-stages-'));
+  try {
+    let downloads: PartsListDownload[] = [];
+    const decodeAndHash = await cpuPer(n, () => {
+      downloads = bodies.map((b) => readPartsListBody(b));
+      return Promise.resolve();
+    });
+    // The parser's own temp-file steps alone: the private copy and its removal.
+    const copies = new PrivateCopies(join(scratch, 'copies'));
+    const tempCopy = await cpuPer(n, async () => {
+      for (const d of downloads) await fs.rm(await copies.write(d.bytes), { force: true });
+    });
+    const parser = new PartsListParser({ tempDir: join(scratch, 'tmp') });
+    const parsed: ParsedPartsList[] = [];
+    const parse = await cpuPer(n, async () => {
+      for (let i = 0; i < n; i++) parsed.push(await parser.parse(downloads[i].bytes, rows[i].name));
+    });
+
+    // A scratch database with the same elevation rows, so every file is new to it.
+    const target = await openDatabase(loadConfig({ DATA_DIR: join(scratch, 'db'), LOG_LEVEL: 'error' }));
+    try {
+      await migrate(target);
+      const writer = new MirrorWriter(target);
+      const project = await writer.project(toProject({ id: randomUUID(), name: 'stages' }, 0), await writer.directory('Bench'));
+      const phase = await writer.phase(project.id, toPhase({ id: NULL_GUID, name: '' }, 0));
+      const ids: number[] = [];
+      for (const r of rows) ids.push((await writer.elevation(phase, toElevation({ id: r.logikalId, name: r.name }, 0), null)).id);
+      const databaseWrite = await cpuPer(n, async () => {
+        for (let i = 0; i < n; i++) await writer.storePartsList(ids[i], downloads[i].bytes, downloads[i].sha256, parsed[i], 'bench');
+      });
+      const identicalFileWrite = await cpuPer(n, async () => {
+        for (let i = 0; i < n; i++) await writer.touchPartsList(ids[i], 'bench');
+      });
+      const averageMB = downloads.reduce((s, d) => s + d.bytes.length, 0) / Math.max(1, n) / 1e6;
+      return { files: n, averageMB, decodeAndHash, tempCopy, quickCheckAndQueries: parse - tempCopy, databaseWrite, identicalFileWrite };
+    } finally {
+      await target.close();
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
