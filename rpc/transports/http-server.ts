@@ -116,7 +116,8 @@ export function createHttpServer(services: AppServices, dispatcher: Dispatcher, 
       method: 'GET',
       path: '/health',
       async handle(_req, res, ctx) {
-        const h = await ctx.services.system.health();
+        // Open to anyone (load balancers): what LogiKal is and how it behaves stays behind a key (system.health).
+        const { logikal_capabilities: _behindAKey, ...h } = await ctx.services.system.health();
         sendJson(res, h.ok ? 200 : 503, h);
       },
     },
