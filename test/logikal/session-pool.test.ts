@@ -7,27 +7,14 @@ import type { LogikalClientOptions } from '../../server/logikal/logikal-client';
 import { LogikalError } from '../../server/logikal/logikal-errors';
 import { SQLITE_MAGIC } from '../../server/logikal/download-checks';
 import { NULL_GUID, type LogikalPath } from '../../server/logikal/logikal-types';
+import { SYNC_ENDPOINTS } from '../helpers/logikal-endpoints';
 
 configureLogging({ level: 'error', production: false, silent: true });
 
 const DOS22309 = '5ddb1393-56eb-4280-9f7e-3c3aec51483c';
 const PHASE: LogikalPath = { directory: 'Demo Odoo', projectId: DOS22309, phaseId: NULL_GUID };
 /** Every endpoint the client uses except DELETE /auth (whose faults get their own test). */
-const FAULTABLE = [
-  'POST /auth',
-  'GET /directories',
-  'POST /directories/select',
-  'GET /projects',
-  'POST /projects/select',
-  'GET /projects/selected',
-  'GET /phases',
-  'POST /phases/select',
-  'GET /elevations',
-  'GET /elevations/{elevationId}/thumbnail',
-  'POST /elevations/select',
-  'GET /elevations/selected/parts-list',
-  'GET /elevations/selected/quotation-price',
-];
+const FAULTABLE = [...SYNC_ENDPOINTS, 'GET /elevations/selected/quotation-price'];
 
 let elevationIds: string[] = [];
 const emulators: LogikalEmulator[] = [];

@@ -1,26 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertInvariants, closeAll, mirrorSnapshot, PARTS_LIST_CALL, Rig, type MirrorSnapshot } from './harness';
+import { assertInvariants, closeAll, mirrorSnapshot, Rig, type MirrorSnapshot } from './harness';
+import { SYNC_ENDPOINTS } from '../helpers/logikal-endpoints';
 
 /**
  * Every endpoint a force sync calls except DELETE /auth: a logout refused on every retry leaks a
  * seat by design (the session is LogiKal's to expire), which would make "no session open" a matter
  * of luck at these rates. Logout retries have their own deterministic tests (test/sync/upstream-faults).
  */
-const SYNC_ENDPOINTS = [
-  'POST /auth',
-  'GET /directories',
-  'POST /directories/select',
-  'GET /projects',
-  'POST /projects/select',
-  'GET /projects/selected',
-  'GET /phases',
-  'POST /phases/select',
-  'GET /elevations',
-  'GET /elevations/{elevationId}/thumbnail',
-  'POST /elevations/select',
-  PARTS_LIST_CALL,
-];
 
 describe('transient LogiKal faults are absorbed: a force sync still ends with 17 of 17 parts lists', () => {
   let rig: Rig;

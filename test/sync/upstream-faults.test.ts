@@ -7,26 +7,14 @@ import type { FaultOptions } from '../../emulator';
 import type { SyncResult } from '../../server/sync/types';
 import { startRig, type Rig } from '../helpers/bridge-with-emulator';
 import { assertHonest, assertSessionsBalanced, checkpoint, DEMO, directSync, forceSync, closeBalanced } from '../helpers/sync-checks';
+import { SYNC_ENDPOINTS } from '../helpers/logikal-endpoints';
 
 /**
  * Every API endpoint the sync uses except DELETE /auth. A logout that fails on every retry leaks a
  * seat (the client has no reaper yet), so at a 30 % rate I5 would fail about one run in three by
  * chance; logout retries are exercised by scripted faults instead, deterministically.
  */
-const ENDPOINTS = [
-  'POST /auth',
-  'GET /directories',
-  'POST /directories/select',
-  'GET /projects',
-  'POST /projects/select',
-  'GET /projects/selected',
-  'GET /phases',
-  'POST /phases/select',
-  'GET /elevations',
-  'GET /elevations/{elevationId}/thumbnail',
-  'POST /elevations/select',
-  'GET /elevations/selected/parts-list',
-];
+const ENDPOINTS = SYNC_ENDPOINTS;
 const LOGOUT_FAULTS: FaultOptions['script'] = [
   { endpoint: 'DELETE /auth', kind: 'serverError' },
   { endpoint: 'DELETE /auth', kind: 'serverError', status: 503 },
