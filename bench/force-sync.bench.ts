@@ -28,6 +28,7 @@ import {
 } from './bench-processes';
 import { partsListStages, type StageCpu } from './parts-list-stages';
 import { replayPredecessor } from './predecessor-replay';
+import { arg } from './bench-args';
 
 const PROJECT = 'DOS22309';
 const DIRECTORY = 'Demo Odoo';
@@ -46,11 +47,6 @@ interface Row {
   logins: number;
   cpuPerElevationMs?: number;
   ok: boolean;
-}
-
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : def;
 }
 
 /** `logikal-bridge emulator` on a free port; its control door gives the stats. */

@@ -22,11 +22,7 @@ import {
   tailOf,
   tempDirs,
 } from './bench-processes';
-
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : def;
-}
+import { arg } from './bench-args';
 
 const DB_CHOICE = arg('db', 'both');
 const DURATION = Number(arg('duration', '15'));

@@ -21,14 +21,10 @@ import {
   tailOf,
   tempDirs,
 } from './bench-processes';
+import { arg } from './bench-args';
 
 // ---------------------------------------------------------------------------------------------
 // Flags
-
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : def;
-}
 
 const DB_CHOICE = arg('db', 'both');
 const DURATION = Number(arg('duration', '10'));
