@@ -90,7 +90,16 @@ test('3N concurrent parts-list downloads never exceed N sessions; every login is
 
 test('with 5xx, hangs and cut-offs injected: cap holds, nothing leaks, failures are typed', async () => {
   const e = await emulator({
-    faults: { seed: 7, serverErrorRate: 0.3, timeoutRate: 0.05, cutOffRate: 0.05, hangSeconds: 2, endpoints: FAULTABLE },
+    // Logins are left alone: at 40 % faults three failed logins in a row would shut the login gate
+    // (by design, see test/logikal/login-faults.test.ts), which is not what this test is about.
+    faults: {
+      seed: 7,
+      serverErrorRate: 0.3,
+      timeoutRate: 0.05,
+      cutOffRate: 0.05,
+      hangSeconds: 2,
+      endpoints: FAULTABLE.filter((f) => f !== 'POST /auth'),
+    },
   });
   const client = clientFor(e, { maxSessions: 3, callTimeoutMs: 200, downloadTimeoutMs: 400, retries: 4 });
   const results = await downloadAll(client, elevationIds.slice(0, 9));
