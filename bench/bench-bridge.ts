@@ -4,15 +4,16 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BenchProject } from './bench-fixture';
+import { writeBenchFixture, type BenchProject } from './bench-fixture';
 import {
   SetupError,
   createPgDatabase,
   dropPgDatabase,
   freePort,
   PG_BASE_URL,
+  revision,
   sleep,
   startProc,
   stopProc,
@@ -223,4 +224,27 @@ export function syncLoop(bridge: Bridge, projects: BenchProject[]) {
       await Promise.race([loop, sleep(120_000)]);
     },
   };
+}
+
+/** The flags bench:reads and bench:load share, checked once. */
+export function checkLoadFlags(f: { db: string; duration: number; connections: number; latencyScale: number }): void {
+  if (!['sqlite', 'postgres', 'both'].includes(f.db)) throw new SetupError('--db must be sqlite, postgres or both');
+  if (!(f.duration > 0) || !(Number.isInteger(f.connections) && f.connections > 0) || !(f.latencyScale >= 0)) {
+    throw new SetupError('--duration must be > 0, --connections a positive integer, --latency-scale ≥ 0');
+  }
+}
+
+/** The demo fixture with copies of its projects, so that a list view reads a full page of `limit` rows. */
+export function enlargedFixture(root: string, tag: string, limit: number): ReturnType<typeof writeBenchFixture> {
+  const dir = mkdtempSync(join(tmpdir(), `${tag}-fixture-`));
+  tempDirs.add(dir);
+  return writeBenchFixture(join(root, 'fixtures', 'demo.json'), join(root, 'fixtures', 'thumbnails'), dir, limit);
+}
+
+/** Which code ran where, for a bench's header. */
+export function machineLine(root: string): string {
+  const load = loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+  return `revision ${revision(root)}, node ${process.version}, ${cpus().length} cores, load average ${load} at start`;
 }

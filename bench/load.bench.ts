@@ -4,24 +4,21 @@
 // (name_search), in turn on every connection — idle and while force syncs run back to back. Prints
 // req/s, p50/p99 and the bridge's peak resident memory (VmHWM of the bridge process).
 // The bridge and the LogiKal emulator are real child processes; autocannon runs here.
-import { mkdtempSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { mirrorProjects, ODOO_DB, startBenchBridge, startEmulatorProc, syncLoop, type Bridge, type BridgeContext } from './bench-bridge';
-import { writeBenchFixture, type BenchProject } from './bench-fixture';
 import {
-  SetupError,
-  cleanup,
-  cliEntry,
-  installCleanupHandlers,
-  pgReachable,
-  PG_ADMIN_URL,
-  repoRoot,
-  revision,
-  tailOf,
-  tempDirs,
-} from './bench-processes';
+  checkLoadFlags,
+  enlargedFixture,
+  machineLine,
+  mirrorProjects,
+  ODOO_DB,
+  startBenchBridge,
+  startEmulatorProc,
+  syncLoop,
+  type Bridge,
+  type BridgeContext,
+} from './bench-bridge';
+import { type BenchProject } from './bench-fixture';
+import { SetupError, cleanup, cliEntry, installCleanupHandlers, pgReachable, PG_ADMIN_URL, repoRoot, tailOf } from './bench-processes';
 import { arg } from './bench-args';
 
 const DB_CHOICE = arg('db', 'both');
@@ -145,23 +142,14 @@ async function benchDatabase(kind: 'sqlite' | 'postgres', ctx: BridgeContext & {
 }
 
 async function main(): Promise<number> {
-  if (!['sqlite', 'postgres', 'both'].includes(DB_CHOICE)) throw new SetupError('--db must be sqlite, postgres or both');
-  if (!(DURATION > 0) || !(Number.isInteger(CONNECTIONS) && CONNECTIONS > 0) || !(LATENCY_SCALE >= 0)) {
-    throw new SetupError('--duration must be > 0, --connections a positive integer, --latency-scale ≥ 0');
-  }
+  checkLoadFlags({ db: DB_CHOICE, duration: DURATION, connections: CONNECTIONS, latencyScale: LATENCY_SCALE });
   const root = repoRoot();
   const cli = cliEntry(root);
-  const fixtureDir = mkdtempSync(join(tmpdir(), 'lkb-bench-load-fixture-'));
-  tempDirs.add(fixtureDir);
   // The same enlarged fixture as bench:reads: the list view returns a full page.
-  const fixture = writeBenchFixture(join(root, 'fixtures', 'demo.json'), join(root, 'fixtures', 'thumbnails'), fixtureDir, LIMIT);
+  const fixture = enlargedFixture(root, 'lkb-bench-load', LIMIT);
   const { projects } = fixture;
 
-  out(
-    `Odoo read load during force syncs — revision ${revision(root)}, node ${process.version}, ${cpus().length} cores, load average ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')} at start`,
-  );
+  out(`Odoo read load during force syncs — ${machineLine(root)}`);
   out(
     `mix per connection, in turn: ${MODEL} search_read [[]] limit ${LIMIT} · search_count [[]] · read [id] with glass_ids · name_search "P1" limit 8 (execute_kw, POST /jsonrpc)`,
   );

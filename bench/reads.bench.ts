@@ -3,24 +3,20 @@
 // search_read on logikal.elevation over /jsonrpc), idle and while force syncs run back to back.
 // The bridge and the LogiKal emulator run as real child processes (the CLI from package.json "bin");
 // autocannon runs here, so the cores are shared as in production.
-import { mkdtempSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { mirrorProjects, ODOO_DB, startBenchBridge, startEmulatorProc, syncLoop, type BridgeContext } from './bench-bridge';
-import { writeBenchFixture, type BenchProject } from './bench-fixture';
 import {
-  SetupError,
-  cleanup,
-  cliEntry,
-  installCleanupHandlers,
-  pgReachable,
-  PG_ADMIN_URL,
-  repoRoot,
-  revision,
-  tailOf,
-  tempDirs,
-} from './bench-processes';
+  checkLoadFlags,
+  enlargedFixture,
+  machineLine,
+  mirrorProjects,
+  ODOO_DB,
+  startBenchBridge,
+  startEmulatorProc,
+  syncLoop,
+  type BridgeContext,
+} from './bench-bridge';
+import { type BenchProject } from './bench-fixture';
+import { SetupError, cleanup, cliEntry, installCleanupHandlers, pgReachable, PG_ADMIN_URL, repoRoot, tailOf } from './bench-processes';
 import { arg } from './bench-args';
 
 // ---------------------------------------------------------------------------------------------
@@ -142,24 +138,15 @@ async function benchDatabase(kind: 'sqlite' | 'postgres', ctx: BridgeContext & {
 }
 
 async function main(): Promise<number> {
-  if (!['sqlite', 'postgres', 'both'].includes(DB_CHOICE)) throw new SetupError('--db must be sqlite, postgres or both');
-  if (!(DURATION > 0) || !(Number.isInteger(CONNECTIONS) && CONNECTIONS > 0) || !(LATENCY_SCALE >= 0)) {
-    throw new SetupError('--duration must be > 0, --connections a positive integer, --latency-scale ≥ 0');
-  }
+  checkLoadFlags({ db: DB_CHOICE, duration: DURATION, connections: CONNECTIONS, latencyScale: LATENCY_SCALE });
   const root = repoRoot();
   const cli = cliEntry(root);
-  const fixtureDir = mkdtempSync(join(tmpdir(), 'lkb-bench-reads-fixture-'));
-  tempDirs.add(fixtureDir);
   // The demo fixture alone has fewer elevations than a list-view page: add copies of its projects.
-  const fixture = writeBenchFixture(join(root, 'fixtures', 'demo.json'), join(root, 'fixtures', 'thumbnails'), fixtureDir, LIMIT);
+  const fixture = enlargedFixture(root, 'lkb-bench-reads', LIMIT);
   const { projects } = fixture;
   const totalElevations = projects.reduce((n, p) => n + p.elevations, 0);
 
-  out(
-    `Odoo list view read benchmark — revision ${revision(root)}, node ${process.version}, ${cpus().length} cores, load average ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')} at start`,
-  );
+  out(`Odoo list view read benchmark — ${machineLine(root)}`);
   out(`object.execute_kw search_read ${MODEL} [[]] fields ${FIELDS.join(',')} limit ${LIMIT}, POST /jsonrpc`);
   out(
     `autocannon: ${CONNECTIONS} connections, ${DURATION} s per scenario (after a ${WARMUP_SECONDS} s warm-up); emulator latency x${LATENCY_SCALE}`,
