@@ -160,7 +160,10 @@ describe('the status page in Chromium', () => {
     assert.equal(await overflow(), false, 'project view fits');
 
     const [cookie] = await p.context().cookies();
+    // The server has ended the session once its answer to the sign-out is in (the form may show earlier).
+    const ended = p.waitForResponse((r) => r.url().endsWith('/status/api/session/end'));
     await p.getByRole('button', { name: 'Sign out' }).click();
+    await ended;
     await p.getByLabel('API key').waitFor();
     assert.equal(await p.locator('#app').isVisible(), false);
     const stale = await fetch(`${rig.bridge.url}/status/api/overview`, { headers: { Cookie: `lkb_status=${cookie.value}` } });
