@@ -21,8 +21,14 @@ export interface BridgeConfig {
     /** Concurrent Logikal sessions across the process. Default: 4. */
     maxSessions: number;
   };
-  /** Nightly smart-sync schedule (cron syntax). Default: 0 2 * * * */
-  syncCron: string;
+  /** Nightly smart-sync schedule (cron syntax, 5 or 6 fields); null when SYNC_CRON=off. Default: 0 2 * * * */
+  syncCron: string | null;
+  /** The time zone SYNC_CRON is read in (IANA name). Default: UTC */
+  syncTimezone: string;
+  /** Directory paths whose project lists a nightly refreshes, each without its sub-directories. Default: none */
+  trackedDirectories: string[];
+  /** How long a nightly waits before retrying a project that failed, doubled per retry. Default: 60 */
+  nightlyRetrySeconds: number;
   /** winston level. Default: info */
   logLevel: string;
   /** A key that always exists with every scope, named "bootstrap". Default: unset. */
@@ -59,6 +65,15 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
 const MBIOE_URL = 'an http(s) URL ending in /api/v3';
 
@@ -81,7 +96,12 @@ const EnvSchema = z.object({
       .refine((u) => /\/api\/v3\/?$/.test(new URL(u).pathname), MBIOE_URL)
       .optional(),
   ),
-  SYNC_CRON: setting(trimmed.refine((c) => validateCron(c), 'a cron expression such as "0 2 * * *"').default('0 2 * * *')),
+  SYNC_CRON: setting(
+    trimmed.refine((c) => c.toLowerCase() === 'off' || validateCron(c), 'a cron expression such as "0 2 * * *", or off').default('0 2 * * *'),
+  ),
+  SYNC_TZ: setting(trimmed.refine(isTimeZone, 'an IANA time zone such as UTC or Europe/Berlin').default('UTC')),
+  TRACKED_DIRECTORIES: setting(z.string().optional()),
+  NIGHTLY_RETRY_SECONDS: setting(integer(0, 86_400).default(60)),
   LOG_LEVEL: setting(
     trimmed
       .toLowerCase()
@@ -139,7 +159,13 @@ export function loadConfig(env: Env = process.env): BridgeConfig {
     database,
     dataDir,
     logikal: { url: e.LOGIKAL_URL, username: e.LOGIKAL_USERNAME, password: e.LOGIKAL_PASSWORD, maxSessions: e.LOGIKAL_MAX_SESSIONS },
-    syncCron: e.SYNC_CRON,
+    syncCron: e.SYNC_CRON.toLowerCase() === 'off' ? null : e.SYNC_CRON,
+    syncTimezone: e.SYNC_TZ,
+    trackedDirectories: (e.TRACKED_DIRECTORIES ?? '')
+      .split(',')
+      .map((d) => d.trim())
+      .filter((d) => d !== ''),
+    nightlyRetrySeconds: e.NIGHTLY_RETRY_SECONDS,
     logLevel: e.LOG_LEVEL,
     bootstrapKey: e.BRIDGE_BOOTSTRAP_KEY,
     migrateOnStart: e.MIGRATE_ON_START ?? database.type === 'sqlite',

@@ -15,6 +15,7 @@ import { RunExecutor } from './run-executor';
 import { describeFailure } from './failure-reason';
 import { Semaphore } from '../semaphore';
 import { TreeSync } from './tree-sync';
+import { NightlyService } from './nightly.service';
 import type { ProgressListener, ProjectSyncRequest, SyncMode, SyncResult } from './types';
 import type { SyncTelemetry } from '../metrics';
 
@@ -28,6 +29,7 @@ const nameKey = (dir: string, name: string): string => `project:${dir.toLowerCas
  */
 export class SyncService {
   readonly runs: RunStore;
+  readonly nightlies = new NightlyService();
   private readonly executor: RunExecutor;
   private readonly writer: MirrorWriter;
   private readonly parser: PartsListParser;
