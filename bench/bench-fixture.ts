@@ -1,6 +1,5 @@
 // The fixture of bench/reads.bench.ts: fixtures/demo.json enlarged with copies of its projects (new
 // deterministic GUIDs, names "DOS22309-B", …) until it holds enough elevations for a full list-view page.
-import { createHash } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -11,7 +10,7 @@ import {
   type FixtureDirectory,
   type FixtureProject,
 } from '../emulator/fixture';
-import { NULL_GUID } from '../server/guid';
+import { copyProject, derivedGuid } from '../emulator/fixture-copies';
 import { SetupError } from './bench-processes';
 
 /** A project the bench mirrors and force-syncs (by name and directory path, as Odoo does). */
@@ -54,38 +53,10 @@ export function fixtureProjects(fixture: EmulatorFixture): BenchProject[] {
     .sort((a, b) => b.elevations - a.elevations);
 }
 
-/** A lowercase name-based (version 5 style) GUID: the same inputs give the same id on every run. */
-function derivedGuid(...parts: string[]): string {
-  const h = createHash('sha1')
-    .update(['lkb-bench-reads', ...parts].join('|'))
-    .digest('hex');
-  const variant = ((parseInt(h[16], 16) & 0x3) | 0x8).toString(16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
-/**
- * A copy of `p` under new ids. The default phase keeps the null GUID (unique per project); other
- * phases, elevations and version ids get new GUIDs. Thumbnail file names stay: the emulator serves
- * them from fixtures/thumbnails whatever fixture file it loads. Parts lists follow the new elevation
- * ids (the generator's default seed is a hash of the id; the spec embeds project and elevation GUIDs).
- */
-function copyProject(p: FixtureProject, suffix: string): FixtureProject {
-  const id = derivedGuid('project', p.id, suffix);
-  return {
-    ...structuredClone(p),
-    id,
-    name: `${p.name}-${suffix}`,
-    phases: p.phases.map((phase) => ({
-      ...structuredClone(phase),
-      id: phase.id === NULL_GUID ? NULL_GUID : derivedGuid('phase', id, phase.id),
-      elevations: phase.elevations.map((e) => ({
-        ...structuredClone(e),
-        id: derivedGuid('elevation', id, e.id),
-        versionId: derivedGuid('version', id, e.versionId),
-      })),
-    })),
-  };
-}
+/** The copies' ids: same namespace as before the helpers moved to the emulator, so the copies keep their GUIDs. */
+const COPY_NAMESPACE = 'lkb-bench-reads';
+const copyOf = (p: FixtureProject, suffix: string): FixtureProject =>
+  copyProject(p, { namespace: COPY_NAMESPACE, id: derivedGuid(COPY_NAMESPACE, 'project', p.id, suffix), name: `${p.name}-${suffix}` });
 
 /**
  * Adds copies of the source's projects (most elevations first, round robin: suffix B for the first
@@ -102,7 +73,7 @@ export function enlargeFixture(source: EmulatorFixture, minElevations: number): 
     const suffix = String.fromCharCode('B'.charCodeAt(0) + round);
     for (const { project, dir } of originals) {
       if (total >= minElevations) break;
-      const copy = copyProject(project, suffix);
+      const copy = copyOf(project, suffix);
       if ((dir.projects ?? []).some((p) => p.name === copy.name))
         throw new SetupError(`fixture already has a project ${copy.name} in ${dir.path}`);
       (dir.projects ??= []).push(copy);

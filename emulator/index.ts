@@ -53,56 +53,16 @@ import { PartsListCache } from './parts-lists';
 import { matchRoute, type CallContext, type EmulatorCore, type HandlerResult } from './routes';
 import { SessionStore } from './sessions';
 import { StatsCollector, type EmulatorStats } from './stats';
+import type { EmulatorOptions, RuntimeOptions } from './options';
+import { addGeneratedProjects } from './generated-projects';
 
 export type { EmulatorStats } from './stats';
 export type { DownMode, FaultOptions, ListingFault, ScriptedFault } from './faults';
 export type { LatencyProfile } from './latency';
 export { DEFAULT_LATENCY } from './latency';
 export type { EmulatorFixture } from './fixture';
-
-export interface EmulatorOptions {
-  /** Fixture file path or object (default fixtures/demo.json). Objects are deep-copied. */
-  fixture?: string | EmulatorFixture;
-  /** Folder holding the fixture's thumbnail files (default fixtures/thumbnails). */
-  thumbnailsDir?: string;
-  host?: string;
-  /** 0 = a free port. */
-  port?: number;
-  /** Mount point; real servers use '/MbioeService.svc/api/v3'. Default '/api/v3'. */
-  prefix?: string;
-  username?: string;
-  password?: string;
-  /** Multiplies every latency; 0 = answer at once (tests). Default 1 = the real server's timings. */
-  latencyScale?: number;
-  latency?: Partial<LatencyProfile>;
-  /** Let a session select a sibling elevation, phase or directory (open question 1; default false: 409 as observed). */
-  allowSiblingSelect?: boolean;
-  getDirectoriesResetsToDirectory?: boolean;
-  /** MbioeService's version in GET /version (default 12.2.6.59, the swagger's). */
-  serverVersion?: string;
-  /** 0 = sessions never expire. */
-  idleExpirySeconds?: number;
-  /** Licence cap on concurrent sessions (default 64). */
-  maxSessions?: number;
-  /** Status of a login refused for the licence cap (default 403). */
-  licenceRefusalStatus?: number;
-  /** Its message (default "The licence limit of N concurrent sessions has been reached."). */
-  licenceRefusalMessage?: string;
-  faults?: FaultOptions;
-}
-
-/** The knobs that can change while the emulator runs. */
-export interface RuntimeOptions {
-  allowSiblingSelect?: boolean;
-  getDirectoriesResetsToDirectory?: boolean;
-  serverVersion?: string;
-  idleExpirySeconds?: number;
-  maxSessions?: number;
-  latencyScale?: number;
-  licenceRefusalStatus?: number;
-  /** '' = back to the default licence-limit text. */
-  licenceRefusalMessage?: string;
-}
+export type { EmulatorOptions, RuntimeOptions } from './options';
+export type { GeneratedProjectsOptions } from './generated-projects';
 
 const log = getLogger('emulator');
 
@@ -134,9 +94,16 @@ export class LogikalEmulator {
   private stopping: Promise<void> | undefined;
   private idleExpirySeconds: number;
   private downTimer: NodeJS.Timeout | undefined;
+  /** Root directories of the generated projects (EmulatorOptions.generateProjects), in order. */
+  readonly generatedDirectories: string[] = [];
 
   constructor(private readonly opts: EmulatorOptions = {}) {
-    const fixture = loadFixture(opts.fixture ?? join(fixturesDir(), 'demo.json'));
+    let fixture = loadFixture(opts.fixture ?? join(fixturesDir(), 'demo.json'));
+    if (opts.generateProjects) {
+      const generated = addGeneratedProjects(fixture, opts.generateProjects);
+      fixture = generated.fixture;
+      this.generatedDirectories = generated.directories;
+    }
     const maxSessions = opts.maxSessions ?? 64;
     if (!Number.isInteger(maxSessions) || maxSessions < 1) throw new RangeError('maxSessions must be a positive integer');
     this.prefix = normalisePrefix(opts.prefix ?? '/api/v3');
@@ -166,6 +133,7 @@ export class LogikalEmulator {
 
   async listen(): Promise<this> {
     const host = this.opts.host ?? '127.0.0.1';
+    if (this.opts.pregeneratePartsLists) for (const home of this.core.index.elevations.values()) this.core.partsLists.get(home);
     const port = await this.listener.listen(this.opts.port ?? 0, host);
     // Down from the start: refuse (and time the outage) only now that there is a port to close.
     if (this.core.faults.options.down !== undefined) this.setFaults(this.core.faults.options);
@@ -177,13 +145,14 @@ export class LogikalEmulator {
 
   stats(): EmulatorStats {
     this.core.sessions.sweep();
-    return this.statsCollector.snapshot();
+    return this.statsCollector.snapshot(this.core.sessions.openMs());
   }
 
   /** Zeroes the counters; open sessions stay open (and set the new peak). */
   resetStats(): void {
     this.core.sessions.sweep();
     this.statsCollector.reset();
+    this.core.sessions.restartClock();
   }
 
   get faults(): FaultOptions {
@@ -384,6 +353,7 @@ export class LogikalEmulator {
       result.onCutOff?.();
       return sendCutOff(res, result.reply);
     }
+    result.onDelivered?.();
     sendReply(res, result.reply);
   }
 }

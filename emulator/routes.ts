@@ -45,6 +45,8 @@ export interface HandlerResult {
   bytes?: number;
   /** Undo hook when the reply is cut off by a fault (a login whose token never arrived). */
   onCutOff?: () => void;
+  /** Runs when the reply goes out whole (no fault replaced, cut or lost it). */
+  onDelivered?: () => void;
 }
 
 export interface Route {
@@ -232,7 +234,7 @@ export const ROUTES: Route[] = [
     const corrupt = c.core.faults.corruptKindFor(elevation!.id, elevation!.name);
     if (corrupt) c.core.stats.fault('corruptPartsList', 'GET /elevations/selected/parts-list');
     const pl = c.core.partsLists.get({ elevation: elevation!, phase: phase!, project: project! }, corrupt);
-    return { reply: ok(pl.base64), bytes: pl.bytes };
+    return { reply: ok(pl.base64), bytes: pl.bytes, onDelivered: () => c.core.stats.partsListDelivered(elevation!.id, pl.bytes) };
   }),
   route('GET', '/elevations/selected/quotation-price', 'quotationPrice', true, (c) => {
     const s = sess(c);

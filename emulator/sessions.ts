@@ -24,12 +24,15 @@ export interface SessionLimits {
 export class SessionStore {
   private sessions = new Map<string, Session>();
   private sweeper: NodeJS.Timeout | undefined;
+  /** Licence time counts from here (start, or the last resetStats()). */
+  private countedFrom: number;
 
   constructor(
     private limits: SessionLimits,
     private stats: StatsCollector,
     private now: () => number = Date.now,
   ) {
+    this.countedFrom = this.now();
     this.armSweeper();
   }
 
@@ -40,6 +43,19 @@ export class SessionStore {
 
   get size(): number {
     return this.sessions.size;
+  }
+
+  /** Licence time is counted from now on (the stats were reset); open sessions count from now too. */
+  restartClock(): void {
+    this.countedFrom = this.now();
+  }
+
+  /** Milliseconds the open sessions have held their seats since the clock (re)started. */
+  openMs(): number {
+    const t = this.now();
+    let ms = 0;
+    for (const s of this.sessions.values()) ms += t - Math.max(s.createdAt, this.countedFrom);
+    return ms;
   }
 
   /** undefined = licence limit reached. */
@@ -91,7 +107,12 @@ export class SessionStore {
   }
 
   private drop(token: string, expired: boolean): boolean {
-    if (!this.sessions.delete(token)) return false;
+    const s = this.sessions.get(token);
+    if (!s || !this.sessions.delete(token)) return false;
+    // An expired session freed its seat when it expired, not when it was noticed.
+    const end =
+      expired && this.limits.idleExpirySeconds > 0 ? Math.min(this.now(), s.lastSeen + this.limits.idleExpirySeconds * 1000) : this.now();
+    this.stats.sessionClosed(end - Math.max(s.createdAt, this.countedFrom));
     if (expired) this.stats.bump('expiredSessions');
     this.stats.setOpenSessions(this.sessions.size);
     return true;

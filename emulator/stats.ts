@@ -24,10 +24,22 @@ export interface EmulatorStats {
   faultsByEndpoint: Record<string, number>;
   /** Parts lists actually generated (cache misses). */
   partsListsGenerated: number;
+  /** Parts lists delivered whole (200, not cut off, lost or replaced by a fault): what the client received. */
+  partsListDownloads: number;
+  /** Distinct elevations among those downloads: equal to partsListDownloads when each was downloaded once. */
+  partsListElevations: number;
+  /** Per elevation id: its deliveries and the decoded size of the last one, in bytes. */
+  partsListDownloadsByElevation: Record<string, { downloads: number; bytes: number }>;
+  /**
+   * Licence time: the sum over sessions of how long each was open since start or resetStats(),
+   * open ones up to now (an idle-expired one until it expired).
+   */
+  sessionSeconds: number;
 }
 
 export class StatsCollector {
   private s: EmulatorStats = StatsCollector.empty();
+  private closedSessionMs = 0;
 
   static empty(): EmulatorStats {
     return {
@@ -52,17 +64,25 @@ export class StatsCollector {
       },
       faultsByEndpoint: {},
       partsListsGenerated: 0,
+      partsListDownloads: 0,
+      partsListElevations: 0,
+      partsListDownloadsByElevation: {},
+      sessionSeconds: 0,
     };
   }
 
-  snapshot(): EmulatorStats {
-    return structuredClone(this.s);
+  /** `openSessionMs`: what the sessions still open have held since start or reset (only the session store knows). */
+  snapshot(openSessionMs = 0): EmulatorStats {
+    const s = structuredClone(this.s);
+    s.sessionSeconds = (this.closedSessionMs + openSessionMs) / 1000;
+    return s;
   }
 
   /** Counters back to zero; openSessions (a fact, not a counter) is kept and becomes the new peak. */
   reset(): void {
     const open = this.s.openSessions;
     this.s = StatsCollector.empty();
+    this.closedSessionMs = 0;
     this.s.openSessions = open;
     this.s.peakSessions = open;
   }
@@ -74,6 +94,23 @@ export class StatsCollector {
   /** A login undone by the emulator itself (its reply was cut off): not a login the client saw. */
   loginRolledBack(): void {
     this.s.logins--;
+  }
+
+  /** A session gone (logged out, expired, dropped), with the time it held a seat since start or reset. */
+  sessionClosed(heldMs: number): void {
+    this.closedSessionMs += Math.max(0, heldMs);
+  }
+
+  partsListDelivered(elevationId: string, bytes: number): void {
+    this.s.partsListDownloads++;
+    const seen = this.s.partsListDownloadsByElevation[elevationId];
+    if (seen) {
+      seen.downloads++;
+      seen.bytes = bytes;
+    } else {
+      this.s.partsListDownloadsByElevation[elevationId] = { downloads: 1, bytes };
+      this.s.partsListElevations++;
+    }
   }
 
   call(endpoint: string): void {

@@ -109,7 +109,10 @@ program
   .option('--licence-refusal-status <code>', 'status of a login refused for the licence cap (403, 409, 429, 503…)', '403')
   .option('--licence-refusal-message <text>', 'message of that refusal (default: the licence-limit text)')
   .option('--sibling-select', 'let a session select a sibling elevation, phase or directory (default: strict, 409 as observed)')
-  .action(async (o: Record<string, string | undefined> & { siblingSelect?: boolean }) => {
+  .option('--generate-projects <n>', 'add n made-up projects (~7 elevations each) in root directories "Generated 01", … (25 each)')
+  .option('--generate-seed <n>', 'seed of the generated projects: same seed, same GUIDs and parts lists', '1')
+  .option('--pregenerate-parts-lists', 'generate every parts list before listening (benchmarks: downloads then cost only latency)')
+  .action(async (o: Record<string, string | undefined> & { siblingSelect?: boolean; pregeneratePartsLists?: boolean }) => {
     configureLogging({ level: 'info', production: false });
     // The emulator is a test and demo tool: only this command and `demo` load it.
     const { startEmulator } = await import('../../emulator/index.js');
@@ -125,8 +128,11 @@ program
       licenceRefusalStatus: Number(o.licenceRefusalStatus),
       licenceRefusalMessage: o.licenceRefusalMessage,
       allowSiblingSelect: o.siblingSelect === true,
+      generateProjects: o.generateProjects ? { count: Number(o.generateProjects), seed: Number(o.generateSeed) } : undefined,
+      pregeneratePartsLists: o.pregeneratePartsLists === true,
     }).catch(fail);
     process.stdout.write(`LogiKal emulator at ${emu.url}\n  LOGIKAL_URL=${emu.url} LOGIKAL_USERNAME=${o.username} LOGIKAL_PASSWORD=…\n`);
+    if (emu.generatedDirectories.length) process.stdout.write(`  TRACKED_DIRECTORIES=${emu.generatedDirectories.join(',')}\n`);
     const stop = async () => {
       await emu.stop();
       process.exit(0);
