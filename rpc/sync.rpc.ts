@@ -1,5 +1,6 @@
 import { method, type MethodDef } from './method-table';
 import { param } from './params';
+import { describeSchedule } from '../server/scheduler';
 import type { SyncMode } from '../server/sync/types';
 
 // eslint-disable-next-line no-control-regex -- matching control characters is this pattern's purpose (refuses them in names)
@@ -79,5 +80,20 @@ export const syncMethods: MethodDef[] = [
     params: { directory_id: directoryPath, wait_seconds: waitSeconds },
     doc: "Mirror one directory's project list (metadata only).",
     handler: async (p, ctx) => ctx.services.sync.syncProjects(p.directory_id, p.wait_seconds, ctx.caller?.name),
+  }),
+  method({
+    name: 'sync.schedule',
+    scope: 'read',
+    params: {},
+    doc: "The nightly's schedule (SYNC_CRON, SYNC_TZ, next fire time, tracked directories) and the last nightly's summary.",
+    handler: async (_p, ctx) => describeSchedule(ctx.services.config, ctx.services.sync.nightlies),
+  }),
+  method({
+    name: 'sync.run_nightly',
+    scope: 'admin',
+    params: { wait_seconds: waitSeconds },
+    doc: 'A nightly now (or joins the one running): every tracked and mirrored project smart-synced. The result, or the running nightly after wait_seconds.',
+    // The dispatcher has checked the admin scope, so there is a caller.
+    handler: async (p, ctx) => ctx.services.sync.nightlies.runNow(p.wait_seconds, ctx.caller?.name ?? 'unknown'),
   }),
 ];

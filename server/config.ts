@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { resolve, join } from 'node:path';
+import { Cron } from 'croner';
 import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 
@@ -74,6 +75,26 @@ function isTimeZone(tz: string): boolean {
   }
 }
 
+/** node-cron fires the schedule and croner computes its dates (server/scheduler.ts): both must read the pattern. */
+function isCronPattern(expression: string): boolean {
+  if (!validateCron(expression)) return false;
+  try {
+    new Cron(expression, { domAndDow: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A pattern such as "0 0 31 4 *" is valid field by field but names no real date. */
+function firesAtAll(expression: string): boolean {
+  try {
+    return new Cron(expression, { domAndDow: true }).nextRun() !== null;
+  } catch {
+    return false;
+  }
+}
+
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
 const MBIOE_URL = 'an http(s) URL ending in /api/v3';
 
@@ -97,7 +118,10 @@ const EnvSchema = z.object({
       .optional(),
   ),
   SYNC_CRON: setting(
-    trimmed.refine((c) => c.toLowerCase() === 'off' || validateCron(c), 'a cron expression such as "0 2 * * *", or off').default('0 2 * * *'),
+    trimmed
+      .refine((c) => c.toLowerCase() === 'off' || isCronPattern(c), 'a cron expression of 5 or 6 fields such as "0 2 * * *", or off')
+      .refine((c) => c.toLowerCase() === 'off' || firesAtAll(c), 'a cron expression that fires at some time (this one never does)')
+      .default('0 2 * * *'),
   ),
   SYNC_TZ: setting(trimmed.refine(isTimeZone, 'an IANA time zone such as UTC or Europe/Berlin').default('UTC')),
   TRACKED_DIRECTORIES: setting(z.string().optional()),

@@ -40,9 +40,24 @@ interface Overview {
   runs: Run[];
   projects: ProjectRow[];
   logikal: { configured: boolean; sessions_open: number; sessions_max: number; effective_limit: number; waiting: number };
-  nightly: { cron: string; next: string | null };
+  nightly: Nightly;
   schema: { database: string; migrations: string; constraints: { ok: boolean; problems: number } | null };
   version: string;
+}
+interface Nightly {
+  enabled: boolean;
+  cron: string | null;
+  timezone: string;
+  next: string | null;
+  last: {
+    run_id: number;
+    state: string;
+    fire_at: string | null;
+    started_at: string;
+    projects_total: number;
+    projects_synced: number;
+    projects_failed: number;
+  } | null;
 }
 interface Elevation {
   id: number;
@@ -179,6 +194,18 @@ function tile(label: string, value: string, hint = ''): HTMLElement {
   );
 }
 
+/** The next firing in the schedule's own time zone (the one SYNC_CRON is read in), and how the last nightly went. */
+function nightlyTile(n: Nightly): HTMLElement {
+  const inZone = (iso: string) => `${new Date(iso).toLocaleString(undefined, { timeZone: n.timezone })} ${n.timezone}`;
+  const last = n.last
+    ? `last nightly ${n.last.state}: ${n.last.projects_synced} of ${n.last.projects_total} projects synced` +
+      (n.last.projects_failed ? `, ${n.last.projects_failed} failed` : '') +
+      ` (${inZone(n.last.fire_at ?? n.last.started_at)})`
+    : 'no nightly has run yet';
+  if (!n.enabled) return tile('Next nightly sync', 'disabled', `SYNC_CRON=off · ${last}`);
+  return tile('Next nightly sync', n.next ? inZone(n.next) : 'never', `cron ${n.cron} (${n.timezone}) · ${last}`);
+}
+
 function renderOverview(o: Overview): HTMLElement[] {
   const s = o.schema;
   const schemaOk = s.database === 'ok' && s.migrations === 'current' && (s.constraints?.ok ?? true);
@@ -195,7 +222,7 @@ function renderOverview(o: Overview): HTMLElement[] {
       `${o.logikal.sessions_open} of ${o.logikal.sessions_max}`,
       o.logikal.configured ? `${o.logikal.waiting} waiting` : 'LogiKal not configured',
     ),
-    tile('Next nightly sync', o.nightly.next ? new Date(o.nightly.next).toLocaleString() : 'none', `cron ${o.nightly.cron} (UTC)`),
+    nightlyTile(o.nightly),
     tile('Schema', schemaOk ? 'healthy' : 'needs attention', `database ${s.database} · migrations ${s.migrations} · ${constraints}`),
     tile('Bridge', o.version, `${o.projects.length} projects mirrored`),
   );

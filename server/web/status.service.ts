@@ -10,7 +10,7 @@ import { toResult } from '../sync/run-store';
 import type { SyncService } from '../sync/sync.service';
 import type { SyncResult } from '../sync/types';
 import type { SystemService } from '../system.service';
-import type { ElevationView, Overview, ProjectRow, ProjectView, RunView } from './status.types';
+import type { ElevationView, NightlyView, Overview, ProjectRow, ProjectView, RunView } from './status.types';
 
 const log = getLogger('web');
 
@@ -40,7 +40,7 @@ export class StatusService {
     this.refreshConstraints();
     // The first check usually takes milliseconds: worth a short wait so the page shows a result, not "checking".
     if (this.checking && !this.constraints) await Promise.race([this.checking, new Promise((r) => setTimeout(r, 1000))]);
-    const [runs, projects, health] = await Promise.all([this.recentRuns(), this.projects(), this.system.health()]);
+    const [runs, projects, health, nightly] = await Promise.all([this.recentRuns(), this.projects(), this.system.health(), this.nightly()]);
     const pool = this.sync.logikalStats();
     return {
       runs,
@@ -53,7 +53,7 @@ export class StatusService {
         waiting: pool?.waiting ?? 0,
         refused_logins: pool?.refusedLogins ?? 0,
       },
-      nightly: { cron: this.config.syncCron, next: nextRunOf(this.config.syncCron)?.toISOString() ?? null },
+      nightly,
       schema: { database: health.database, migrations: health.migrations, constraints: this.constraints },
       version: health.version,
     };
@@ -105,6 +105,33 @@ export class StatusService {
       .select(['f.id', 'f.content'])
       .getOne();
     return row ? { bytes: row.content, contentType: imageType(row.content) } : null;
+  }
+
+  /** The schedule and the latest nightly's summary; the page needs no child list (the runs list nests them). */
+  private async nightly(): Promise<NightlyView> {
+    const { syncCron: cron, syncTimezone: timezone } = this.config;
+    const next = cron === null ? null : nextRunOf(cron, new Date(), timezone);
+    const last = await this.sync.nightlies.lastNightly().catch((err: unknown) => {
+      log.warn('the last nightly for the status page could not be read', { error: err });
+      return null;
+    });
+    return {
+      enabled: cron !== null,
+      cron,
+      timezone,
+      next: next?.toISOString() ?? null,
+      last: last && {
+        run_id: last.run_id,
+        state: last.state,
+        fire_at: last.fire_at,
+        started_at: last.started_at,
+        finished_at: last.finished_at,
+        projects_total: last.projects_total,
+        projects_synced: last.projects_synced,
+        projects_failed: last.projects_failed,
+        message: last.message,
+      },
+    };
   }
 
   /** Newest runs first; a nightly run carries the project runs it started (requested by cron while it ran). */

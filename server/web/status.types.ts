@@ -1,4 +1,4 @@
-import type { ParseStatus } from '../../entities';
+import type { ParseStatus, SyncRunState } from '../../entities';
 import type { SyncResult } from '../sync/types';
 
 /** The status page's JSON, as web/status-page.ts reads it (that file declares its own copy: it is built for the browser). */
@@ -35,7 +35,7 @@ export interface Overview {
     waiting: number;
     refused_logins: number;
   };
-  nightly: { cron: string; next: string | null };
+  nightly: NightlyView;
   schema: {
     database: 'ok' | 'down';
     migrations: 'current' | 'pending' | 'unknown';
@@ -43,6 +43,26 @@ export interface Overview {
     constraints: { ok: boolean; problems: number; checked_at: string } | null;
   };
   version: string;
+}
+
+/** The schedule (SYNC_CRON=off: enabled false, cron null) and the latest nightly run's summary. */
+export interface NightlyView {
+  enabled: boolean;
+  cron: string | null;
+  timezone: string;
+  /** Computed in `timezone`. */
+  next: string | null;
+  last: {
+    run_id: number;
+    state: SyncRunState;
+    fire_at: string | null;
+    started_at: string;
+    finished_at: string | null;
+    projects_total: number;
+    projects_synced: number;
+    projects_failed: number;
+    message: string;
+  } | null;
 }
 
 export interface ElevationView {

@@ -83,6 +83,32 @@ describe('loadConfig (environment → BridgeConfig)', () => {
     assert.equal(loadConfig({ BRIDGE_BOOTSTRAP_KEY: '~!@#$%^&*()_+{}|:"<>?0123456789' }).bootstrapKey?.length, 31);
   });
 
+  it('the nightly: SYNC_CRON (5 or 6 fields, or off in any case), SYNC_TZ, TRACKED_DIRECTORIES, NIGHTLY_RETRY_SECONDS', () => {
+    const d = loadConfig({});
+    assert.deepEqual(
+      [d.syncCron, d.syncTimezone, d.trackedDirectories, d.nightlyRetrySeconds],
+      ['0 2 * * *', 'UTC', [], 60],
+      'defaults: 02:00 UTC, no tracked directory, retries after 60 s',
+    );
+    for (const off of ['off', 'OFF', ' Off ']) assert.equal(loadConfig({ SYNC_CRON: off }).syncCron, null, off);
+    assert.equal(loadConfig({ SYNC_CRON: ' */5 * * * * * ' }).syncCron, '*/5 * * * * *');
+    assert.equal(loadConfig({ SYNC_TZ: 'Europe/Berlin' }).syncTimezone, 'Europe/Berlin');
+    assert.deepEqual(loadConfig({ TRACKED_DIRECTORIES: ' Demo Odoo , Kunden/2026,, ' }).trackedDirectories, ['Demo Odoo', 'Kunden/2026']);
+    assert.equal(loadConfig({ NIGHTLY_RETRY_SECONDS: '0' }).nightlyRetrySeconds, 0);
+
+    refused({ SYNC_CRON: 'offf' }, /^SYNC_CRON: expected a cron expression of 5 or 6 fields such as "0 2 \* \* \*", or off, got "offf"$/);
+    refused({ SYNC_CRON: '0 0 2 * * * 2027' }, /^SYNC_CRON: expected a cron expression of 5 or 6 fields/);
+    refused({ SYNC_CRON: '61 2 * * *' }, /^SYNC_CRON: expected a cron expression/);
+    // Valid field by field, but the 31st is never a month's first Tuesday.
+    refused({ SYNC_CRON: '0 0 31 * 2#1' }, /^SYNC_CRON: expected a cron expression that fires at some time \(this one never does\)/);
+    refused(
+      { SYNC_TZ: 'Mars/Olympus_Mons' },
+      /^SYNC_TZ: expected an IANA time zone such as UTC or Europe\/Berlin, got "Mars\/Olympus_Mons"$/,
+    );
+    refused({ SYNC_TZ: '+02:00' }, /^SYNC_TZ: expected an IANA time zone/);
+    refused({ NIGHTLY_RETRY_SECONDS: 'soon' }, /^NIGHTLY_RETRY_SECONDS: expected an integer from 0 to 86400, got "soon"$/);
+  });
+
   it('RESPONSE_MAX_BYTES: 64 MiB unless set', () => {
     assert.equal(loadConfig({}).responseMaxBytes, 64 * 1024 * 1024);
     assert.equal(loadConfig({ RESPONSE_MAX_BYTES: '1048576' }).responseMaxBytes, 1048576);
