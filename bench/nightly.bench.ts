@@ -1,0 +1,148 @@
+// npm run bench:nightly -- [--projects 50] [--scale 0.05] [--licences 4,8] [--instances 1,2] [--seed 1] [--warm]
+//   --projects   projects the emulator generates (~7 elevations each), all in TRACKED_DIRECTORIES
+//   --scale      emulator latency relative to the seed's measured LogiKal (default 0.05)
+//   --licences   LOGIKAL_MAX_SESSIONS, the total across instances, and the emulator's licence cap
+//   --instances  bridge processes sharing one PostgreSQL database
+//   --seed       seed of the generated projects
+//   --warm       a second nightly over the unchanged mirror after the cold one
+// Not a test. For each licences × instances: a fresh PostgreSQL database (migrate, then serve ×
+// instances, SYNC_CRON=off), a fresh strict emulator (its own process, every parts list generated
+// before it listens), then one sync.run_nightly on instance 1 over an empty mirror.
+//
+// The parallel limit (bench/nightly-floor.ts) is computed, not measured: the LogiKal time the
+// nightly cannot avoid, from the emulator's latency model at this scale, divided by the licences
+// (or the longest single chain, if longer). On a strict LogiKal every parts list needs a session of
+// its own: login, a select per directory level, project, phase and elevation selects, the download
+// (base + per MB of that elevation's generated file) and a logout; each phase's elevation listing
+// and thumbnails, each project's phase listing and each directory's project listing ride on one of
+// those sessions. The bridge's own CPU, the database and the network count as zero, so "every
+// licence busy" means busy with LogiKal calls only. Licence utilisation is measured: the emulator's
+// session-seconds (each session's open time) over licences × wall time.
+import { DEFAULT_LATENCY, type EmulatorStats } from '../emulator';
+import { loadFixture } from '../emulator/fixture';
+import { addGeneratedProjects } from '../emulator/generated-projects';
+import { arg } from './bench-args';
+import { machineLine } from './bench-bridge';
+import { cleanup, cliEntry, installCleanupHandlers, pgReachable, repoRoot, SetupError, stopProc } from './bench-processes';
+import { emulatorControl, emulatorStats, runNightly, startCluster, startGeneratedEmulator, type NightlyRun } from './nightly-cluster';
+import { nightlyFloor, parallelLimit, partsListSizes, type NightlyFloor } from './nightly-floor';
+import { join } from 'node:path';
+
+const out = (s = '') => process.stdout.write(s + '\n');
+const list = (name: string, def: string) => arg(name, def).split(',').map(Number);
+
+interface Flags {
+  projects: number;
+  scale: number;
+  licences: number[];
+  instances: number[];
+  seed: number;
+  warm: boolean;
+}
+
+function flags(): Flags {
+  const f = {
+    projects: Number(arg('projects', '50')),
+    scale: Number(arg('scale', '0.05')),
+    licences: list('licences', '4,8'),
+    instances: list('instances', '1,2'),
+    seed: Number(arg('seed', '1')),
+    warm: process.argv.includes('--warm'),
+  };
+  const positive = (n: number) => Number.isInteger(n) && n > 0;
+  if (!positive(f.projects) || !(f.scale > 0) || !Number.isInteger(f.seed) || f.seed < 0) {
+    throw new SetupError('--projects must be a positive integer, --scale > 0, --seed a non-negative integer');
+  }
+  if (!f.licences.every((n) => positive(n) && n <= 64) || !f.instances.every((n) => positive(n) && n <= 8)) {
+    throw new SetupError('--licences must list integers 1–64, --instances integers 1–8');
+  }
+  return f;
+}
+
+/** One nightly's figures, printed as a block. */
+function report(label: string, run: NightlyRun, stats: EmulatorStats, limit: number, licences: number): void {
+  const { result: r, wallSeconds } = run;
+  const once = Object.values(stats.partsListDownloadsByElevation).filter((d) => d.downloads > 1).length;
+  const children = new Map<string, number>();
+  for (const c of r.children ?? []) children.set(c.state, (children.get(c.state) ?? 0) + 1);
+  const retried = (r.children ?? []).filter((c) => c.attempt > 1).length;
+  const states = [...children].map(([s, n]) => `${n} ${s}`).join(', ') || 'none listed';
+  out(`  ${label}`);
+  out(
+    `    wall ${wallSeconds.toFixed(1)} s (run ${r.duration_seconds?.toFixed(1) ?? '?'} s), limit ${limit.toFixed(1)} s, ratio ${(wallSeconds / limit).toFixed(2)}×   nightly ${r.state}: ${r.message}`,
+  );
+  out(
+    `    logins ${stats.logins} (logouts ${stats.logouts}), licence refusals ${stats.refusedLogins}, emulator peak sessions ${stats.peakSessions} of ${licences}, open at the end ${stats.openSessions}`,
+  );
+  out(
+    `    parts lists downloaded ${stats.partsListDownloads} for ${stats.partsListElevations} elevations (${once ? `${once} more than once` : 'each once'}), ` +
+      `licence utilisation ${((100 * stats.sessionSeconds) / (licences * wallSeconds)).toFixed(0)} % (${stats.sessionSeconds.toFixed(1)} session-s)`,
+  );
+  out(
+    `    children: ${states}${retried ? `, ${retried} retries` : ''}; projects ${r.projects_synced ?? '?'}/${r.projects_total ?? '?'} synced, ${r.projects_failed ?? '?'} failed; elevations ${r.elevations_synced}/${r.elevations_total}`,
+  );
+}
+
+async function cell(root: string, cli: string, f: Flags, licences: number, instances: number, floor: NightlyFloor): Promise<void> {
+  const emulator = await startGeneratedEmulator(root, cli, { projects: f.projects, seed: f.seed, scale: f.scale, licences });
+  const cluster = await startCluster({ root, cli, emulator, instances, licences, activeRuns: licences, tag: 'lkb-bench-nightly' });
+  try {
+    out(`${licences} licences, ${instances} instance${instances > 1 ? 's' : ''}:`);
+    const nightlies: Array<['cold' | 'warm', number]> = [['cold', floor.coldWork]];
+    if (f.warm) nightlies.push(['warm', floor.warmWork]);
+    for (const [kind, work] of nightlies) {
+      await emulatorControl(emulator.url, 'POST', 'reset-stats');
+      let run: NightlyRun;
+      try {
+        run = await runNightly(cluster.bridges[0], 1800);
+      } catch (err) {
+        if (err instanceof SetupError) throw err;
+        out(`  ${kind} nightly refused: ${err instanceof Error ? err.message : String(err)}`);
+        return;
+      }
+      report(
+        `${kind} nightly (${kind === 'cold' ? 'empty mirror' : 'nothing changed'})`,
+        run,
+        await emulatorStats(emulator.url),
+        parallelLimit(work, floor.criticalPath, licences),
+        licences,
+      );
+    }
+  } finally {
+    await cluster.dispose();
+    await stopProc(emulator.proc);
+  }
+}
+
+async function main(): Promise<void> {
+  const f = flags();
+  installCleanupHandlers();
+  const root = repoRoot();
+  const cli = cliEntry(root);
+  const pg = await pgReachable();
+  if (pg) throw new SetupError(`PostgreSQL at 127.0.0.1:5432 does not answer (${pg}); the bench needs it`);
+  // The same generator the emulator runs: the bench knows the project center without asking it.
+  const generated = addGeneratedProjects(loadFixture(join(root, 'fixtures', 'demo.json')), { count: f.projects, seed: f.seed });
+  const floor = nightlyFloor(generated.fixture, generated.directories, partsListSizes(generated.fixture, generated.directories), f.scale);
+  out(
+    `nightly over ${floor.projects} generated projects (${floor.phases} phases, ${floor.elevations} elevations, parts lists ${floor.meanPartsListMB.toFixed(2)} MB on average) in ${generated.directories.join(', ')}`,
+  );
+  out(
+    `strict emulator at latency ×${f.scale} (login ${(DEFAULT_LATENCY.login * f.scale).toFixed(3)} s), PostgreSQL, SYNC_CRON=off; ${machineLine(root)}`,
+  );
+  out(
+    `unavoidable LogiKal time: cold ${floor.coldWork.toFixed(1)} session-s, warm ${floor.warmWork.toFixed(1)} session-s; longest chain ${floor.criticalPath.toFixed(2)} s; limit = max(time / licences, chain)`,
+  );
+  out(
+    'target (issue 13): cold nightly within 1.5× its limit, each parts list downloaded once; measured before: 79.8 s, 462 logins at 8 licences, 1 instance',
+  );
+  out();
+  for (const licences of f.licences) for (const instances of f.instances) await cell(root, cli, f, licences, instances, floor);
+}
+
+main()
+  .catch((err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof SetupError ? err.message : err instanceof Error ? err.stack : String(err)}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => void cleanup().then(() => process.exit()));
