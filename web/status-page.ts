@@ -196,14 +196,15 @@ function tile(label: string, value: string, hint = ''): HTMLElement {
 
 /** The next firing in the schedule's own time zone (the one SYNC_CRON is read in), and how the last nightly went. */
 function nightlyTile(n: Nightly): HTMLElement {
-  const inZone = (iso: string) => `${new Date(iso).toLocaleString(undefined, { timeZone: n.timezone })} ${n.timezone}`;
+  const inZone = (iso: string) =>
+    new Date(iso).toLocaleString(undefined, { timeZone: n.timezone, dateStyle: 'medium', timeStyle: 'short' });
   const last = n.last
-    ? `last nightly ${n.last.state}: ${n.last.projects_synced} of ${n.last.projects_total} projects synced` +
+    ? `last ${n.last.state}: ${n.last.projects_synced} of ${n.last.projects_total} projects synced` +
       (n.last.projects_failed ? `, ${n.last.projects_failed} failed` : '') +
       ` (${inZone(n.last.fire_at ?? n.last.started_at)})`
     : 'no nightly has run yet';
   if (!n.enabled) return tile('Next nightly sync', 'disabled', `SYNC_CRON=off · ${last}`);
-  return tile('Next nightly sync', n.next ? inZone(n.next) : 'never', `cron ${n.cron} (${n.timezone}) · ${last}`);
+  return tile('Next nightly sync', n.next ? inZone(n.next) : 'never', `cron ${n.cron} in ${n.timezone} · ${last}`);
 }
 
 function renderOverview(o: Overview): HTMLElement[] {
