@@ -104,11 +104,14 @@ export function startScheduler(app: App): () => void {
 
   const fire = async (fireAt: Date, source: FiringSource): Promise<void> => {
     const outcome = await nightlies.fire(fireAt, source);
-    const what = outcome.outcome === 'taken' ? 'claimed by another instance' : `${outcome.outcome}, run ${outcome.run_id ?? '-'}`;
+    const what =
+      outcome.outcome === 'taken'
+        ? 'already claimed (another instance, or a catch-up)'
+        : `${outcome.outcome}, run ${outcome.run_id ?? '-'}`;
     log.info(`nightly ${source} firing ${outcome.fire_at}: ${what}`);
   };
 
-  // The callback must never throw (node-cron would let it escape): everything is caught and logged here.
+  // Every error is caught and logged here with its context; none is left to node-cron's own error path.
   const task = cron.schedule(
     expression,
     () => {
