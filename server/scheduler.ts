@@ -114,12 +114,16 @@ export function startScheduler(app: App): () => void {
   // Every error is caught and logged here with its context; none is left to node-cron's own error path.
   const task = cron.schedule(
     expression,
-    () => {
+    (context) => {
       if (stopped) return;
       const firedAt = new Date();
       try {
         const fireAt = fireTimeOf(expression, firedAt, timezone);
         if (!fireAt) throw new Error(`"${expression}" has no scheduled time near ${firedAt.toISOString()}`);
+        // They part only around a clock change (a local time that is skipped or repeated): worth a line in the log.
+        if (context.date.getTime() !== fireAt.getTime()) {
+          log.warn(`node-cron fired for ${context.date.toISOString()}; the firing stands for ${fireAt.toISOString()} (${timezone})`);
+        }
         fire(fireAt, 'cron').catch((err: unknown) => log.error('nightly firing failed', { error: err }));
       } catch (err) {
         log.error('nightly firing failed', { error: err });
