@@ -16,15 +16,26 @@
 // (base + per MB of that elevation's generated file) and a logout; each phase's elevation listing
 // and thumbnails, each project's phase listing and each directory's project listing ride on one of
 // those sessions. The bridge's own CPU, the database and the network count as zero, so "every
-// licence busy" means busy with LogiKal calls only. Licence utilisation is measured: the emulator's
-// session-seconds (each session's open time) over licences × wall time.
+// licence busy" means busy with LogiKal calls only. Licence utilisation is measured twice: held —
+// the emulator's session-seconds (each session's open time) over licences × wall time —, and in
+// LogiKal calls — the modelled latency of every call it answered over the same.
 import { DEFAULT_LATENCY, type EmulatorStats } from '../emulator';
 import { loadFixture } from '../emulator/fixture';
 import { addGeneratedProjects } from '../emulator/generated-projects';
 import { arg } from './bench-args';
-import { machineLine } from './bench-bridge';
+import { machineLine, type Bridge } from './bench-bridge';
+import type { SyncResult } from '../server/sync/types';
+import { cpus, loadavg } from 'node:os';
 import { cleanup, cliEntry, installCleanupHandlers, pgReachable, repoRoot, SetupError, stopProc } from './bench-processes';
-import { emulatorControl, emulatorStats, runNightly, startCluster, startGeneratedEmulator, type NightlyRun } from './nightly-cluster';
+import {
+  cpuSeconds,
+  emulatorControl,
+  emulatorStats,
+  runNightly,
+  startCluster,
+  startGeneratedEmulator,
+  type NightlyRun,
+} from './nightly-cluster';
 import { nightlyFloor, parallelLimit, partsListSizes, type NightlyFloor } from './nightly-floor';
 import { join } from 'node:path';
 
@@ -59,39 +70,78 @@ function flags(): Flags {
   return f;
 }
 
+interface Measured {
+  run: NightlyRun;
+  stats: EmulatorStats;
+  limit: number;
+  licences: number;
+  /** CPU seconds during the nightly: each bridge instance, the emulator. */
+  cpu: { bridges: Array<number | undefined>; emulator: number | undefined };
+  /** Why the children that did not succeed ended as they did (sync.status of each). */
+  notSucceeded: string[];
+}
+
+const secs = (n: number | undefined) => (n === undefined ? '?' : n.toFixed(1));
+
 /** One nightly's figures, printed as a block. */
-function report(label: string, run: NightlyRun, stats: EmulatorStats, limit: number, licences: number): void {
+function report(label: string, m: Measured): void {
+  const { run, stats, licences } = m;
   const { result: r, wallSeconds } = run;
-  const once = Object.values(stats.partsListDownloadsByElevation).filter((d) => d.downloads > 1).length;
+  const pct = (seconds: number) => `${((100 * seconds) / (licences * wallSeconds)).toFixed(0)} %`;
+  const again = Object.values(stats.partsListDownloadsByElevation).filter((d) => d.downloads > 1).length;
   const children = new Map<string, number>();
   for (const c of r.children ?? []) children.set(c.state, (children.get(c.state) ?? 0) + 1);
   const retried = (r.children ?? []).filter((c) => c.attempt > 1).length;
   const states = [...children].map(([s, n]) => `${n} ${s}`).join(', ') || 'none listed';
   out(`  ${label}`);
   out(
-    `    wall ${wallSeconds.toFixed(1)} s (run ${r.duration_seconds?.toFixed(1) ?? '?'} s), limit ${limit.toFixed(1)} s, ratio ${(wallSeconds / limit).toFixed(2)}×   nightly ${r.state}: ${r.message}`,
+    `    wall ${wallSeconds.toFixed(1)} s (run ${secs(r.duration_seconds)} s), limit ${m.limit.toFixed(1)} s, ratio ${(wallSeconds / m.limit).toFixed(2)}×   nightly ${r.state}: ${r.message}`,
   );
   out(
     `    logins ${stats.logins} (logouts ${stats.logouts}), licence refusals ${stats.refusedLogins}, emulator peak sessions ${stats.peakSessions} of ${licences}, open at the end ${stats.openSessions}`,
   );
   out(
-    `    parts lists downloaded ${stats.partsListDownloads} for ${stats.partsListElevations} elevations (${once ? `${once} more than once` : 'each once'}), ` +
-      `licence utilisation ${((100 * stats.sessionSeconds) / (licences * wallSeconds)).toFixed(0)} % (${stats.sessionSeconds.toFixed(1)} session-s)`,
+    `    parts lists downloaded ${stats.partsListDownloads} for ${stats.partsListElevations} elevations (${again ? `${again} more than once` : 'each once'}); ` +
+      `licences held ${pct(stats.sessionSeconds)} of the time (${stats.sessionSeconds.toFixed(1)} session-s), ` +
+      `in LogiKal calls ${pct(stats.latencySeconds)} (${stats.latencySeconds.toFixed(1)} s)`,
   );
   out(
     `    children: ${states}${retried ? `, ${retried} retries` : ''}; projects ${r.projects_synced ?? '?'}/${r.projects_total ?? '?'} synced, ${r.projects_failed ?? '?'} failed; elevations ${r.elevations_synced}/${r.elevations_total}`,
   );
+  for (const why of m.notSucceeded) out(`      ${why}`);
+  const bridges = m.cpu.bridges.map(secs).join(' + ');
+  out(
+    `    CPU: bridge${m.cpu.bridges.length > 1 ? 's' : ''} ${bridges} s, emulator ${secs(m.cpu.emulator)} s (${cpus().length} cores, load average ${loadavg()[0].toFixed(1)})`,
+  );
+}
+
+async function notSucceeded(bridge: Bridge, run: NightlyRun): Promise<string[]> {
+  const lines: string[] = [];
+  for (const c of (run.result.children ?? []).filter((x) => x.state !== 'succeeded')) {
+    const s = await bridge
+      .rpc<SyncResult>('sync.status', { run_id: c.run_id })
+      .catch((err: Error) => ({ message: err.message, failures: [] }));
+    const first = s.failures[0] ? ` (${s.failures[0].elevation}: ${s.failures[0].reason})` : '';
+    lines.push(`run ${c.run_id} ${c.project_id} attempt ${c.attempt} ${c.state}: ${s.message}${first}`);
+  }
+  return lines;
 }
 
 async function cell(root: string, cli: string, f: Flags, licences: number, instances: number, floor: NightlyFloor): Promise<void> {
   const emulator = await startGeneratedEmulator(root, cli, { projects: f.projects, seed: f.seed, scale: f.scale, licences });
   const cluster = await startCluster({ root, cli, emulator, instances, licences, activeRuns: licences, tag: 'lkb-bench-nightly' });
+  const cpuNow = () => ({
+    bridges: cluster.bridges.map((b) => cpuSeconds(b.proc.child.pid)),
+    emulator: cpuSeconds(emulator.proc.child.pid),
+  });
+  const minus = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a - b);
   try {
     out(`${licences} licences, ${instances} instance${instances > 1 ? 's' : ''}:`);
     const nightlies: Array<['cold' | 'warm', number]> = [['cold', floor.coldWork]];
     if (f.warm) nightlies.push(['warm', floor.warmWork]);
     for (const [kind, work] of nightlies) {
       await emulatorControl(emulator.url, 'POST', 'reset-stats');
+      const cpu0 = cpuNow();
       let run: NightlyRun;
       try {
         run = await runNightly(cluster.bridges[0], 1800);
@@ -100,13 +150,12 @@ async function cell(root: string, cli: string, f: Flags, licences: number, insta
         out(`  ${kind} nightly refused: ${err instanceof Error ? err.message : String(err)}`);
         return;
       }
-      report(
-        `${kind} nightly (${kind === 'cold' ? 'empty mirror' : 'nothing changed'})`,
-        run,
-        await emulatorStats(emulator.url),
-        parallelLimit(work, floor.criticalPath, licences),
-        licences,
-      );
+      const stats = await emulatorStats(emulator.url);
+      const cpu1 = cpuNow();
+      const cpu = { bridges: cpu1.bridges.map((c, i) => minus(c, cpu0.bridges[i])), emulator: minus(cpu1.emulator, cpu0.emulator) };
+      const limit = parallelLimit(work, floor.criticalPath, licences);
+      const label = `${kind} nightly (${kind === 'cold' ? 'empty mirror' : 'nothing changed'})`;
+      report(label, { run, stats, limit, licences, cpu, notSucceeded: await notSucceeded(cluster.bridges[0], run) });
     }
   } finally {
     await cluster.dispose();

@@ -5,7 +5,7 @@ import { int, prng } from './parts-list-spec';
 
 /**
  * Projects the emulator makes up on top of its fixture, for runs over many projects (a nightly over
- * 50 tracked projects): each has 5–9 elevations (7 on average), copied from the fixture's own
+ * 50 tracked projects): each has 5–9 elevations (7 on average, 350 for 50), copied from the fixture's own
  * elevations — their systems, sizes, parts-list shapes and thumbnail files —, under ids derived
  * from the seed, so every run with the same seed serves the same project center. About four in ten
  * projects have a second phase besides the default one (null GUID), as real projects do.
@@ -49,6 +49,17 @@ function templateElevations(source: EmulatorFixture): FixtureElevation[] {
   return found;
 }
 
+/** Each block of five projects has 5, 6, 7, 8 and 9 elevations in a seeded order: 7 on average, 350 for 50. */
+function elevationCount(seed: number, k: number): number {
+  const r = prng(seed * 7_919 + Math.floor(k / 5));
+  const sizes = [5, 6, 7, 8, 9];
+  for (let i = sizes.length - 1; i > 0; i--) {
+    const j = int(r, 0, i);
+    [sizes[i], sizes[j]] = [sizes[j], sizes[i]];
+  }
+  return sizes[k % 5];
+}
+
 function checkOptions(o: GeneratedProjectsOptions): Required<GeneratedProjectsOptions> {
   const r = { count: o.count, seed: o.seed ?? 1, perDirectory: o.perDirectory ?? 25 };
   if (!Number.isInteger(r.count) || r.count < 0 || r.count > 10_000)
@@ -78,7 +89,7 @@ export function addGeneratedProjects(source: EmulatorFixture, options: Generated
     const r = prng(seed * 100_003 + k);
     const id = derivedGuid(NAMESPACE, String(seed), 'project', String(k));
     const created = BASE_DATE + k * 3600;
-    const n = int(r, 5, 9);
+    const n = elevationCount(seed, k);
     const defaultPhaseSize = r() < 0.4 ? int(r, 1, n - 1) : n;
     const made = Array.from({ length: n }, (_, j): FixtureElevation => {
       const t = templates[int(r, 0, templates.length - 1)];

@@ -312,7 +312,12 @@ export class LogikalEmulator {
       return sendReply(res, { kind: 'binary', status: 503, body: Buffer.from(UNAVAILABLE_PAGE), contentType: 'text/html' });
     }
     const fault = this.core.faults.decide(key);
-    const wait = (bytes = 0): Promise<boolean> => sleep(latencyMs(this.latency, this.latencyScale, route.latency, bytes), signal);
+    const wait = async (bytes = 0): Promise<boolean> => {
+      const ms = latencyMs(this.latency, this.latencyScale, route.latency, bytes);
+      const waited = await sleep(ms, signal);
+      if (waited) this.statsCollector.latencySpent(ms);
+      return waited;
+    };
 
     // Injected 5xx and hangs happen before the call has any effect (no session created or removed).
     if (fault.kind === 'serverError') {

@@ -35,6 +35,8 @@ export interface EmulatorStats {
    * open ones up to now (an idle-expired one until it expired).
    */
   sessionSeconds: number;
+  /** The modelled latency of every API call answered (LogiKal's working time, at the current scale), summed. */
+  latencySeconds: number;
 }
 
 export class StatsCollector {
@@ -68,6 +70,7 @@ export class StatsCollector {
       partsListElevations: 0,
       partsListDownloadsByElevation: {},
       sessionSeconds: 0,
+      latencySeconds: 0,
     };
   }
 
@@ -99,6 +102,10 @@ export class StatsCollector {
   /** A session gone (logged out, expired, dropped), with the time it held a seat since start or reset. */
   sessionClosed(heldMs: number): void {
     this.closedSessionMs += Math.max(0, heldMs);
+  }
+
+  latencySpent(ms: number): void {
+    this.s.latencySeconds += ms / 1000;
   }
 
   partsListDelivered(elevationId: string, bytes: number): void {

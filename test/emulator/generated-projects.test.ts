@@ -47,7 +47,8 @@ describe('emulator generated projects', () => {
     );
     const elevations = projects.flatMap((p) => p.phases.flatMap((ph) => ph.elevations));
     assert.equal(elevations.length, a.elevations);
-    assert.ok(a.elevations >= 300 && a.elevations <= 400, `${a.elevations} elevations for 50 projects`);
+    assert.equal(a.elevations, 350);
+    assert.ok(projects.every((p) => p.phases.reduce((n, ph) => n + ph.elevations.length, 0) >= 5));
     for (const p of projects) {
       assert.ok(p.phases.length === 1 || p.phases.length === 2, `${p.name}: ${p.phases.length} phases`);
       assert.equal(p.phases[0].id, NULL_GUID);
@@ -170,6 +171,19 @@ describe('emulator licence time (sessionSeconds)', () => {
       await sleep(200);
       const after = emu.stats().sessionSeconds;
       assert.ok(after >= 0.18 && after < 0.5, `after a reset, only b's time since it: ${after}`);
+    });
+  });
+
+  it('sums the modelled latency of the calls it answered (LogiKal working time), next to the time sessions were held', async () => {
+    await withEmulator({ latencyScale: 1, latency: { login: 0.2, logout: 0.05, directories: 0.1 } }, async (emu, api) => {
+      await api.login();
+      await api.call('GET', '/directories');
+      await sleep(300);
+      await api.call('DELETE', '/auth');
+      const s = emu.stats();
+      assert.ok(Math.abs(s.latencySeconds - 0.35) < 1e-9, `latencySeconds ${s.latencySeconds}`);
+      // Held from the login's start (the session exists while its latency runs) to the logout: idle time included.
+      assert.ok(s.sessionSeconds >= 0.6 && s.sessionSeconds < 0.9, `sessionSeconds ${s.sessionSeconds}`);
     });
   });
 
