@@ -64,6 +64,8 @@ export const emulatorStats = (url: string) => emulatorControl<EmulatorStats>(url
 
 export interface Cluster {
   bridges: Bridge[];
+  /** Lines the instances logged that mention an error, oldest first (the caller may empty it). */
+  errors: string[];
   /** Stops every instance, drops the database, removes the data directories. */
   dispose(): Promise<void>;
 }
@@ -86,6 +88,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
   const key = 'lkb_bench_' + randomBytes(18).toString('base64url');
   const dataDirs: string[] = [];
   const procs: Proc[] = [];
+  const errors: string[] = [];
   const dispose = async () => {
     await Promise.all(procs.map(stopProc));
     await dropPgDatabase(dbName);
@@ -130,6 +133,9 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
       const port = await freePort();
       const proc = startProc(`bridge ${i}`, o.cli, ['serve'], envFor(i, port), o.root);
       procs.push(proc);
+      proc.onLine = (line) => {
+        if (/error/i.test(line)) errors.push(`bridge ${i}: ${line}`);
+      };
       const b = new Bridge(`http://127.0.0.1:${port}`, key, proc, key);
       await waitUntil(
         '/health answering 200',
@@ -139,7 +145,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
       );
       bridges.push(b);
     }
-    return { bridges, dispose };
+    return { bridges, errors, dispose };
   } catch (err) {
     await dispose();
     throw err;

@@ -79,6 +79,8 @@ interface Measured {
   cpu: { bridges: Array<number | undefined>; emulator: number | undefined };
   /** Why the children that did not succeed ended as they did (sync.status of each). */
   notSucceeded: string[];
+  /** Error lines the bridges logged during the nightly. */
+  bridgeErrors: string[];
 }
 
 const secs = (n: number | undefined) => (n === undefined ? '?' : n.toFixed(1));
@@ -109,6 +111,15 @@ function report(label: string, m: Measured): void {
     `    children: ${states}${retried ? `, ${retried} retries` : ''}; projects ${r.projects_synced ?? '?'}/${r.projects_total ?? '?'} synced, ${r.projects_failed ?? '?'} failed; elevations ${r.elevations_synced}/${r.elevations_total}`,
   );
   for (const why of m.notSucceeded) out(`      ${why}`);
+  const idle = Object.entries(stats.idleSecondsAfter).sort((a, b) => b[1] - a[1]);
+  const idleTotal = idle.reduce((n, [, v]) => n + v, 0);
+  out(
+    `    seats held idle ${idleTotal.toFixed(1)} session-s, after: ${idle
+      .slice(0, 4)
+      .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
+      .join(', ')}`,
+  );
+  for (const line of m.bridgeErrors.slice(0, 5)) out(`      ${line.slice(0, 300)}`);
   const bridges = m.cpu.bridges.map(secs).join(' + ');
   out(
     `    CPU: bridge${m.cpu.bridges.length > 1 ? 's' : ''} ${bridges} s, emulator ${secs(m.cpu.emulator)} s (${cpus().length} cores, load average ${loadavg()[0].toFixed(1)})`,
@@ -141,6 +152,7 @@ async function cell(root: string, cli: string, f: Flags, licences: number, insta
     if (f.warm) nightlies.push(['warm', floor.warmWork]);
     for (const [kind, work] of nightlies) {
       await emulatorControl(emulator.url, 'POST', 'reset-stats');
+      cluster.errors.length = 0;
       const cpu0 = cpuNow();
       let run: NightlyRun;
       try {
@@ -155,7 +167,8 @@ async function cell(root: string, cli: string, f: Flags, licences: number, insta
       const cpu = { bridges: cpu1.bridges.map((c, i) => minus(c, cpu0.bridges[i])), emulator: minus(cpu1.emulator, cpu0.emulator) };
       const limit = parallelLimit(work, floor.criticalPath, licences);
       const label = `${kind} nightly (${kind === 'cold' ? 'empty mirror' : 'nothing changed'})`;
-      report(label, { run, stats, limit, licences, cpu, notSucceeded: await notSucceeded(cluster.bridges[0], run) });
+      const why = await notSucceeded(cluster.bridges[0], run);
+      report(label, { run, stats, limit, licences, cpu, notSucceeded: why, bridgeErrors: cluster.errors.splice(0) });
     }
   } finally {
     await cluster.dispose();

@@ -345,6 +345,8 @@ export class LogikalEmulator {
       result = { reply: errorReply(err.status, err.message) };
     }
     if (!(await wait(result.bytes ?? 0))) return;
+    const held = session ?? result.session;
+    if (held) this.core.sessions.replied(held, key);
     if (fault.kind === 'lostReply') {
       this.statsCollector.fault('lostReply', key);
       return void res.destroy();

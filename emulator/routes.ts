@@ -45,6 +45,8 @@ export interface HandlerResult {
   bytes?: number;
   /** Undo hook when the reply is cut off by a fault (a login whose token never arrived). */
   onCutOff?: () => void;
+  /** The session a login created (the call had none when it came in). */
+  session?: Session;
   /** Runs when the reply goes out whole (no fault replaced, cut or lost it). */
   onDelivered?: () => void;
 }
@@ -135,6 +137,7 @@ async function login(c: CallContext): Promise<HandlerResult> {
   core.stats.bump('logins');
   return {
     reply: ok({ username: session.username, token: session.token }),
+    session,
     // A login whose reply was cut off must not hold a licence seat the client can never free.
     onCutOff: () => {
       if (core.sessions.remove(session.token)) core.stats.loginRolledBack();

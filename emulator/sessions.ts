@@ -8,6 +8,9 @@ export interface Session {
   createdAt: number;
   lastSeen: number;
   ctx: NavContext;
+  /** When the emulator last answered a call of this session, and which endpoint that was (unset while a call runs). */
+  repliedAt?: number;
+  repliedTo?: string;
 }
 
 export interface SessionLimits {
@@ -58,6 +61,13 @@ export class SessionStore {
     return ms;
   }
 
+  /** The emulator answered a call of `s`: it sits idle from now until its next call or its end. */
+  replied(s: Session, endpoint: string): void {
+    if (this.sessions.get(s.token) !== s) return;
+    s.repliedAt = this.now();
+    s.repliedTo = endpoint;
+  }
+
   /** undefined = licence limit reached. */
   create(username: string): Session | undefined {
     this.sweep();
@@ -79,6 +89,7 @@ export class SessionStore {
       return undefined;
     }
     s.lastSeen = this.now();
+    this.endIdle(s, s.lastSeen);
     return s;
   }
 
@@ -113,9 +124,16 @@ export class SessionStore {
     const end =
       expired && this.limits.idleExpirySeconds > 0 ? Math.min(this.now(), s.lastSeen + this.limits.idleExpirySeconds * 1000) : this.now();
     this.stats.sessionClosed(end - Math.max(s.createdAt, this.countedFrom));
+    this.endIdle(s, end);
     if (expired) this.stats.bump('expiredSessions');
     this.stats.setOpenSessions(this.sessions.size);
     return true;
+  }
+
+  private endIdle(s: Session, end: number): void {
+    if (s.repliedAt === undefined) return;
+    this.stats.heldIdle(s.repliedTo ?? 'UNKNOWN', end - Math.max(s.repliedAt, this.countedFrom));
+    s.repliedAt = undefined;
   }
 
   private armSweeper(): void {

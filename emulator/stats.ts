@@ -37,6 +37,12 @@ export interface EmulatorStats {
   sessionSeconds: number;
   /** The modelled latency of every API call answered (LogiKal's working time, at the current scale), summed. */
   latencySeconds: number;
+  /**
+   * Seats held idle, per endpoint key: the time from the emulator's answer to a call until that
+   * session's next call or its end, summed over sessions — e.g. under "GET /elevations/selected/parts-list",
+   * what clients did with the file before they logged out; under "POST /auth", logins made ahead of need.
+   */
+  idleSecondsAfter: Record<string, number>;
 }
 
 export class StatsCollector {
@@ -71,6 +77,7 @@ export class StatsCollector {
       partsListDownloadsByElevation: {},
       sessionSeconds: 0,
       latencySeconds: 0,
+      idleSecondsAfter: {},
     };
   }
 
@@ -102,6 +109,10 @@ export class StatsCollector {
   /** A session gone (logged out, expired, dropped), with the time it held a seat since start or reset. */
   sessionClosed(heldMs: number): void {
     this.closedSessionMs += Math.max(0, heldMs);
+  }
+
+  heldIdle(endpoint: string, ms: number): void {
+    if (ms > 0) this.s.idleSecondsAfter[endpoint] = (this.s.idleSecondsAfter[endpoint] ?? 0) + ms / 1000;
   }
 
   latencySpent(ms: number): void {

@@ -174,7 +174,7 @@ describe('emulator licence time (sessionSeconds)', () => {
     });
   });
 
-  it('sums the modelled latency of the calls it answered (LogiKal working time), next to the time sessions were held', async () => {
+  it('sums the modelled latency of the calls it answered (LogiKal working time), the time sessions were held and sat idle', async () => {
     await withEmulator({ latencyScale: 1, latency: { login: 0.2, logout: 0.05, directories: 0.1 } }, async (emu, api) => {
       await api.login();
       await api.call('GET', '/directories');
@@ -184,6 +184,14 @@ describe('emulator licence time (sessionSeconds)', () => {
       assert.ok(Math.abs(s.latencySeconds - 0.35) < 1e-9, `latencySeconds ${s.latencySeconds}`);
       // Held from the login's start (the session exists while its latency runs) to the logout: idle time included.
       assert.ok(s.sessionSeconds >= 0.6 && s.sessionSeconds < 0.9, `sessionSeconds ${s.sessionSeconds}`);
+      // Idle after the listing: the 0.3 s pause; after the login only the client's turnaround.
+      const idle = s.idleSecondsAfter;
+      assert.ok(idle['GET /directories'] >= 0.29 && idle['GET /directories'] < 0.45, `idle after the listing ${idle['GET /directories']}`);
+      assert.ok((idle['POST /auth'] ?? 0) < 0.1, `idle after the login ${idle['POST /auth']}`);
+      assert.ok(
+        Object.keys(idle).every((k) => k === 'GET /directories' || k === 'POST /auth'),
+        Object.keys(idle).join(),
+      );
     });
   });
 
