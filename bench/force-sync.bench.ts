@@ -123,7 +123,7 @@ async function main(): Promise<void> {
     results.set(behaviour, rows);
     if (behaviour === behaviours[behaviours.length - 1]) stages = await partsListStages(db);
     await services.sync.drain();
-    services.sync.close();
+    await services.sync.close();
     await db.close();
     rmSync(dataDir, { recursive: true, force: true });
     await stopProc(emu.proc);

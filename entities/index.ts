@@ -7,6 +7,8 @@ export { SyncRun, ACTIVE_RUN_UNIQUE, ACTIVE_STATES, type SyncRunState, type Sync
 export { ApiKey, ALL_SCOPES, type Scope } from './api-key.entity';
 export { StoredFile } from './stored-file.entity';
 export { LogikalCapability } from './logikal-capability.entity';
+export { LogikalSeat, type SeatState } from './logikal-seat.entity';
+export { NightlyFiring } from './nightly-firing.entity';
 
 import { Directory } from './directory.entity';
 import { Project } from './project.entity';
@@ -17,5 +19,19 @@ import { SyncRun } from './sync-run.entity';
 import { ApiKey } from './api-key.entity';
 import { StoredFile } from './stored-file.entity';
 import { LogikalCapability } from './logikal-capability.entity';
+import { LogikalSeat } from './logikal-seat.entity';
+import { NightlyFiring } from './nightly-firing.entity';
 
-export const ENTITIES = [Directory, Project, Phase, Elevation, ElevationGlass, SyncRun, ApiKey, StoredFile, LogikalCapability];
+export const ENTITIES = [
+  Directory,
+  Project,
+  Phase,
+  Elevation,
+  ElevationGlass,
+  SyncRun,
+  ApiKey,
+  StoredFile,
+  LogikalCapability,
+  LogikalSeat,
+  NightlyFiring,
+];

@@ -1,7 +1,10 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { TIMESTAMP } from './column-types';
 
-/** `interrupted`: stopped by a crash or a shutdown; the next sync of the same target resumes it. */
+/**
+ * `queued`: waiting for any instance with a free slot to claim it. `interrupted`: stopped by a
+ * shutdown (or its instance restarted); the next sync of the same target resumes it.
+ */
 export type SyncRunState = 'queued' | 'running' | 'interrupted' | 'succeeded' | 'partial' | 'failed';
 export type SyncRunKind = 'force_project' | 'project' | 'projects' | 'directories' | 'nightly';
 export const ACTIVE_STATES: SyncRunState[] = ['queued', 'running'];
@@ -114,4 +117,29 @@ export class SyncRun {
   /** Elevations whose parts list was stored since this time were finished by the interrupted run(s) resumed. */
   @Column({ type: TIMESTAMP, nullable: true })
   resumeSince!: Date | null;
+
+  /** The nightly run this smart sync is a child of. */
+  @Index('ix_sync_runs_parent_run_id')
+  @Column({ type: 'integer', nullable: true })
+  parentRunId!: number | null;
+
+  /** A nightly child's try: a failed project is retried later in the night as a new child with the next attempt. */
+  @Column({ type: 'integer', default: 1 })
+  attempt!: number;
+
+  /** Parallel LogiKal sessions the caller asked for; whichever instance claims the run uses it. */
+  @Column({ type: 'integer', nullable: true })
+  concurrency!: number | null;
+
+  /** Set while every unit of the run waits for a LogiKal licence (the shared cap is full). */
+  @Column({ type: TIMESTAMP, nullable: true })
+  waitingSince!: Date | null;
+
+  /** How often another instance took the run over after its owner died. */
+  @Column({ type: 'integer', default: 0 })
+  takeovers!: number;
+
+  /** A nightly: the scheduled time of the firing it stands for. */
+  @Column({ type: TIMESTAMP, nullable: true })
+  fireAt!: Date | null;
 }

@@ -109,7 +109,7 @@ export async function startApp(config: BridgeConfig): Promise<App> {
         http.closeAllConnections();
       });
       await services.sync.drain();
-      services.sync.close();
+      await services.sync.close();
       await db.close();
     },
     async shutdown(graceSeconds: number) {

@@ -24,6 +24,19 @@ export class MirrorLookups {
       .findOne({ where: [{ name: ref }, { logikalId: ref.toLowerCase() }] });
   }
 
+  /** Every project LogiKal still lists, with its directory path (the nightly's work list). */
+  async activeProjects(): Promise<Array<{ logikalId: string; name: string; directoryPath: string }>> {
+    const rows = await this.m()
+      .getRepository(Project)
+      .createQueryBuilder('p')
+      .innerJoin(Directory, 'd', 'd.id = p.directoryId')
+      .select(['p.logikalId AS "logikalId"', 'p.name AS "name"', 'd.path AS "directoryPath"'])
+      .where('p.active = :active', { active: true })
+      .orderBy('p.id', 'ASC')
+      .getRawMany<{ logikalId: string; name: string; directoryPath: string }>();
+    return rows;
+  }
+
   projectById(id: number): Promise<Project | null> {
     return this.m().getRepository(Project).findOneBy({ id });
   }

@@ -15,3 +15,4 @@ export type { PoolStats, SessionLease, SessionPoolOptions } from './session-pool
 export { joinUrl, parseRetryAfter } from './logikal-http';
 export { LogikalPolicy, backoffDelay } from './logikal-policy';
 export type { PolicyOptions, RetryMode } from './logikal-policy';
+export type { Seat, SeatBudget, SeatWaitListener } from './seat-budget';

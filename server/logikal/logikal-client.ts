@@ -10,6 +10,7 @@ import { toVersion } from './logikal-types';
 import type { LogikalPath, LogikalVersion } from './logikal-types';
 import { SessionPool } from './session-pool';
 import type { PoolStats, SessionLease } from './session-pool';
+import type { SeatBudget, SeatWaitListener } from './seat-budget';
 
 export interface LogikalClientOptions {
   /** Ends in /api/v3, e.g. http://host/MbioeService.svc/api/v3 (a trailing slash is fine). */
@@ -35,6 +36,10 @@ export interface LogikalClientOptions {
   onRequest?: TransportOptions['onRequest'];
   /** Where learnt capabilities (sibling selects) are kept across restarts; default: this process only. */
   capabilityStore?: CapabilityStore;
+  /** The licence budget shared with other instances (PostgreSQL); default: maxSessions is this process's. */
+  seats?: SeatBudget;
+  /** Told while a login waits for a licence seat. */
+  onSeatWait?: SeatWaitListener;
 }
 
 export interface UnitOptions {
@@ -106,6 +111,8 @@ export class LogikalClient {
       policy,
       licenceAttempts: opts.licenceAttempts,
       loginRetries: retries,
+      seats: opts.seats,
+      onSeatWait: opts.onSeatWait,
     });
   }
 

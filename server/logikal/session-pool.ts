@@ -5,6 +5,7 @@ import { LogikalError, LogikalLicenceExhaustedError, LogikalServerError, isTrans
 import type { LogikalPolicy } from './logikal-policy';
 import type { Reachability } from './login-gate';
 import type { LogikalSession } from './logikal-session';
+import type { Seat, SeatBudget, SeatWaitListener } from './seat-budget';
 
 const log = getLogger('logikal');
 
@@ -48,6 +49,10 @@ export interface SessionPoolOptions {
   licenceAttempts?: number;
   /** Further logins after transient faults (5xx, timeouts, resets), paced by the login gate. Default 3. */
   loginRetries?: number;
+  /** The licence budget shared with other instances; default: maxSessions is this process's alone. */
+  seats?: SeatBudget;
+  /** Told while a login waits for a seat (this pool's or the shared budget's). */
+  onSeatWait?: SeatWaitListener;
 }
 
 /** Why a failed login may be tried again: Logikal has no seat now, or a transient fault. */
@@ -137,6 +142,13 @@ export class SessionPool {
   /** One login in a slot of its own (at the front of the queue for a retry). */
   private async login(front: boolean): Promise<SessionLease> {
     await this.takeSlot(front);
+    let seat: Seat | undefined;
+    try {
+      seat = await this.takeSeat();
+    } catch (err) {
+      this.releaseSlot();
+      throw err;
+    }
     const session = this.opts.createSession();
     try {
       await this.opts.policy.logins.run(() => {
@@ -145,6 +157,7 @@ export class SessionPool {
       });
     } catch (err) {
       const failure = await this.account(err);
+      await seat?.release();
       this.releaseSlot();
       throw failure;
     }
@@ -153,7 +166,18 @@ export class SessionPool {
     this.counters.peak = Math.max(this.counters.peak, this.openCount);
     this.maybeGrow();
     log.info('logikal login', { session: session.serial, open: this.openCount, logins: this.counters.logins });
-    return this.lease(session);
+    return this.lease(session, seat);
+  }
+
+  /** A seat of the budget shared with other instances, if there is one. */
+  private async takeSeat(): Promise<Seat | undefined> {
+    if (!this.opts.seats) return undefined;
+    const waited = this.opts.onSeatWait?.();
+    try {
+      return await this.opts.seats.take(() => this.stopped);
+    } finally {
+      waited?.();
+    }
   }
 
   /** Books a failed login; returns the error to retry on or give up with. */
@@ -203,7 +227,7 @@ export class SessionPool {
     });
   }
 
-  private lease(session: LogikalSession): SessionLease {
+  private lease(session: LogikalSession, seat: Seat | undefined): SessionLease {
     let released: Promise<void> | undefined;
     return {
       session,
@@ -219,6 +243,7 @@ export class SessionPool {
           if (ok) this.counters.logouts++;
           else this.counters.failedLogouts++;
           log.info('logikal logout', { session: session.serial, ok, open: this.openCount, logouts: this.counters.logouts });
+          await seat?.release();
           this.releaseSlot();
         })();
         return released;
@@ -232,8 +257,10 @@ export class SessionPool {
       this.inUse++;
       return Promise.resolve();
     }
+    const waited = this.opts.onSeatWait?.();
     return new Promise<void>((resolve, reject) => {
       const grant = (refused?: Error): void => {
+        waited?.();
         if (refused) return reject(refused);
         this.inUse++;
         resolve();

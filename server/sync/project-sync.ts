@@ -1,7 +1,7 @@
 import type { Logger } from 'winston';
 import type { Phase, Project, SyncFailure } from '../../entities';
-import type { HeldSession, LogikalClient, LogikalPath, LogikalPhase, LogikalProject, LogikalSession, SessionLease } from '../logikal';
-import { LogikalProtocolError } from '../logikal';
+import { LogikalProtocolError, type HeldSession, type LogikalClient, type LogikalPath, type LogikalPhase } from '../logikal';
+import type { LogikalProject, LogikalSession, SessionLease } from '../logikal';
 import type { MirrorLookups } from '../db/mirror-lookups';
 import { PartsListError, type PartsListParser } from '../parts/parts-list-parser';
 import { NotFoundError, UserError } from '../errors';
@@ -38,6 +38,8 @@ export interface ProjectSyncJob {
   onProgress?: ProgressListener;
   /** Resuming an interrupted run: parts lists (and thumbnails) stored since then are done. */
   resumeSince?: Date | null;
+  /** This run's own earlier execution (its instance died): what it stored counts as synced by the run. */
+  takenOver?: boolean;
 }
 
 /** What the first session of a run found: the project, its phases and the first phase's listing. */
@@ -366,7 +368,7 @@ export class ProjectSync {
       const wantParts = this.plan.wantsPartsList(listing.phase.id, e);
       if (wantParts && this.plan.doneByResumedRun(listing.phase.id, e)) {
         this.resumedSkipped++;
-        this.counters.partsListsUnchanged++;
+        this.counters[this.job.takenOver ? 'partsListsSynced' : 'partsListsUnchanged']++;
       } else if (wantParts) units.push({ phase, row, e });
       // Counted so that synced + unchanged + failed = elevations listed, in both modes.
       else this.counters.partsListsUnchanged++;

@@ -1,50 +1,52 @@
 import type { Logger } from 'winston';
 import type { SyncRun } from '../../entities';
 import { NotFoundError, ServiceUnavailableError } from '../errors';
-import { Semaphore } from '../semaphore';
-import { isDead, LEASE_MS, type RunStore } from './run-store';
+import { runScope } from './licence-waits';
+import { isDead, LEASE_MS, SLOT_KINDS, type RunStore } from './run-store';
 
 const TERMINAL = new Set(['succeeded', 'partial', 'failed', 'interrupted']);
 
 /** What a shutdown may take beyond the grace for aborting (the process is gone within the grace + 5 s). */
 export const ABORT_WINDOW_MS = 3_500;
 
-export const SHUTDOWN_MESSAGE = 'Interrupted: the bridge shut down before the run started; the next sync of it runs it';
+/** How often an instance looks for runs queued by others, or left by a dead instance. */
+export const CLAIM_POLL_MS = 1_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
 export interface Launch {
-  /** Takes one of the MAX_ACTIVE_RUNS slots (the nightly run does not: its children do). */
-  slot: boolean;
   work: () => Promise<void>;
   /** Asks the work to stop at its next unit boundary (shutdown). */
   stop?: () => void;
 }
 
+/** How a claimed run row becomes work (the sync service knows every kind); null: it cannot run here. */
+export type WorkFactory = (run: SyncRun) => Launch | null;
+
 /**
- * Where runs execute in this process: at most MAX_ACTIVE_RUNS at once, the rest `queued` first
- * come first served; the leases of every run it owns renewed in one statement; dead runs of
- * others reaped; and on shutdown every run stopped at a unit boundary within the grace.
+ * Where runs execute: runs are queued in the database and claimed by whichever instance has a
+ * free slot (at most MAX_ACTIVE_RUNS at once; a nightly run takes none, its children do), oldest
+ * first; runs of a dead instance are taken over. The leases of every run this process owns are
+ * renewed in one statement; on shutdown every run stops at a unit boundary within the grace.
  */
 export class RunExecutor {
   private readonly active = new Map<number, Promise<void>>();
   private readonly stoppers = new Map<number, () => void>();
   private readonly notFound = new Map<number, NotFoundError>();
-  /** Settles once a launched run is running (or known to wait its turn), so an answer says which. */
-  private readonly starting = new Map<number, Promise<void>>();
-  private readonly slots: Semaphore;
-  private timer: NodeJS.Timeout | undefined;
+  private slotted = 0;
+  private filling: Promise<void> | null = null;
+  private again = false;
+  private timers: NodeJS.Timeout[] = [];
   private stopping = false;
+  private factory: WorkFactory = () => null;
 
   constructor(
     private readonly runs: RunStore,
-    maxActiveRuns: number,
+    private readonly maxActiveRuns: number,
     private readonly log: Logger,
     /** Told about each run this process executed once it ended (the sync metrics). */
     private readonly onFinished: (run: SyncRun) => void = () => {},
-  ) {
-    this.slots = new Semaphore(maxActiveRuns);
-  }
+  ) {}
 
   get isStopping(): boolean {
     return this.stopping;
@@ -55,45 +57,80 @@ export class RunExecutor {
     if (this.stopping) throw new ServiceUnavailableError('The bridge is shutting down; try again in a moment');
   }
 
-  /** Renews this process's leases and reaps dead runs every third of a lease. */
-  startLeases(): void {
-    this.timer ??= setInterval(() => {
-      void this.runs
-        .renewLeases()
-        .then(() => this.runs.reapDead())
-        .catch((err: unknown) => this.log.warn('lease renewal failed', { error: err }));
+  /**
+   * Renews this process's leases every third of a lease; with `claim`, also looks for claimable
+   * runs every CLAIM_POLL_MS (an instance without LogiKal configured claims nothing).
+   */
+  start(factory: WorkFactory, claim: boolean): void {
+    this.factory = factory;
+    if (this.timers.length) return;
+    const renew = setInterval(() => {
+      void this.runs.renewLeases().catch((err: unknown) => this.log.warn('lease renewal failed', { error: err }));
     }, LEASE_MS / 3);
-    this.timer.unref();
+    this.timers.push(renew);
+    if (claim) this.timers.push(setInterval(() => void this.fill(), CLAIM_POLL_MS));
+    for (const t of this.timers) t.unref();
   }
 
-  launch(runId: number, l: Launch): void {
-    let started!: () => void;
-    const starting = new Promise<void>((resolve) => (started = resolve));
-    const task = async (): Promise<void> => {
-      try {
-        if (this.stopping) return await this.runs.interrupt(runId, SHUTDOWN_MESSAGE);
-        if (!(await this.runs.start(runId))) return;
-      } finally {
-        started();
+  /** Claims runs while this process has free slots; resolves once no more can be claimed now. */
+  fill(): Promise<void> {
+    this.again = true;
+    if (!this.filling) {
+      // .finally runs on a later tick, after `filling` is set, even when the loop has nothing to do.
+      const filling: Promise<void> = this.claimWhileAsked().finally(() => {
+        if (this.filling === filling) this.filling = null;
+      });
+      this.filling = filling;
+    }
+    return this.filling;
+  }
+
+  private async claimWhileAsked(): Promise<void> {
+    try {
+      while (this.again && !this.stopping) {
+        this.again = false;
+        await this.claimAll();
       }
-      await l.work();
-    };
-    if (!l.slot || this.slots.free) this.starting.set(runId, starting);
-    else started();
-    if (l.stop) this.stoppers.set(runId, l.stop);
-    const done = (l.slot ? this.slots.run(task) : task())
+    } catch (err) {
+      this.log.warn('claiming sync runs failed', { error: err });
+    }
+  }
+
+  private async claimAll(): Promise<void> {
+    for (let run = await this.runs.claimNext(['nightly']); run; run = await this.runs.claimNext(['nightly'])) this.execute(run, false);
+    while (this.slotted < this.maxActiveRuns && !this.stopping) {
+      const run = await this.runs.claimNext(SLOT_KINDS);
+      if (!run) break;
+      this.execute(run, true);
+    }
+  }
+
+  private execute(run: SyncRun, slot: boolean): void {
+    if (run.takeovers > 0) this.log.warn(`took over sync run ${run.id} (${run.target}) from a stopped instance`);
+    const launch = this.factory(run);
+    if (!launch) {
+      void this.runs.finish(run.id, 'failed', `This bridge cannot run a "${run.kind}" run`, []);
+      return;
+    }
+    if (slot) this.slotted++;
+    if (launch.stop) this.stoppers.set(run.id, launch.stop);
+    const done = runScope
+      .run(run.id, () => launch.work())
       .catch((err: unknown) => {
         // Recorded on the run already; kept so a waiting caller gets a not-found error, not a result.
-        if (err instanceof NotFoundError) this.notFound.set(runId, err);
-        else this.log.warn('sync run ended with an error', { runId, error: err });
+        if (err instanceof NotFoundError) this.notFound.set(run.id, err);
+        else this.log.warn('sync run ended with an error', { runId: run.id, error: err });
       })
-      .then(() => this.reportFinished(runId))
+      .then(() => this.reportFinished(run.id))
       .finally(() => {
-        this.active.delete(runId);
-        this.stoppers.delete(runId);
-        this.starting.delete(runId);
+        this.active.delete(run.id);
+        this.stoppers.delete(run.id);
+        if (slot) {
+          this.slotted--;
+          void this.fill();
+        }
       });
-    this.active.set(runId, done);
+    this.active.set(run.id, done);
   }
 
   private async reportFinished(runId: number): Promise<void> {
@@ -101,20 +138,19 @@ export class RunExecutor {
     if (run?.finishedAt && TERMINAL.has(run.state)) this.onFinished(run);
   }
 
-  /** The run once terminal (or dead), or after waitSeconds, whichever is first. */
+  /** The run once terminal (or dead), or after waitSeconds, whichever is first; wherever it runs. */
   async awaitRun(runId: number, waitSeconds: number): Promise<SyncRun> {
     const deadline = Date.now() + waitSeconds * 1000;
-    await this.starting.get(runId);
-    const local = this.active.get(runId);
-    if (local && waitSeconds > 0) {
-      await Promise.race([local, sleep(waitSeconds * 1000)]);
-    } else if (waitSeconds > 0) {
-      // Running in another instance (or already done): poll the shared row.
-      for (;;) {
-        const run = await this.runs.get(runId);
-        if (!run || TERMINAL.has(run.state) || isDead(run) || Date.now() >= deadline) break;
-        await sleep(500);
+    for (;;) {
+      const local = this.active.get(runId);
+      if (local) {
+        await Promise.race([local, sleep(Math.max(0, deadline - Date.now()))]);
+        if (Date.now() >= deadline) break;
       }
+      // Queued, or running in another instance (or already done): poll the shared row.
+      const run = await this.runs.get(runId);
+      if (!run || TERMINAL.has(run.state) || (isDead(run) && run.state !== 'queued') || Date.now() >= deadline) break;
+      await sleep(Math.min(250, Math.max(0, deadline - Date.now())));
     }
     const run = await this.runs.get(runId);
     if (!run) throw new NotFoundError(`Sync run ${runId} does not exist`);
@@ -126,13 +162,13 @@ export class RunExecutor {
 
   /** Lets every run of this process end (tests). */
   async drain(): Promise<void> {
-    while (this.active.size) await Promise.allSettled([...this.active.values()]);
+    while (this.active.size || this.filling) await Promise.allSettled([...this.active.values(), this.filling]);
   }
 
   /**
-   * Stops every run: none starts any more, running ones stop at their next unit boundary; what is
-   * still running after the grace is aborted (`abort`: the LogiKal client's shutdown, which logs
-   * every session out). Whatever is left is marked interrupted.
+   * Stops every run: none is claimed any more, running ones stop at their next unit boundary;
+   * what is still running after the grace is aborted (`abort`: the LogiKal client's shutdown,
+   * which logs every session out). Whatever this process still owns is marked interrupted.
    */
   async shutdown(graceMs: number, abort: (windowMs: number) => Promise<void>): Promise<void> {
     this.stopping = true;
@@ -141,13 +177,12 @@ export class RunExecutor {
     await Promise.race([settled(), sleep(graceMs)]);
     // One short window after the grace for the aborted units to end and their sessions to be logged out.
     await Promise.race([Promise.all([abort(ABORT_WINDOW_MS), settled()]), sleep(ABORT_WINDOW_MS)]);
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.close();
     await this.runs.interruptMine().catch((err: unknown) => this.log.warn('could not mark runs interrupted', { error: err }));
   }
 
   close(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
   }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { In, IsNull, LessThan, Not, type EntityManager, type Repository } from 'typeorm';
+import { Brackets, In, IsNull, Not, type EntityManager, type Repository } from 'typeorm';
 import { ACTIVE_STATES, SyncRun, type SyncFailure, type SyncRunKind, type SyncRunState } from '../../entities';
 import type { Db } from '../db/db';
 import type { SyncResult } from './types';
@@ -44,6 +44,17 @@ export interface RunTarget {
   projectRef?: string | null;
   day?: string;
 }
+
+/** What any instance claiming the run needs beyond its target. */
+export interface RunExtras {
+  parentRunId?: number | null;
+  attempt?: number;
+  concurrency?: number | null;
+  fireAt?: Date | null;
+}
+
+/** Kinds that take one of an instance's MAX_ACTIVE_RUNS slots (a nightly's children do; the nightly does not). */
+export const SLOT_KINDS: SyncRunKind[] = ['force_project', 'project', 'projects', 'directories'];
 
 /** Who owns the runs this process starts: the instance, and this start of it. */
 export interface RunOwner {
@@ -111,6 +122,7 @@ export class RunStore {
     target: RunTarget,
     targetKey: string,
     requestedBy: string | null,
+    extras: RunExtras = {},
   ): Promise<{ run: SyncRun; created: boolean }> {
     const directoryPath = target.directoryPath ?? null;
     const projectRef = target.projectRef ?? null;
@@ -136,6 +148,12 @@ export class RunStore {
               projectId: null,
               resumedFromId: resume?.fromId ?? null,
               resumeSince: resume?.since ?? null,
+              parentRunId: extras.parentRunId ?? null,
+              attempt: extras.attempt ?? 1,
+              concurrency: extras.concurrency ?? null,
+              fireAt: extras.fireAt ?? null,
+              waitingSince: null,
+              takeovers: 0,
               ...this.lease(),
               ...emptyCounters(),
             }),
@@ -169,17 +187,65 @@ export class RunStore {
     return { fromId: last.id, since: last.resumeSince ?? last.startedAt };
   }
 
-  /** Queued → running, if it is still queued (not interrupted meanwhile). */
-  async start(runId: number): Promise<boolean> {
-    const res = await this.write((repo) =>
-      repo.update({ id: runId, state: 'queued' }, { state: 'running', startedAt: new Date(), ...this.lease() }),
-    );
-    return (res.affected ?? 0) > 0;
+  /**
+   * Claims the oldest run of `kinds` any instance may start: a queued one (whoever queued it), or a
+   * running one whose instance died (its lease ran out; not this instance's own, which a restart
+   * interrupts and resumes). The claimed run is running under this process's lease; a takeover
+   * keeps its id and counts what the dead owner stored as done.
+   */
+  async claimNext(kinds: SyncRunKind[]): Promise<SyncRun | null> {
+    const now = new Date();
+    const claimable = (qb: ReturnType<Repository<SyncRun>['createQueryBuilder']>) =>
+      qb
+        .where('r.kind IN (:...kinds)', { kinds })
+        .andWhere(
+          new Brackets((w) =>
+            w
+              .where("r.state = 'queued'")
+              .orWhere("r.state = 'running' AND r.lease_expires_at < :now AND r.owner_instance <> :me", { now, me: this.owner.instance }),
+          ),
+        )
+        .orderBy('r.id', 'ASC')
+        .limit(1);
+    // A read first: most polls find nothing, and on SQLite a write would queue behind the syncs' writes.
+    if (!(await claimable(this.repo.createQueryBuilder('r')).getOne())) return null;
+    return this.write(async (repo) => {
+      const qb = claimable(repo.createQueryBuilder('r'));
+      // Two instances never claim the same row: the loser skips it and takes the next.
+      if (this.db.dialect === 'postgres') qb.setLock('pessimistic_write').setOnLocked('skip_locked');
+      const run = await qb.getOne();
+      if (!run) return null;
+      const takeover = run.state === 'running';
+      const claimed: Partial<SyncRun> = {
+        state: 'running',
+        waitingSince: null,
+        ...this.lease(),
+        ...(takeover ? { takeovers: run.takeovers + 1, resumeSince: run.resumeSince ?? run.startedAt } : { startedAt: now }),
+      };
+      const res = await repo.update({ id: run.id, state: run.state }, claimed);
+      return (res.affected ?? 0) > 0 ? Object.assign(run, claimed) : null;
+    });
   }
 
-  /** Whether a nightly already ran (or runs) for this key; an interrupted one does not count, it is redone. */
-  async existsForKey(targetKey: string): Promise<boolean> {
-    return (await this.repo.countBy({ targetKey, state: Not('interrupted') })) > 0;
+  /** Children of a nightly run, oldest first. */
+  children(parentRunId: number): Promise<SyncRun[]> {
+    return this.repo.find({ where: { parentRunId }, order: { id: 'ASC' } });
+  }
+
+  /** The nightly queued or running now (not dead), if any. */
+  async activeNightly(): Promise<SyncRun | null> {
+    const runs = await this.repo.find({ where: { kind: 'nightly', state: In(ACTIVE_STATES) }, order: { id: 'DESC' } });
+    return runs.find((r) => !isDead(r)) ?? null;
+  }
+
+  /** The latest nightly run, whatever its state. */
+  latestNightly(): Promise<SyncRun | null> {
+    return this.repo.findOne({ where: { kind: 'nightly' }, order: { id: 'DESC' } });
+  }
+
+  /** Marks (or clears) the run as waiting for a LogiKal licence. */
+  async setWaiting(runId: number, since: Date | null): Promise<void> {
+    await this.write((repo) => repo.update({ id: runId, state: 'running' }, { waitingSince: since }));
   }
 
   /** The live queued/running run with this key, if any. */
@@ -220,18 +286,18 @@ export class RunStore {
   }
 
   /**
-   * Marks dead runs interrupted: those whose lease ran out, those without one, and (at start-up)
-   * every run an earlier start of this instance left queued or running.
+   * At start-up: runs an earlier start of this instance left queued or running are interrupted
+   * (this instance resumes them), and so are runs without a lease (from before leases existed).
+   * Dead runs of other instances are left to be taken over under their own id ({@link claimNext}).
    */
-  async reapDead(opts: { earlierBoots?: boolean } = {}): Promise<number> {
+  async reapDead(): Promise<number> {
     const now = new Date();
     const interrupted = { state: 'interrupted' as const, message: INTERRUPTED_MESSAGE, finishedAt: now };
     return this.write(async (repo) => {
       let n = 0;
       for (const where of [
-        { state: In(ACTIVE_STATES), leaseExpiresAt: LessThan(now) },
         { state: In(ACTIVE_STATES), leaseExpiresAt: IsNull() },
-        ...(opts.earlierBoots ? [{ state: In(ACTIVE_STATES), ownerInstance: this.owner.instance, ownerBoot: Not(this.owner.boot) }] : []),
+        { state: In(ACTIVE_STATES), ownerInstance: this.owner.instance, ownerBoot: Not(this.owner.boot) },
       ]) {
         n += (await repo.update(where, interrupted)).affected ?? 0;
       }
@@ -330,9 +396,7 @@ export function toResult(run: SyncRun): SyncResult {
   return {
     success: state === 'succeeded',
     state,
-    message: dead
-      ? INTERRUPTED_MESSAGE
-      : (run.message ?? (state === 'running' ? 'Sync running' : state === 'queued' ? 'Waiting for a free sync slot' : '')),
+    message: dead ? INTERRUPTED_MESSAGE : (run.message ?? liveMessage(run)),
     run_id: run.id,
     kind: run.kind,
     project_id: run.projectRef ?? '',
@@ -348,5 +412,17 @@ export function toResult(run: SyncRun): SyncResult {
     started_at: iso(run.startedAt)!,
     finished_at: iso(run.finishedAt),
     failures: run.failures ?? [],
+    parent_run_id: run.parentRunId ?? null,
+    attempt: run.attempt ?? 1,
+    owner_instance: run.ownerInstance ?? null,
+    takeovers: run.takeovers ?? 0,
+    waiting_for_licence: state === 'running' && !!run.waitingSince,
   };
+}
+
+function liveMessage(run: SyncRun): string {
+  if (run.state === 'queued') return 'Waiting for a free sync slot on any instance';
+  if (run.state !== 'running') return '';
+  if (run.waitingSince) return `Waiting for a LogiKal licence since ${run.waitingSince.toISOString()} (every licence is in use)`;
+  return run.takeovers > 0 ? `Sync running (taken over by ${run.ownerInstance ?? 'another instance'})` : 'Sync running';
 }

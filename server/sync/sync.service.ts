@@ -1,4 +1,4 @@
-import { Project, type SyncFailure, type SyncRun, type SyncRunKind } from '../../entities';
+import type { SyncRun, SyncRunKind } from '../../entities';
 import type { Db } from '../db/db';
 import { MirrorLookups } from '../db/mirror-lookups';
 import { DbCapabilityStore } from '../db/capability-store';
@@ -10,8 +10,10 @@ import { PartsListParser } from '../parts/parts-list-parser';
 import { partsTempDir } from '../parts/temp-files';
 import { MirrorWriter } from './mirror-writer';
 import { ProjectSync } from './project-sync';
-import { emptyCounters, newOwner, RunStore, toResult, type RunTarget } from './run-store';
-import { RunExecutor } from './run-executor';
+import { newOwner, RunStore, toResult, type RunExtras, type RunTarget } from './run-store';
+import { RunExecutor, type Launch } from './run-executor';
+import { currentRunId, LicenceWaits } from './licence-waits';
+import { DbSeatBudget } from '../db/db-seat-budget';
 import { describeFailure } from './failure-reason';
 import { Semaphore } from '../semaphore';
 import { TreeSync } from './tree-sync';
@@ -29,13 +31,17 @@ const nameKey = (dir: string, name: string): string => `project:${dir.toLowerCas
  */
 export class SyncService {
   readonly runs: RunStore;
-  readonly nightlies = new NightlyService();
+  readonly nightlies: NightlyService;
   private readonly executor: RunExecutor;
   private readonly writer: MirrorWriter;
   private readonly parser: PartsListParser;
   private readonly parseLimit = new Semaphore(2);
   private client: LogikalClient | null = null;
+  private seats: DbSeatBudget | null = null;
   private readonly lookups: MirrorLookups;
+  private readonly waits: LicenceWaits;
+  /** Progress listeners of runs asked for here, used if this instance is the one that claims them. */
+  private readonly listeners = new Map<number, ProgressListener>();
 
   constructor(
     private readonly db: Db,
@@ -51,6 +57,17 @@ export class SyncService {
     this.lookups = new MirrorLookups(() => db.reader);
     this.parser = new PartsListParser({ tempDir: partsTempDir(config.dataDir), onParsed: telemetry.partsListParsed });
     this.client = client ?? null;
+    this.waits = new LicenceWaits(this.runs, log);
+    this.nightlies = new NightlyService({
+      db,
+      runs: this.runs,
+      lookups: this.lookups,
+      config,
+      fill: () => this.executor.fill(),
+      awaitRun: (id, s) => this.executor.awaitRun(id, s),
+      refreshProjects: (dir) => this.syncProjects(dir, 3_600, 'nightly'),
+      log,
+    });
   }
 
   /** The process-wide Logikal client; one pool of sessions for every run. */
@@ -69,8 +86,17 @@ export class SyncService {
       maxSessions,
       onRequest: this.telemetry.logikalRequest,
       capabilityStore,
+      seats: this.seatBudget() ?? undefined,
+      onSeatWait: this.waits.listener,
     });
     return this.client;
+  }
+
+  /** On PostgreSQL, LOGIKAL_MAX_SESSIONS is shared by every instance through the database. */
+  private seatBudget(): DbSeatBudget | null {
+    if (this.db.dialect !== 'postgres') return null;
+    this.seats ??= new DbSeatBudget(this.db, this.runs.owner, this.config.logikal.maxSessions, currentRunId);
+    return this.seats;
   }
 
   /** The session pool's counters, once a LogiKal client exists (the status page, metrics). */
@@ -84,9 +110,12 @@ export class SyncService {
    * resumed, in the background.
    */
   async startup(): Promise<void> {
-    const n = await this.runs.reapDead({ earlierBoots: true });
+    const n = await this.runs.reapDead();
     if (n) log.warn(`marked ${n} sync run(s) of a stopped process as interrupted`);
-    this.executor.startLeases();
+    await this.seatBudget()?.forgetEarlierBoots();
+    const claims = !!this.config.logikal.url;
+    this.executor.start((run) => this.workFor(run), claims);
+    if (claims) void this.executor.fill();
     const toResume = this.config.logikal.url ? await this.runs.toResume() : [];
     for (const r of toResume) {
       log.info(`resuming interrupted sync run ${r.id} (${r.target})`);
@@ -102,10 +131,7 @@ export class SyncService {
     }
     if (r.kind === 'projects' && r.directoryPath) return this.syncProjects(r.directoryPath, 0, by);
     if (r.kind === 'directories') return this.syncDirectories(0, by);
-    if (r.kind === 'nightly') {
-      const day = /^nightly:(\d{4}-\d{2}-\d{2})$/.exec(r.targetKey)?.[1];
-      if (day) return this.nightly(new Date(`${day}T12:00:00Z`), false);
-    }
+    if (r.kind === 'nightly') return this.nightlies.resume(r);
     return undefined;
   }
 
@@ -123,15 +149,17 @@ export class SyncService {
     await this.executor.shutdown(graceMs, async (windowMs) => {
       if (this.client && !(await this.client.shutdown(windowMs))) log.warn('LogiKal sessions still open after the shutdown');
     });
+    await this.seats?.close();
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.executor.close();
+    await this.seats?.close();
   }
 
   async syncProject(mode: SyncMode, req: ProjectSyncRequest, onProgress?: ProgressListener): Promise<SyncResult> {
     this.executor.assertAccepting();
-    const client = this.logikal();
+    this.logikal();
     const concurrency = Math.max(1, Math.min(req.concurrency ?? this.config.logikal.maxSessions, this.config.logikal.maxSessions));
     const stored = await this.lookups.project(req.projectId, req.directoryId);
     const key = stored ? `project:${stored.logikalId}` : nameKey(req.directoryId, req.projectId);
@@ -149,27 +177,10 @@ export class SyncService {
     }
     const kind: SyncRunKind = mode === 'force' ? 'force_project' : 'project';
     const target = { directoryPath: req.directoryId, projectRef: req.projectId };
-    const { run, created } = await this.runs.begin(kind, target, key, req.requestedBy ?? null);
+    const { run, created } = await this.runs.begin(kind, target, key, req.requestedBy ?? null, { concurrency });
     if (created) {
-      const deps = {
-        client,
-        writer: this.writer,
-        lookups: this.lookups,
-        runs: this.runs,
-        parser: this.parser,
-        parseLimit: this.parseLimit,
-        log,
-      };
-      const job = new ProjectSync(deps, {
-        runId: run.id,
-        mode,
-        projectRef: req.projectId,
-        directory: req.directoryId,
-        concurrency,
-        onProgress,
-        resumeSince: run.resumeSince,
-      });
-      this.executor.launch(run.id, { slot: true, work: () => job.execute(), stop: () => job.stop() });
+      if (onProgress) this.listeners.set(run.id, onProgress);
+      await this.executor.fill();
     } else {
       log.info(`joined running sync run ${run.id} for ${req.directoryId}/${req.projectId}`);
     }
@@ -187,18 +198,11 @@ export class SyncService {
   }
 
   async syncDirectories(waitSeconds: number, requestedBy?: string): Promise<SyncResult> {
-    return this.treeRun('directories', {}, 'directories', waitSeconds, requestedBy, (tree, id) => tree.directories(id));
+    return this.treeRun('directories', {}, 'directories', waitSeconds, requestedBy);
   }
 
   async syncProjects(directoryId: string, waitSeconds: number, requestedBy?: string): Promise<SyncResult> {
-    return this.treeRun(
-      'projects',
-      { directoryPath: directoryId },
-      `projects:${directoryId.toLowerCase()}`,
-      waitSeconds,
-      requestedBy,
-      (tree, id) => tree.projects(id, directoryId),
-    );
+    return this.treeRun('projects', { directoryPath: directoryId }, `projects:${directoryId.toLowerCase()}`, waitSeconds, requestedBy);
   }
 
   private async treeRun(
@@ -207,65 +211,61 @@ export class SyncService {
     key: string,
     waitSeconds: number,
     requestedBy: string | undefined,
-    work: (tree: TreeSync, runId: number) => Promise<void>,
   ): Promise<SyncResult> {
     this.executor.assertAccepting();
-    const tree = new TreeSync(this.logikal(), this.writer, this.lookups, this.runs, log);
+    this.logikal();
     const { run, created } = await this.runs.begin(kind, t, key, requestedBy ?? null);
-    if (created) this.executor.launch(run.id, { slot: true, work: () => work(tree, run.id), stop: () => tree.stop() });
+    if (created) await this.executor.fill();
     return this.awaitResult(run.id, waitSeconds);
   }
 
-  /**
-   * Smart-syncs every active mirrored project, one after another. A run row keyed by the UTC date
-   * makes this happen once per night however many instances fire the cron; an interrupted nightly
-   * is redone.
-   */
-  async nightly(now = new Date(), wait = true): Promise<SyncResult | null> {
-    this.executor.assertAccepting();
-    const day = now.toISOString().slice(0, 10);
-    const key = `nightly:${day}`;
-    if (await this.runs.existsForKey(key)) return null;
-    const { run, created } = await this.runs.begin('nightly', { day }, key, 'cron');
-    if (!created) return null;
-    let stopped = false;
-    this.executor.launch(run.id, {
-      slot: false,
-      work: () =>
-        this.nightlyProjects(run.id, () => stopped).catch((err: unknown) =>
-          this.runs.finish(run.id, 'failed', `Nightly sync failed: ${describeFailure(err)}`, []),
-        ),
-      stop: () => {
-        stopped = true;
-      },
-    });
-    return wait ? this.awaitResult(run.id, 86_400) : this.status(run.id);
+  /** A nightly's child: a smart sync of one project, queued for whichever instance has a free slot. */
+  async queueChild(project: { logikalId: string; directoryPath: string }, extras: RunExtras): Promise<{ run: SyncRun; created: boolean }> {
+    const target = { directoryPath: project.directoryPath, projectRef: project.logikalId };
+    return this.runs.begin('project', target, `project:${project.logikalId}`, 'nightly', extras);
   }
 
-  private async nightlyProjects(runId: number, stopped: () => boolean): Promise<void> {
-    const projects = await this.db.reader.getRepository(Project).find({ where: { active: true }, order: { id: 'ASC' } });
-    const failures: SyncFailure[] = [];
-    let ok = 0;
-    for (const p of projects) {
-      if (stopped())
-        return this.runs.interrupt(runId, `Interrupted: the bridge shut down after ${ok} of ${projects.length} projects`, failures);
-      try {
-        const dir = await this.lookups.directoryOf(p);
-        if (!dir) throw new UserError('no directory in the mirror');
-        const r = await this.syncProject('smart', {
-          projectId: p.logikalId,
-          directoryId: dir.path,
-          waitSeconds: 86_400,
-          requestedBy: 'cron',
-        });
-        if (r.success) ok++;
-        else if (r.state !== 'interrupted') failures.push({ elevation: `project ${p.name}`, reason: r.message });
-      } catch (err) {
-        if (!stopped()) failures.push({ elevation: `project ${p.name}`, reason: describeFailure(err) });
-      }
-      await this.runs.progress(runId, { ...emptyCounters(), elevationsSynced: ok });
+  /** What a claimed run row does, in whichever instance claimed it. */
+  private workFor(run: SyncRun): Launch | null {
+    if ((run.kind === 'force_project' || run.kind === 'project') && run.directoryPath && run.projectRef) {
+      const max = this.config.logikal.maxSessions;
+      const job = new ProjectSync(this.projectDeps(), {
+        runId: run.id,
+        mode: run.kind === 'force_project' ? 'force' : 'smart',
+        projectRef: run.projectRef,
+        directory: run.directoryPath,
+        concurrency: Math.max(1, Math.min(run.concurrency ?? max, max)),
+        onProgress: this.listeners.get(run.id),
+        resumeSince: run.resumeSince,
+        takenOver: run.takeovers > 0,
+      });
+      const done = (): void => void this.listeners.delete(run.id);
+      return { work: () => job.execute().finally(done), stop: () => job.stop() };
     }
-    await this.runs.finish(runId, failures.length ? 'partial' : 'succeeded', `${ok} of ${projects.length} projects synced`, failures);
+    const tree = (): TreeSync => new TreeSync(this.logikal(), this.writer, this.lookups, this.runs, log);
+    if (run.kind === 'projects' && run.directoryPath) {
+      const t = tree();
+      const dir = run.directoryPath;
+      return { work: () => t.projects(run.id, dir), stop: () => t.stop() };
+    }
+    if (run.kind === 'directories') {
+      const t = tree();
+      return { work: () => t.directories(run.id), stop: () => t.stop() };
+    }
+    if (run.kind === 'nightly') return this.nightlies.launch(run, (p, extras) => this.queueChild(p, extras));
+    return null;
+  }
+
+  private projectDeps(): ConstructorParameters<typeof ProjectSync>[0] {
+    return {
+      client: this.logikal(),
+      writer: this.writer,
+      lookups: this.lookups,
+      runs: this.runs,
+      parser: this.parser,
+      parseLimit: this.parseLimit,
+      log,
+    };
   }
 
   async status(runId: number): Promise<SyncResult> {

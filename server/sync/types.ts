@@ -20,6 +20,16 @@ export interface SyncResult {
   started_at: string;
   finished_at: string | null;
   failures: SyncFailure[];
+  /** The nightly run this one is a child of. */
+  parent_run_id: number | null;
+  /** A nightly child's try (a retry is a new child with the next attempt). */
+  attempt: number;
+  /** The instance (BRIDGE_INSTANCE_ID) that runs it, or last ran it. */
+  owner_instance: string | null;
+  /** How often another instance took the run over after its owner died. */
+  takeovers: number;
+  /** Running, but every unit waits for a LogiKal licence (the shared cap is in use). */
+  waiting_for_licence: boolean;
 }
 
 export interface ProjectSyncRequest {

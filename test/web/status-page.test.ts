@@ -27,7 +27,7 @@ describe('the status page in Chromium', () => {
     viewerKey = (await rig.bridge.app.services.apiKeys.create('viewer', ['read'])).key;
     const listed = await rig.bridge.rpc('sync.projects', { directory_id: 'Demo Odoo', wait_seconds: 30 });
     assert.equal(listed.result?.state, 'succeeded', JSON.stringify(listed.error ?? listed.result));
-    const night = await rig.bridge.app.services.sync.nightly(new Date());
+    const night = await rig.bridge.app.services.sync.nightlies.runNow(120, 'test');
     assert.equal(night?.state, 'succeeded', night?.message);
     rig.emulator.setFaults({ corruptPartsLists: [P05], corruptKind: 'not-sqlite' });
     const partial = await forceSync(rig, 'DOS22309');
