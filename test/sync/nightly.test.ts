@@ -2,7 +2,6 @@ import '../helpers/test-env';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startRig, type Rig } from '../helpers/bridge-with-emulator';
-import type { NightlyResult } from '../../server/sync/nightly-types';
 
 describe('nightly smart sync', () => {
   let rig: Rig;
