@@ -9,7 +9,8 @@ import { NightlyChildren, type ChildQueue } from './nightly-children';
 import { NightlyFirings } from './nightly-firings';
 import type { FiringOutcome, FiringSource, NightlyResult } from './nightly-types';
 import type { Launch } from './run-executor';
-import { isDead, toResult, type RunStore } from './run-store';
+import { isDead, type RunStore } from './run-store';
+import { toResult } from './run-result';
 import type { SyncResult } from './types';
 
 export interface NightlyDeps {

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { Brackets, In, IsNull, Not, type EntityManager, type Repository } from 'typeorm';
 import { ACTIVE_STATES, SyncRun, type SyncFailure, type SyncRunKind, type SyncRunState } from '../../entities';
 import type { Db } from '../db/db';
-import type { SyncResult } from './types';
 
 /** How long a run stays owned without a renewal: its owner renews every third of it. */
 export const LEASE_MS = 30_000;
@@ -384,45 +383,5 @@ export class RunStore {
   }
 }
 
-function iso(d: Date | null): string | null {
-  return d ? d.toISOString() : null;
-}
-
-/** A run row as the RPC result shape. */
-export function toResult(run: SyncRun): SyncResult {
-  const dead = isDead(run);
-  const state = effectiveState(run);
-  const end = run.finishedAt ?? (dead ? (run.leaseExpiresAt ?? run.heartbeatAt ?? run.startedAt) : new Date());
-  return {
-    success: state === 'succeeded',
-    state,
-    message: dead ? INTERRUPTED_MESSAGE : (run.message ?? liveMessage(run)),
-    run_id: run.id,
-    kind: run.kind,
-    project_id: run.projectRef ?? '',
-    directory_id: run.directoryPath ?? '',
-    phases_synced: run.phasesSynced,
-    elevations_synced: run.elevationsSynced,
-    elevations_total: run.elevationsTotal,
-    parts_lists_synced: run.partsListsSynced,
-    parts_lists_failed: run.partsListsFailed,
-    parts_lists_unchanged: run.partsListsUnchanged,
-    thumbnails_synced: run.thumbnailsSynced,
-    duration_seconds: Math.round((end.getTime() - run.startedAt.getTime()) / 100) / 10,
-    started_at: iso(run.startedAt)!,
-    finished_at: iso(run.finishedAt),
-    failures: run.failures ?? [],
-    parent_run_id: run.parentRunId ?? null,
-    attempt: run.attempt ?? 1,
-    owner_instance: run.ownerInstance ?? null,
-    takeovers: run.takeovers ?? 0,
-    waiting_for_licence: state === 'running' && !!run.waitingSince,
-  };
-}
-
-function liveMessage(run: SyncRun): string {
-  if (run.state === 'queued') return 'Waiting for a free sync slot on any instance';
-  if (run.state !== 'running') return '';
-  if (run.waitingSince) return `Waiting for a LogiKal licence since ${run.waitingSince.toISOString()} (every licence is in use)`;
-  return run.takeovers > 0 ? `Sync running (taken over by ${run.ownerInstance ?? 'another instance'})` : 'Sync running';
-}
+// Kept importable from here: the status page reads run rows through it.
+export { toResult } from './run-result';
