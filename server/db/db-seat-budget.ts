@@ -70,20 +70,6 @@ export class DbSeatBudget implements SeatBudget {
     }
   }
 
-  /** Held seats of this process and everyone's waiting rows, by the budget's accounting. */
-  async usage(): Promise<{ held: number; waiting: number }> {
-    const rows = await this.db.reader
-      .getRepository(LogikalSeat)
-      .createQueryBuilder('s')
-      .select('s.state', 'state')
-      .addSelect('COUNT(*)', 'n')
-      .where('s.lease_expires_at >= :now', { now: new Date() })
-      .groupBy('s.state')
-      .getRawMany<{ state: string; n: string }>();
-    const n = (state: string): number => Number(rows.find((r) => r.state === state)?.n ?? 0);
-    return { held: n('held'), waiting: n('waiting') };
-  }
-
   /** Every row of this process goes (shutdown, after its sessions were logged out). */
   async close(): Promise<void> {
     clearInterval(this.timer);
