@@ -1,4 +1,4 @@
-import { In, MoreThanOrEqual } from 'typeorm';
+import { In, IsNull } from 'typeorm';
 import { Directory, Elevation, ElevationGlass, NULL_GUID, Phase, Project, StoredFile, SyncRun } from '../../entities';
 import type { BridgeConfig } from '../config';
 import type { Db } from '../db/db';
@@ -17,6 +17,8 @@ const log = getLogger('web');
 /** The constraint check takes the writer (db.exclusive): run it at most this often, never per page poll. */
 const CONSTRAINTS_EVERY_MS = 5 * 60_000;
 const RECENT_RUNS = 25;
+/** The child runs shown under the recent nightlies, all together (a nightly over many projects with retries has hundreds). */
+const MAX_CHILDREN = 2000;
 
 /**
  * What the status page shows, read through `db.reader` (never waits for a sync, sees committed
@@ -134,30 +136,19 @@ export class StatusService {
     };
   }
 
-  /** Newest runs first; a nightly run carries the project runs it started (requested by cron while it ran). */
+  /** Newest runs first; a nightly run carries its child runs (each try of each project), which are not listed on their own. */
   private async recentRuns(): Promise<RunView[]> {
     const repo = this.db.reader.getRepository(SyncRun);
-    const recent = await repo.find({ order: { id: 'DESC' }, take: RECENT_RUNS });
-    const nightlies = recent.filter((r) => r.kind === 'nightly');
-    const names = await this.projectNames(recent);
-    if (!nightlies.length) return recent.map((r) => runView(r, [], names));
-    const since = new Date(Math.min(...nightlies.map((n) => n.startedAt.getTime())));
-    const cronRuns = await repo.find({
-      where: { requestedBy: 'cron', startedAt: MoreThanOrEqual(since) },
-      order: { id: 'ASC' },
-      take: 500,
-    });
+    const recent = await repo.find({ where: { parentRunId: IsNull() }, order: { id: 'DESC' }, take: RECENT_RUNS });
+    const nightlyIds = recent.filter((r) => r.kind === 'nightly').map((r) => r.id);
+    const children = nightlyIds.length
+      ? await repo.find({ where: { parentRunId: In(nightlyIds) }, order: { id: 'DESC' }, take: MAX_CHILDREN })
+      : [];
+    // Newest first, so a cut spares the latest nightlies; each nightly lists its children oldest first.
     const childrenOf = new Map<number, SyncRun[]>();
-    for (const c of cronRuns) {
-      if (c.kind === 'nightly') continue;
-      const parent = nightlies.find(
-        (n) => c.id > n.id && c.startedAt >= n.startedAt && (n.finishedAt === null || c.startedAt <= n.finishedAt),
-      );
-      if (parent) childrenOf.set(parent.id, [...(childrenOf.get(parent.id) ?? []), c]);
-    }
-    const nested = new Set([...childrenOf.values()].flat().map((c) => c.id));
-    for (const [id, name] of await this.projectNames(cronRuns)) names.set(id, name);
-    return recent.filter((r) => !nested.has(r.id)).map((r) => runView(r, childrenOf.get(r.id) ?? [], names));
+    for (const c of children) childrenOf.set(c.parentRunId!, [c, ...(childrenOf.get(c.parentRunId!) ?? [])]);
+    const names = await this.projectNames([...recent, ...children]);
+    return recent.map((r) => runView(r, childrenOf.get(r.id) ?? [], names));
   }
 
   /** The mirrored name of each run's project: a run knows the project as the caller named it (often a GUID). */
