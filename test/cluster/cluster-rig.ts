@@ -124,8 +124,13 @@ export class Cluster {
     return this.bridges.filter((b) => b.child.alive);
   }
 
+  /** The shared database opened from this process (close it), for reads the RPC surface does not offer. */
+  openDb(): Promise<Db> {
+    return openDatabase(configFor(this.db));
+  }
+
   async withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-    const db = await openDatabase(configFor(this.db));
+    const db = await this.openDb();
     try {
       return await fn(db);
     } finally {

@@ -17,6 +17,8 @@ const LICENCES = 4;
 const ELEVATIONS = 17; // DOS22309
 /** The dead instance's LogiKal sessions vanish this long after its kill: LogiKal's own idle expiry, shortened. */
 const IDLE_EXPIRY_SECONDS = 3;
+/** Parts lists the first owner has stored when it is killed. */
+const STORED_AT_KILL = 3;
 
 /** Elevations whose parts list is stored: what a run finished. */
 const withPartsList = (snap: MirrorSnapshot) => [...snap].filter(([k, v]) => k.startsWith('elevation ') && v.partsListSha256).length;
@@ -38,10 +40,19 @@ describe('kill -9 of the instance running a force sync: another instance finishe
         const r = await cluster.bridges[0].rpc<SyncResult>('sync.status', { run_id: started.run_id });
         return r.state === 'running' && r.owner_instance ? r : undefined;
       });
-      await cluster.emu.waitForPartsListCalls(4);
+      // Killed once a few parts lists are stored: the survivor must count them as done, not fetch them again.
+      const db = await cluster.openDb();
+      try {
+        await eventually(`${STORED_AT_KILL} parts lists stored`, 60_000, async () =>
+          withPartsList(await mirrorSnapshot(db)) >= STORED_AT_KILL ? true : undefined,
+        );
+      } finally {
+        await db.close();
+      }
       const victim = cluster.bridgeOf(running.owner_instance);
       await victim.child.kill9();
       const killedAt = Date.now();
+      const downloadsAtKill = (await cluster.emu.stats()).partsListDownloads;
       await cluster.emu.configure({ idleExpirySeconds: IDLE_EXPIRY_SECONDS });
 
       const stored = await cluster.withDb(mirrorSnapshot);
@@ -50,6 +61,9 @@ describe('kill -9 of the instance running a force sync: another instance finishe
 
       // Every state a survivor reports until the run ends, in order, with when it was first seen.
       const survivors = cluster.alive();
+      // A caller that asks for the same sync on a survivor while the dead owner's lease still runs joins
+      // the run and waits for its end (what Odoo does with wait_seconds).
+      const joined = survivors[1].forceSync('DOS22309', 110);
       const seen: string[] = [];
       let lastLabel = '';
       const final = await eventually('the run finished by a survivor', 180_000, async () => {
@@ -90,10 +104,15 @@ describe('kill -9 of the instance running a force sync: another instance finishe
           `${b.env.BRIDGE_INSTANCE_ID} reads the same run`,
         );
       }
-      // Only the downloads in flight when the instance died (one per licence at most) are made twice.
+      // Only the downloads in flight when the instance died (one per licence at most) are made twice;
+      // the survivor fetches none of what the dead owner stored.
       assert.ok(
         stats.partsListDownloads <= ELEVATIONS + LICENCES,
         `${stats.partsListDownloads} parts-list downloads for ${ELEVATIONS} elevations (at most ${LICENCES} redone)`,
+      );
+      assert.ok(
+        stats.partsListDownloads - downloadsAtKill <= ELEVATIONS - finishedBefore,
+        `after the kill: ${stats.partsListDownloads - downloadsAtKill} downloads, ${ELEVATIONS - finishedBefore} elevations unfinished`,
       );
       assert.ok(stats.peakSessions <= LICENCES, `never above the cap (peak ${stats.peakSessions})`);
       assert.equal(stats.refusedLogins, 0, "the dead instance's seats were not handed out while its sessions still held LogiKal licences");
@@ -107,12 +126,17 @@ describe('kill -9 of the instance running a force sync: another instance finishe
       const end = await assertClusterIdle(cluster, { expiredAllowed: true });
       assert.ok(end.expiredSessions <= LICENCES, `only the killed instance's sessions expired (${end.expiredSessions})`);
       await cluster.close();
-      // A caller (Odoo) stops polling at a terminal state: once one was reported, it must be the final one.
+      // A caller (Odoo) stops polling at a terminal state, and a waiting caller takes its answer as the
+      // end: a run another instance will take over must not read as ended in between.
+      const answer = await joined;
+      t.diagnostic(`the joined caller was answered: run ${answer.run_id} ${answer.state} (${answer.message})`);
+      assert.equal(answer.run_id, started.run_id, 'the caller joined the running run');
       const firstTerminal = seen.findIndex((s) => !s.startsWith('running') && !s.startsWith('queued'));
-      assert.equal(
-        firstTerminal,
-        seen.length - 1,
-        `sync.status reported a terminal state before the run ended (${seen.join(' → ')}): a dead-but-claimable run reads as interrupted`,
+      assert.ok(
+        firstTerminal === seen.length - 1 && answer.state === 'succeeded',
+        `a run about to be taken over reads as ended once its owner's lease runs out: sync.status on a survivor showed ` +
+          `${seen.join(' → ')}; a caller that joined it with wait_seconds 110 was answered "${answer.state}" (${answer.message}), ` +
+          `though the same run then succeeded`,
       );
     },
   );
