@@ -38,12 +38,12 @@ export class RunExecutor {
   private again = false;
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
-  private factory: WorkFactory = () => null;
 
   constructor(
     private readonly runs: RunStore,
     private readonly maxActiveRuns: number,
     private readonly log: Logger,
+    private readonly factory: WorkFactory,
     /** Told about each run this process executed once it ended (the sync metrics). */
     private readonly onFinished: (run: SyncRun) => void = () => {},
   ) {}
@@ -61,8 +61,7 @@ export class RunExecutor {
    * Renews this process's leases every third of a lease; with `claim`, also looks for claimable
    * runs every CLAIM_POLL_MS (an instance without LogiKal configured claims nothing).
    */
-  start(factory: WorkFactory, claim: boolean): void {
-    this.factory = factory;
+  start(claim: boolean): void {
     if (this.timers.length) return;
     const renew = setInterval(() => {
       void this.runs.renewLeases().catch((err: unknown) => this.log.warn('lease renewal failed', { error: err }));

@@ -6,6 +6,9 @@ import type { Db } from '../db/db';
 /** How long a run stays owned without a renewal: its owner renews every third of it. */
 export const LEASE_MS = 30_000;
 
+/** How long a queued run is left to the instance that queued it before any other may claim it. */
+export const CLAIM_GRACE_MS = 2_000;
+
 export type Counters = Pick<
   SyncRun,
   | 'phasesSynced'
@@ -200,7 +203,11 @@ export class RunStore {
         .andWhere(
           new Brackets((w) =>
             w
-              .where("r.state = 'queued'")
+              // The instance that queued a run starts it at once if it has room; the others wait a moment first.
+              .where("r.state = 'queued' AND (r.owner_boot = :boot OR r.started_at < :ripe)", {
+                boot: this.owner.boot,
+                ripe: new Date(now.getTime() - CLAIM_GRACE_MS),
+              })
               .orWhere("r.state = 'running' AND r.lease_expires_at < :now AND r.owner_instance <> :me", { now, me: this.owner.instance }),
           ),
         )

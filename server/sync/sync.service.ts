@@ -51,8 +51,17 @@ export class SyncService {
     private readonly telemetry: SyncTelemetry = {},
   ) {
     this.runs = new RunStore(db, newOwner(config.instanceId));
-    this.executor = new RunExecutor(this.runs, config.maxActiveRuns, log, (run) =>
-      telemetry.runFinished?.({ kind: run.kind, state: run.state, seconds: (run.finishedAt!.getTime() - run.startedAt.getTime()) / 1000 }),
+    this.executor = new RunExecutor(
+      this.runs,
+      config.maxActiveRuns,
+      log,
+      (run) => this.workFor(run),
+      (run) =>
+        telemetry.runFinished?.({
+          kind: run.kind,
+          state: run.state,
+          seconds: (run.finishedAt!.getTime() - run.startedAt.getTime()) / 1000,
+        }),
     );
     this.writer = new MirrorWriter(db);
     this.lookups = new MirrorLookups(() => db.reader);
@@ -115,7 +124,7 @@ export class SyncService {
     if (n) log.warn(`marked ${n} sync run(s) of a stopped process as interrupted`);
     await this.seatBudget()?.forgetEarlierBoots();
     const claims = !!this.config.logikal.url;
-    this.executor.start((run) => this.workFor(run), claims);
+    this.executor.start(claims);
     if (claims) void this.executor.fill();
     const toResume = this.config.logikal.url ? await this.runs.toResume() : [];
     for (const r of toResume) {
