@@ -9,7 +9,7 @@ import { NightlyChildren, type ChildQueue } from './nightly-children';
 import { NightlyFirings } from './nightly-firings';
 import type { FiringOutcome, FiringSource, NightlyResult } from './nightly-types';
 import type { Launch } from './run-executor';
-import { isDead, type RunStore } from './run-store';
+import { effectiveState, type RunStore } from './run-store';
 import { toResult } from './run-result';
 import type { SyncResult } from './types';
 
@@ -153,16 +153,18 @@ export class NightlyService {
     for (const c of children) latest.set(c.projectRef ?? String(c.id), c);
     const done = [...latest.values()];
     return {
-      ...toResult(run),
+      ...toResult(run, this.d.runs.owner.instance),
       fire_at: run.fireAt?.toISOString() ?? null,
       projects_total: latest.size,
       projects_synced: done.filter((c) => c.state === 'succeeded').length,
-      projects_failed: done.filter((c) => !['succeeded', 'queued', 'running'].includes(c.state) || isDead(c)).length,
+      projects_failed: done.filter(
+        (c) => !['succeeded', 'queued', 'running'].includes(effectiveState(c, Date.now(), this.d.runs.owner.instance)),
+      ).length,
       children: children.map((c) => ({
         run_id: c.id,
         project_id: c.projectRef ?? '',
         directory_id: c.directoryPath ?? '',
-        state: toResult(c).state,
+        state: toResult(c, this.d.runs.owner.instance).state,
         attempt: c.attempt,
       })),
     };

@@ -2,7 +2,7 @@ import type { Logger } from 'winston';
 import type { SyncRun } from '../../entities';
 import { NotFoundError, ServiceUnavailableError } from '../errors';
 import { runScope } from './licence-waits';
-import { isDead, LEASE_MS, SLOT_KINDS, type RunStore } from './run-store';
+import { effectiveState, LEASE_MS, SLOT_KINDS, type RunStore } from './run-store';
 
 const TERMINAL = new Set(['succeeded', 'partial', 'failed', 'interrupted']);
 
@@ -148,7 +148,7 @@ export class RunExecutor {
       }
       // Queued, or running in another instance (or already done): poll the shared row.
       const run = await this.runs.get(runId);
-      if (!run || TERMINAL.has(run.state) || (isDead(run) && run.state !== 'queued') || Date.now() >= deadline) break;
+      if (!run || TERMINAL.has(effectiveState(run, Date.now(), this.runs.owner.instance)) || Date.now() >= deadline) break;
       await sleep(Math.min(250, Math.max(0, deadline - Date.now())));
     }
     const run = await this.runs.get(runId);

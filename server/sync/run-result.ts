@@ -1,20 +1,26 @@
 import type { SyncRun } from '../../entities';
-import { effectiveState, INTERRUPTED_MESSAGE, isDead } from './run-store';
+import { awaitsTakeover, effectiveState, INTERRUPTED_MESSAGE, isDead } from './run-store';
 import type { SyncResult } from './types';
 
 function iso(d: Date | null): string | null {
   return d ? d.toISOString() : null;
 }
 
-/** A run row as the RPC result shape. */
-export function toResult(run: SyncRun): SyncResult {
-  const dead = isDead(run);
-  const state = effectiveState(run);
+/**
+ * A run row as the RPC result shape, as `reader` (this instance's BRIDGE_INSTANCE_ID) sees it: a
+ * run another instance's dead process left reads as still queued or running, since a live
+ * instance takes it over; without a reader, every dead run reads as interrupted.
+ */
+export function toResult(run: SyncRun, reader?: string): SyncResult {
+  const now = Date.now();
+  const handedOver = awaitsTakeover(run, reader, now);
+  const dead = isDead(run, now) && !handedOver;
+  const state = effectiveState(run, now, reader);
   const end = run.finishedAt ?? (dead ? (run.leaseExpiresAt ?? run.heartbeatAt ?? run.startedAt) : new Date());
   return {
     success: state === 'succeeded',
     state,
-    message: dead ? INTERRUPTED_MESSAGE : (run.message ?? liveMessage(run)),
+    message: dead ? INTERRUPTED_MESSAGE : handedOver ? TAKEOVER_MESSAGE : (run.message ?? liveMessage(run)),
     run_id: run.id,
     kind: run.kind,
     project_id: run.projectRef ?? '',
@@ -37,6 +43,8 @@ export function toResult(run: SyncRun): SyncResult {
     waiting_for_licence: state === 'running' && !!run.waitingSince,
   };
 }
+
+const TAKEOVER_MESSAGE = 'The instance running it stopped; another instance takes it over under this run id';
 
 function liveMessage(run: SyncRun): string {
   if (run.state === 'queued') return 'Waiting for a free sync slot on any instance';

@@ -2,12 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Brackets, In, IsNull, Not, type EntityManager, type Repository } from 'typeorm';
 import { ACTIVE_STATES, SyncRun, type SyncFailure, type SyncRunKind, type SyncRunState } from '../../entities';
 import type { Db } from '../db/db';
+import { awaitsTakeover, CLAIM_GRACE_MS, INTERRUPTED_MESSAGE, isDead, LEASE_MS } from './run-liveness';
 
-/** How long a run stays owned without a renewal: its owner renews every third of it. */
-export const LEASE_MS = 30_000;
-
-/** How long a queued run is left to the instance that queued it before any other may claim it. */
-export const CLAIM_GRACE_MS = 2_000;
+export { awaitsTakeover, effectiveState, INTERRUPTED_MESSAGE, isDead, LEASE_MS } from './run-liveness';
 
 export type Counters = Pick<
   SyncRun,
@@ -66,20 +63,6 @@ export interface RunOwner {
 
 export function newOwner(instance: string): RunOwner {
   return { instance, boot: randomUUID() };
-}
-
-export const INTERRUPTED_MESSAGE = 'Interrupted: the bridge process running it stopped; the next sync of it resumes where it stopped';
-
-const isActive = (state: SyncRunState): boolean => ACTIVE_STATES.includes(state);
-
-/** A queued or running run whose owner stopped renewing it (or never had a lease) is dead. */
-export function isDead(run: SyncRun, now = Date.now()): boolean {
-  return isActive(run.state) && (!run.leaseExpiresAt || run.leaseExpiresAt.getTime() < now);
-}
-
-/** What a reader reports: a dead run is interrupted, whatever its row still says. */
-export function effectiveState(run: SyncRun, now = Date.now()): SyncRunState {
-  return isDead(run, now) ? 'interrupted' : run.state;
 }
 
 /** Where a resumed run starts from: the interrupted run, and since when its finished elevations count. */
@@ -168,10 +151,11 @@ export class RunStore {
           if (attempt < 2) continue; // it ended between our insert and our look
           throw err;
         }
-        if (isDead(active)) {
+        if (isDead(active) && !awaitsTakeover(active, this.owner.instance)) {
           await this.interrupt(active.id, INTERRUPTED_MESSAGE);
           continue;
         }
+        // A live run, or a dead one another instance's process left: it is taken over, joined here.
         return { run: active, created: false };
       }
     }
@@ -233,6 +217,11 @@ export class RunStore {
     });
   }
 
+  /** Live, or dead but to be taken over by another instance under its id. */
+  private alive(run: SyncRun): boolean {
+    return !isDead(run) || awaitsTakeover(run, this.owner.instance);
+  }
+
   /** Children of a nightly run, oldest first. */
   children(parentRunId: number): Promise<SyncRun[]> {
     return this.repo.find({ where: { parentRunId }, order: { id: 'ASC' } });
@@ -241,7 +230,7 @@ export class RunStore {
   /** The nightly queued or running now (not dead), if any. */
   async activeNightly(): Promise<SyncRun | null> {
     const runs = await this.repo.find({ where: { kind: 'nightly', state: In(ACTIVE_STATES) }, order: { id: 'DESC' } });
-    return runs.find((r) => !isDead(r)) ?? null;
+    return runs.find((r) => this.alive(r)) ?? null;
   }
 
   /** The latest nightly run, whatever its state. */
@@ -257,7 +246,7 @@ export class RunStore {
   /** The live queued/running run with this key, if any. */
   async active(targetKey: string): Promise<SyncRun | null> {
     const run = await this.repo.findOneBy({ targetKey, state: In(ACTIVE_STATES) });
-    return run && !isDead(run) ? run : null;
+    return run && this.alive(run) ? run : null;
   }
 
   /**

@@ -281,7 +281,7 @@ export class SyncService {
   async status(runId: number): Promise<SyncResult> {
     const run = await this.runs.get(runId);
     if (!run) throw new NotFoundError(`Sync run ${runId} does not exist`);
-    return toResult(run);
+    return toResult(run, this.runs.owner.instance);
   }
 
   async list(filter: { projectId?: string; limit: number }): Promise<SyncResult[]> {
@@ -291,7 +291,7 @@ export class SyncService {
       if (!p) return [];
       projectDbId = p.id;
     }
-    return (await this.runs.list({ projectId: projectDbId, limit: filter.limit })).map((r) => toResult(r));
+    return (await this.runs.list({ projectId: projectDbId, limit: filter.limit })).map((r) => toResult(r, this.runs.owner.instance));
   }
 
   /** The run's result once terminal or after waitSeconds; a superseded run answers with its successor's. */
@@ -300,6 +300,6 @@ export class SyncService {
     const run = await this.executor.awaitRun(runId, waitSeconds);
     const successor = run.state === 'failed' ? run.supersededById : null;
     if (successor !== null && successor !== runId) return this.awaitResult(successor, Math.max(0, (deadline - Date.now()) / 1000));
-    return toResult(run);
+    return toResult(run, this.runs.owner.instance);
   }
 }
