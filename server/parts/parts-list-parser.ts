@@ -236,8 +236,9 @@ async function readPartsList(db: sqlite3.Database, elevationName: string, check:
   }
   const present = await checkSchema(db);
   check();
-  await checkColumns(db, present);
+  const columns = await tableColumns(db, present);
   check();
+  checkColumns(present, columns);
 
   const elevSql = `SELECT ElevationID AS id, ${ELEVATION_COLS.map((c, i) => `${c[0]} AS c${i}`).join(', ')}
     FROM Elevations WHERE Name = ? COLLATE BINARY AND Alternative = 0 ORDER BY ElevationID LIMIT 2`;
@@ -264,7 +265,7 @@ async function readPartsList(db: sqlite3.Database, elevationName: string, check:
   const elevationId = er['id'];
 
   const ofElevation = 'InsertionId IN (SELECT InsertionID FROM Insertions WHERE ElevationId = ?)';
-  const glassCols = await columnSet(db, 'Glass');
+  const glassCols = columns.get('Glass') ?? new Set<string>();
   const glassSql = `SELECT GlassID AS id, ${GLASS_COLS.map((c, i) => `${glassCols.has(c[0].toLowerCase()) ? c[0] : 'NULL'} AS c${i}`).join(
     ', ',
   )}
@@ -280,18 +281,14 @@ async function readPartsList(db: sqlite3.Database, elevationName: string, check:
       }) as ParsedGlass,
   );
 
-  const count = async (table: 'Articles' | 'Profiles'): Promise<number> => {
-    if (!present.has(table)) return 0;
-    const sql =
-      table === 'Articles'
-        ? `SELECT COUNT(*) AS n FROM Articles WHERE ${ofElevation}`
-        : `SELECT COUNT(*) AS n FROM Profiles WHERE ${ofElevation}`;
-    const [row] = await all(db, sql, [elevationId]);
-    check();
-    return Number(row?.['n'] ?? 0);
-  };
-  const articles = await count('Articles');
-  const profiles = await count('Profiles');
+  // Both counts in one statement (one trip to the worker thread); an absent table counts 0.
+  const countOf = (table: 'Articles' | 'Profiles'): string =>
+    present.has(table) ? `(SELECT COUNT(*) FROM ${table} WHERE ${ofElevation})` : '0';
+  const countParams = (['Articles', 'Profiles'] as const).filter((t) => present.has(t)).map(() => elevationId);
+  const [counted] = await all(db, `SELECT ${countOf('Articles')} AS articles, ${countOf('Profiles')} AS profiles`, countParams);
+  check();
+  const articles = Number(counted?.['articles'] ?? 0);
+  const profiles = Number(counted?.['profiles'] ?? 0);
   // partsCount = article rows + profile rows + glass rows whose InsertionId belongs to this
   // elevation's Insertions (rows, not quantities). The predecessor summed COUNT(*) over every table
   // in the file (552 for a P01), which counted labour times, colours, report variables, ...
@@ -320,17 +317,23 @@ async function checkSchema(db: sqlite3.Database): Promise<Set<string>> {
   return present;
 }
 
-async function columnSet(db: sqlite3.Database, table: string): Promise<Set<string>> {
-  // table is one of our constants (READ_TABLES), never a name read from the file.
-  const rows = await all(db, 'SELECT name FROM pragma_table_info(?)', [table]);
-  return new Set(rows.map((r) => String(r['name']).toLowerCase()));
+/**
+ * The columns of the tables we read (lower-cased), by table, in one statement: the names are our
+ * constants, bound, and only those checkSchema found to be real tables.
+ */
+async function tableColumns(db: sqlite3.Database, present: Set<string>): Promise<Map<string, Set<string>>> {
+  const tables = READ_TABLES.filter((t) => present.has(t));
+  const rows = await all(db, `SELECT arg AS t, name FROM pragma_table_info WHERE arg IN (${tables.map(() => '?').join(', ')})`, tables);
+  const columns = new Map(tables.map((t) => [t, new Set<string>()]));
+  for (const r of rows) columns.get(String(r['t']))?.add(String(r['name']).toLowerCase());
+  return columns;
 }
 
-async function checkColumns(db: sqlite3.Database, present: Set<string>): Promise<void> {
+function checkColumns(present: Set<string>, columns: Map<string, Set<string>>): void {
   const problems: string[] = [];
   for (const table of READ_TABLES) {
     if (!present.has(table)) continue;
-    const have = await columnSet(db, table);
+    const have = columns.get(table) ?? new Set<string>();
     // SQLite identifiers are case-insensitive, so `systemcode` satisfies `SystemCode`.
     const missing = (REQUIRED_COLS[table] ?? []).filter((c) => !have.has(c.toLowerCase()));
     if (missing.length > 0) problems.push(`Missing columns in ${table} table: ${missing.join(', ')}`);

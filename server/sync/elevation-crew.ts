@@ -24,6 +24,13 @@ export interface CrewOptions {
   log: Logger;
 }
 
+/** Where a session stands after a unit: still held (or not), the file it downloaded last, and that unit's write, still going. */
+interface Step {
+  held?: HeldSession;
+  sha256?: string;
+  written?: Promise<void>;
+}
+
 /** Takes a seat of the run's limiter and hands back its release (the Semaphore only runs tasks). */
 export function takeSeat(limiter: Semaphore): Promise<() => void> {
   return new Promise((granted) => {
@@ -151,26 +158,40 @@ export class ElevationCrew {
     return best;
   }
 
-  /** One session working a phase's queue; logs it out at the end. */
+  /**
+   * One session working a phase's queue; logs it out at the end. Each unit's database write goes on
+   * while the session selects and downloads the next one; the next store waits for it (one write
+   * behind per session), and the session is done once its last write is.
+   */
   private async staff(held: HeldSession | undefined, q: PhaseQueue): Promise<void> {
     q.workers++;
     let previousSha256: string | undefined;
+    let behind: Promise<void> = Promise.resolve();
     try {
       for (let unit = q.units.shift(); unit && !this.o.stopped(); unit = q.units.shift()) {
-        ({ held, sha256: previousSha256 } = await this.one(unit, held, previousSha256));
+        const prior = behind;
+        const r = await this.one(unit, held, previousSha256, () => prior);
+        ({ held, sha256: previousSha256 } = r);
+        behind = r.written ?? prior;
       }
     } finally {
       q.workers--;
       await held?.release();
+      await behind;
     }
   }
 
-  /** One unit on the kept session if it can, else on a fresh one; returns the session to go on with. */
+  /**
+   * One unit on the kept session if it can, else on a fresh one; returns the session to go on with
+   * and the unit's write, still going. `prior` is the session's previous write: awaited before this
+   * unit's store begins.
+   */
   private async one(
     unit: PartsUnit,
     held: HeldSession | undefined,
     previousSha256: string | undefined,
-  ): Promise<{ held?: HeldSession; sha256?: string }> {
+    prior: () => Promise<void>,
+  ): Promise<Step> {
     const { units } = this.o;
     if (held && !held.usable) {
       await held.release();
@@ -179,11 +200,12 @@ export class ElevationCrew {
     if (held) {
       try {
         const r = await held.run(units.path(unit), (s) => s.downloadPartsList());
-        const verdict = await units.store(unit, r.value, r.sideways ? { previousSha256 } : undefined);
-        if (verdict === 'done') return { held, sha256: r.value.sha256 };
+        await prior();
+        const started = await units.begin(unit, r.value, r.sideways ? { previousSha256 } : undefined);
+        if (started.verdict === 'done') return { held, sha256: r.value.sha256, written: started.written };
         // The file may not be this elevation's: the sibling select may not have taken. A fresh session tells.
         await held.release();
-        const again = await this.fresh(unit);
+        const again = await this.fresh(unit, prior);
         if (again.sha256 !== undefined && again.sha256 !== r.value.sha256) {
           await this.o.client.capabilities.learn(
             'sibling_elevation_select',
@@ -202,11 +224,11 @@ export class ElevationCrew {
         await held.release();
       }
     }
-    return this.fresh(unit);
+    return this.fresh(unit, prior);
   }
 
   /** The unit on a fresh session: kept afterwards while sibling selects may work, else logged out (the strict way). */
-  private async fresh(unit: PartsUnit): Promise<{ held?: HeldSession; sha256?: string }> {
+  private async fresh(unit: PartsUnit, prior: () => Promise<void>): Promise<Step> {
     const { units, client } = this.o;
     if (this.o.stopped()) return {};
     if (client.capabilities.state('sibling_elevation_select') === 'refused') {
@@ -215,8 +237,9 @@ export class ElevationCrew {
     }
     try {
       const r = await client.hold(units.path(unit), (s) => s.downloadPartsList(), this.o.sessions);
-      await units.store(unit, r.value);
-      return { held: r.held, sha256: r.value.sha256 };
+      await prior();
+      const started = await units.begin(unit, r.value);
+      return { held: r.held, sha256: r.value.sha256, written: started.written };
     } catch (err) {
       await units.failedDownload(unit, err);
       return {};

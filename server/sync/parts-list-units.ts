@@ -1,7 +1,7 @@
 import type { Logger } from 'winston';
 import type { Elevation, Phase, SyncFailure } from '../../entities';
 import type { LogikalClient, LogikalElevation, LogikalPath, PartsListDownload, UnitOptions } from '../logikal';
-import { PartsListError, type PartsListParser } from '../parts/parts-list-parser';
+import { PartsListError, type ParsedPartsList, type PartsListParser } from '../parts/parts-list-parser';
 import type { Semaphore } from '../semaphore';
 import { changeKey, type ElevationPlan } from './elevation-plan';
 import type { MirrorWriter } from './mirror-writer';
@@ -45,6 +45,13 @@ export interface SidewaysCheck {
   previousSha256?: string;
 }
 
+/** A store under way: its verdict, and its database write still going (see PartsListUnits.begin). */
+export interface StoreStarted {
+  verdict: 'done' | 'suspect';
+  /** Settles once the write is done and counted (or counted failed); never rejects. */
+  written: Promise<void>;
+}
+
 /**
  * The parts-list units of a project run, whichever way their sessions are found: each download is
  * stored in one write (MirrorWriter.storePartsList) unless it is the file already parsed, and
@@ -86,29 +93,59 @@ export class PartsListUnits {
    * elevation — is neither stored nor counted: 'suspect', the caller fetches it again on a fresh session.
    */
   async store(unit: PartsUnit, download: PartsListDownload, check?: SidewaysCheck, finalPass = false): Promise<'done' | 'suspect'> {
+    const { verdict, written } = await this.begin(unit, download, check, finalPass);
+    await written;
+    return verdict;
+  }
+
+  /**
+   * The same, handing back as soon as the verdict is known, while the database write (and the
+   * counting) goes on: the session that downloaded the file can select and download the next
+   * one meanwhile. The verdict waits for nothing but the sideways checks: the hash, and for a
+   * file that is new, the parse (does it hold this elevation?). `written` never rejects.
+   */
+  async begin(unit: PartsUnit, download: PartsListDownload, check?: SidewaysCheck, finalPass = false): Promise<StoreStarted> {
     const { e, phase, row } = unit;
-    if (check?.previousSha256 === download.sha256) return 'suspect';
+    if (check?.previousSha256 === download.sha256) return { verdict: 'suspect', written: Promise.resolve() };
+    const before = this.c.plan().stored(phase.logikalId, e);
+    if (before?.partsListSha256 === download.sha256 && before.parseStatus === 'success') {
+      // The bytes already parsed: only the sync time moves. A force sync reports every verified
+      // download as synced (the contract Odoo knows).
+      return {
+        verdict: 'done',
+        written: this.settle(unit, finalPass, async () => {
+          await this.c.writer.touchPartsList(row.id, changeKey(e));
+          if (this.c.mode === 'force') this.c.counters.partsListsSynced++;
+          else this.c.counters.partsListsUnchanged++;
+        }),
+      };
+    }
+    const parsing = this.c.parseLimit.run(() => this.c.parser.parse(download.bytes, e.name));
+    const write = async (parsed: ParsedPartsList): Promise<void> => {
+      await this.c.writer.storePartsList(row.id, download.bytes, download.sha256, parsed, changeKey(e));
+      this.c.counters.partsListsSynced++;
+    };
+    if (!check) return { verdict: 'done', written: this.settle(unit, finalPass, async () => write(await parsing)) };
+    let parsed: ParsedPartsList;
     try {
-      const before = this.c.plan().stored(phase.logikalId, e);
-      if (before?.partsListSha256 === download.sha256 && before.parseStatus === 'success') {
-        // The bytes already parsed: only the sync time moves. A force sync reports every verified
-        // download as synced (the contract Odoo knows).
-        await this.c.writer.touchPartsList(row.id, changeKey(e));
-        if (this.c.mode === 'force') this.c.counters.partsListsSynced++;
-        else this.c.counters.partsListsUnchanged++;
-      } else {
-        const parsed = await this.c.parseLimit.run(() => this.c.parser.parse(download.bytes, e.name));
-        await this.c.writer.storePartsList(row.id, download.bytes, download.sha256, parsed, changeKey(e));
-        this.c.counters.partsListsSynced++;
-      }
-      if (finalPass) this.forgive(e.id);
+      parsed = await parsing;
     } catch (err) {
-      if (check && err instanceof PartsListError && (err.reason === 'no_matching_elevation' || err.reason === 'ambiguous_elevation'))
-        return 'suspect';
+      if (err instanceof PartsListError && (err.reason === 'no_matching_elevation' || err.reason === 'ambiguous_elevation'))
+        return { verdict: 'suspect', written: Promise.resolve() };
+      return { verdict: 'done', written: this.settle(unit, finalPass, () => Promise.reject(err)) };
+    }
+    return { verdict: 'done', written: this.settle(unit, finalPass, () => write(parsed)) };
+  }
+
+  /** Runs a unit's write and counts its outcome exactly once; then the run's progress. Never rejects. */
+  private async settle(unit: PartsUnit, finalPass: boolean, write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+      if (finalPass) this.forgive(unit.e.id);
+    } catch (err) {
       this.downloadFailed(unit, err, finalPass);
     }
     await this.c.flush();
-    return 'done';
   }
 
   /** A unit that got no usable download: counted failed once, kept for the final pass when a fresh session may do better. */

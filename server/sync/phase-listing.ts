@@ -30,10 +30,17 @@ export interface PhaseListing {
 export async function listPhase(
   s: LogikalSession,
   ph: LogikalPhase,
-  opts: { selectFirst: boolean; wantsThumbnail: (e: LogikalElevation) => boolean; stopped: () => boolean },
+  opts: {
+    selectFirst: boolean;
+    wantsThumbnail: (e: LogikalElevation) => boolean;
+    stopped: () => boolean;
+    /** Told how many elevations the phase has as soon as they are listed, before the thumbnails. */
+    onElevations?: (n: number) => void;
+  },
 ): Promise<PhaseListing> {
   if (opts.selectFirst) await s.selectPhase(ph.id);
   const elevations = await s.listElevations();
+  opts.onElevations?.(elevations.length);
   const thumbnails = new Map<string, Buffer>();
   const thumbnailErrors = new Map<string, unknown>();
   for (const e of elevations) {

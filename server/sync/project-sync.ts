@@ -1,7 +1,7 @@
 import type { Logger } from 'winston';
 import type { Phase, Project, SyncFailure } from '../../entities';
-import { LogikalProtocolError, type HeldSession, type LogikalClient, type LogikalPath, type LogikalPhase } from '../logikal';
-import type { LogikalProject, LogikalSession, SessionLease } from '../logikal';
+import type { HeldSession, LogikalClient, LogikalPath, LogikalPhase } from '../logikal';
+import type { LogikalElevation, LogikalProject, LogikalSession, SessionLease } from '../logikal';
 import type { MirrorLookups } from '../db/mirror-lookups';
 import { PartsListError, type PartsListParser } from '../parts/parts-list-parser';
 import { NotFoundError, UserError } from '../errors';
@@ -13,8 +13,10 @@ import { Semaphore } from '../semaphore';
 import type { ProgressListener, SyncMode } from './types';
 import { describeFailure, missingDirectory } from './failure-reason';
 import { interruptedSummary, isShutdown, projectSummary } from './sync-outcome';
-import { PartsListUnits, type PartsUnit } from './parts-list-units';
-import { againWhileTransient, listPhase, pickProject, type PhaseListing } from './phase-listing';
+import { PartsListUnits } from './parts-list-units';
+import { listPhase, pickProject, type PhaseListing } from './phase-listing';
+import { StrictPhases } from './strict-phases';
+import { PhaseRows } from './phase-rows';
 import { takeSeat } from './elevation-crew';
 import { ReusingPhases, type FirstSession, type ListedPhase } from './reusing-phases';
 
@@ -78,6 +80,10 @@ export class ProjectSync {
   private readonly failures: SyncFailure[] = [];
   private readonly units: PartsListUnits;
   private reuse: ReusingPhases | undefined;
+  private readonly strict: StrictPhases;
+  private readonly phaseRows: PhaseRows;
+  /** The project's and its phases' rows, being written since the first session listed the phases. */
+  private rows: { phases: LogikalPhase[]; done: Promise<ListedPhase[]> } | undefined;
   private readonly limiter: Semaphore;
   private readonly stash: LeaseStash;
   private plan = new ElevationPlan([], 'force', null);
@@ -86,7 +92,8 @@ export class ProjectSync {
   /** The project's LogiKal id, known from the first session's listing on. */
   private projectLogikalId = '';
   private stopped = false;
-  private resumedSkipped = 0;
+  private flushing: Promise<void> | undefined;
+  private flushAgain = false;
 
   /** Every session of this run, replays included, comes from the run's stash first. */
   private readonly sessions: { acquire: () => Promise<SessionLease> };
@@ -112,6 +119,28 @@ export class ProjectSync {
       fail: (what, err) => this.fail(what, err),
       flush: () => this.flush(),
     });
+    this.phaseRows = new PhaseRows({
+      ...deps,
+      sessions: this.sessions,
+      directory: job.directory,
+      takenOver: job.takenOver === true,
+      counters: this.counters,
+      plan: () => this.plan,
+      project: () => this.project,
+      fail: (what, err) => this.fail(what, err),
+      flush: () => this.flush(),
+    });
+    this.strict = new StrictPhases({
+      ...deps,
+      units: this.units,
+      limiter: this.limiter,
+      sessions: this.sessions,
+      stopped: () => this.stopped,
+      phasePath: this.phasePath,
+      listPhase: (s, ph) => this.listPhase(s, ph, false),
+      storePhase: (row, listing) => this.phaseRows.store(row, listing),
+      failPhase: (ph, err) => this.failPhase(ph, err),
+    });
   }
 
   /** Shutdown: no new unit starts; the run ends as interrupted once the running ones are done or aborted. */
@@ -132,7 +161,7 @@ export class ProjectSync {
         return;
       }
       const state = this.failures.length ? 'partial' : 'succeeded';
-      const message = projectSummary(name(), this.job.mode, this.failures, this.counters, this.resumedSkipped);
+      const message = projectSummary(name(), this.job.mode, this.failures, this.counters, this.phaseRows.resumedSkipped);
       await this.deps.runs.finish(this.job.runId, state, message, this.failures, this.counters);
     } catch (err) {
       if (err instanceof SupersededError) {
@@ -166,43 +195,23 @@ export class ProjectSync {
     const further = furtherLogins(this.job.mode, this.job.concurrency, this.plan, client.capabilities);
     // A project the mirror does not know may not exist: its further logins wait until LogiKal has listed it.
     this.stash.prefetch(this.plan.size ? 1 + further : 1);
-    // A force sync against a LogiKal that allows sibling selects (as last known) starts its other
-    // sessions while the first one lists: see ReusingPhases.projectFound / phasesFound.
-    if (this.job.mode === 'force' && client.capabilities.state('sibling_elevation_select') !== 'refused') this.reuse = this.reusingPhases();
     let first: FirstListing;
     try {
       first = await this.firstListing(further);
     } catch (err) {
-      await this.reuse?.abandon();
+      await Promise.all([this.reuse?.abandon(), this.strict.abandon(), this.rows?.done.catch(() => undefined)]);
       throw err;
     }
     if (!first.session) await this.reuse?.abandon();
     try {
-      this.logikalProject = first.project;
-      const other = await this.deps.runs.rekey(this.job.runId, `project:${first.project.id.toLowerCase()}`);
-      if (other !== null) throw new SupersededError(other);
-      const directoryId = await this.deps.writer.directory(dir);
-      this.project = await this.deps.writer.project(first.project, directoryId);
-      await this.deps.runs.setProject(this.job.runId, this.project.id);
-
-      if (!first.phases.length) await this.confirmNoPhases();
-      const phases: Phase[] = [];
-      for (const ph of first.phases) phases.push(await this.deps.writer.phase(this.project.id, ph));
-      await this.deps.writer.retirePhases(
-        this.project.id,
-        phases.map((p) => p.id),
-      );
-      this.counters.phasesSynced = phases.length;
-      await this.flush();
-
-      const listed: ListedPhase[] = first.phases.map((ph, i) => ({ ph, row: phases[i] }));
+      const listed = await this.projectRows(first);
       const session = first.session;
       first.session = undefined;
-      await (session ? this.reusing(session, listed, first.listing) : this.phasesStrict(listed, first.listing));
+      await (session ? this.reusing(session, listed, first.listing) : this.strict.run(listed, first.listing));
     } finally {
       await first.session?.held.release();
       first.session?.free();
-      await this.reuse?.abandon();
+      await Promise.all([this.reuse?.abandon(), this.strict.abandon()]);
     }
     await this.units.finalPass(this.limiter);
     if (!this.stopped) await this.deps.writer.markProjectSynced(this.project.id);
@@ -210,14 +219,18 @@ export class ProjectSync {
 
   /**
    * One session lists the project, its phases and the first phase's elevations, and is kept when
-   * sessions are reused. Which LogiKal this is (GET /version, no seat) is asked meanwhile, once a
-   * login showed that it answers: it decides how the rest of the run uses sessions.
+   * sessions are reused. Which LogiKal this is (GET /version, no seat, asked right after the login)
+   * decides how the run uses its sessions; it is known once the project is found, so that a force
+   * sync starts its other sessions (ReusingPhases) or its other phases' listings (StrictPhases)
+   * while the first session lists — also on the first run of a process. The project's rows are
+   * written meanwhile.
    */
   private async firstListing(further: number): Promise<FirstListing> {
     const { client } = this.deps;
     const dir = this.job.directory;
     let prefetched = false;
     let identified: Promise<void> | undefined;
+    let reuse = false;
     const unit = async (s: LogikalSession): Promise<FirstListing> => {
       identified ??= client.capabilities.refresh();
       const p = pickProject(await s.listProjects(), this.job.projectRef, dir);
@@ -225,14 +238,19 @@ export class ProjectSync {
       // The project exists: the further logins start now, while the rest is listed.
       if (!this.plan.size && !prefetched) this.stash.prefetch(further);
       prefetched = true;
+      await identified;
+      reuse = client.capabilities.state('sibling_elevation_select') !== 'refused';
+      if (reuse && this.job.mode === 'force') this.reuse ??= this.reusingPhases();
       this.reuse?.projectFound();
       await s.selectProject(p.id);
-      const details = await s.getSelectedProject().catch(() => p);
+      const project = { ...p, ...(await s.getSelectedProject().catch(() => p)), id: p.id };
       const phases = await s.listPhases();
-      this.reuse?.phasesFound(phases);
-      const listing = phases.length ? await this.listPhase(s, phases[0], true) : undefined;
-      await identified;
-      return { project: { ...p, ...details, id: p.id }, phases, listing };
+      this.rows ??= { phases, done: quiet(this.storeProject(project, phases)) };
+      if (this.reuse) this.reuse.phasesFound(phases);
+      else if (!reuse) this.strict.listEarly(phases);
+      const onElevations = (n: number): void => this.reuse?.firstPhaseListed(n);
+      const listing = phases.length ? await this.listPhase(s, phases[0], true, onElevations) : undefined;
+      return { project, phases, listing };
     };
     const free = await takeSeat(this.limiter);
     let first: { value: FirstListing; held: HeldSession };
@@ -242,39 +260,40 @@ export class ProjectSync {
       free();
       throw missingDirectory(err, dir);
     }
-    if (client.capabilities.state('sibling_elevation_select') !== 'refused') return { ...first.value, session: { held: first.held, free } };
+    if (reuse) return { ...first.value, session: { held: first.held, free } };
     // Strict LogiKal: the first session is done, as every session is there.
     await first.held.release();
     free();
     return first.value;
   }
 
-  /** Strict LogiKal: every further phase listed on a session of its own, every parts list on a session of its own. */
-  private async phasesStrict(phases: ListedPhase[], firstListing: PhaseListing | undefined): Promise<void> {
-    const work: Array<Promise<void>> = [];
-    const perPhase = phases.map(async ({ ph, row }, i) => {
-      const listing =
-        i === 0 && firstListing
-          ? firstListing
-          : await againWhileTransient(
-              () =>
-                this.limiter.run(async () =>
-                  this.stopped
-                    ? undefined
-                    : this.deps.client.withPath(this.phasePath(ph), (s) => this.listPhase(s, ph, false), this.sessions),
-                ),
-              () => this.stopped,
-            ).catch((err: unknown) => {
-              this.failPhase(ph, err);
-              return undefined;
-            });
-      if (listing) work.push(...(await this.storePhase(row, listing)).map((u) => this.limiter.run(() => this.units.fresh(u))));
-    });
-    // Settle everything before judging: a run must not be finished while its tasks still write.
-    const listed = await Promise.allSettled(perPhase);
-    const stored = await Promise.allSettled(work);
-    const broken = [...listed, ...stored].find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (broken) throw broken.reason;
+  /** The rows of the listed project and phases: those written while the first phase was listed, unless a replayed listing found other phases. */
+  private async projectRows(first: FirstListing): Promise<ListedPhase[]> {
+    const started = this.rows;
+    const same = started?.phases.length === first.phases.length && started.phases.every((ph, i) => ph.id === first.phases[i].id);
+    if (started && same) return started.done;
+    await started?.done.catch(() => undefined);
+    return this.storeProject(first.project, first.phases);
+  }
+
+  /** Writes the project and its phases (retiring phases gone); the run is superseded when another already syncs the project. */
+  private async storeProject(project: LogikalProject, listed: LogikalPhase[]): Promise<ListedPhase[]> {
+    this.logikalProject = project;
+    const other = await this.deps.runs.rekey(this.job.runId, `project:${project.id.toLowerCase()}`);
+    if (other !== null) throw new SupersededError(other);
+    const directoryId = await this.deps.writer.directory(this.job.directory);
+    this.project = await this.deps.writer.project(project, directoryId);
+    await this.deps.runs.setProject(this.job.runId, this.project.id);
+    if (!listed.length) await this.phaseRows.confirmNoPhases(project.name);
+    const rows: Phase[] = [];
+    for (const ph of listed) rows.push(await this.deps.writer.phase(this.project.id, ph));
+    await this.deps.writer.retirePhases(
+      this.project.id,
+      rows.map((r) => r.id),
+    );
+    this.counters.phasesSynced = rows.length;
+    await this.flush();
+    return listed.map((ph, i) => ({ ph, row: rows[i] }));
   }
 
   /** LogiKal lets (or may let) sessions select sibling elevations: see ReusingPhases. */
@@ -296,7 +315,7 @@ export class ProjectSync {
       projectPath: () => ({ directory: this.job.directory, projectId: this.projectLogikalId }),
       phasePath: this.phasePath,
       listPhase: (s, ph) => this.listPhase(s, ph, false),
-      storePhase: (row, listing) => this.storePhase(row, listing),
+      storePhase: (row, listing) => this.phaseRows.store(row, listing),
       failPhase: (ph, err) => this.failPhase(ph, err),
     });
     if (this.stopped) reuse.stop();
@@ -314,69 +333,10 @@ export class ProjectSync {
     if (!this.stopped && !isShutdown(err)) this.fail(`phase "${ph.name}"`, err);
   }
 
-  /** No phase listed (every project has its default phase): a fresh listing must agree before any is retired. */
-  private async confirmNoPhases(): Promise<void> {
-    if (!(await this.deps.lookups.activeChildren({ phasesOf: this.project.id }))) return;
-    const again = await this.deps.client.withPath(
-      { directory: this.job.directory, projectId: this.project.logikalId },
-      (s) => s.listPhases(),
-      this.sessions,
-    );
-    if (again.length) {
-      throw new LogikalProtocolError(
-        `Logikal listed no phases for "${this.logikalProject.name}", then ${again.length}: nothing was retired`,
-      );
-    }
-  }
-
-  /** The same for a phase whose elevations all vanished: true when a fresh listing confirms it. */
-  private async confirmNoElevations(phase: Phase): Promise<boolean> {
-    if (!(await this.deps.lookups.activeChildren({ elevationsOf: phase.id }))) return true;
-    const again = await this.deps.client.withPath(
-      { directory: this.job.directory, projectId: this.project.logikalId, phaseId: phase.logikalId },
-      (s) => s.listElevations(),
-      this.sessions,
-    );
-    if (!again.length) return true;
-    this.fail(`phase "${phase.name}"`, new LogikalProtocolError(`Logikal listed no elevations, then ${again.length}: nothing was retired`));
-    return false;
-  }
-
-  /** In phase state: the elevation list and the thumbnails this run needs (see phase-listing.ts). */
-  private listPhase(s: LogikalSession, ph: LogikalPhase, selectFirst: boolean): Promise<PhaseListing> {
-    return listPhase(s, ph, { selectFirst, wantsThumbnail: (e) => this.plan.wantsThumbnail(ph.id, e), stopped: () => this.stopped });
-  }
-
-  /** Writes a listed phase's elevations (and retires those gone); returns the parts-list units the run must fetch. */
-  private async storePhase(phase: Phase, listing: PhaseListing): Promise<PartsUnit[]> {
-    const units: PartsUnit[] = [];
-    const keep: number[] = [];
-    const complete = listing.elevations.length > 0 || (await this.confirmNoElevations(phase).catch(() => false));
-    if (!complete) return units;
-    this.counters.elevationsTotal += listing.elevations.length;
-    const listed = listing.elevations.map((e) => {
-      const thumbError = listing.thumbnailErrors.get(e.id);
-      if (thumbError !== undefined) this.fail(`${e.name} (thumbnail)`, thumbError);
-      return { e, thumbnail: listing.thumbnails.get(e.id) ?? null, thumbnailFailed: thumbError !== undefined };
-    });
-    const rows = await this.deps.writer.elevations(phase, listed);
-    for (const [i, { e, thumbnail }] of listed.entries()) {
-      const row = rows[i];
-      keep.push(row.id);
-      this.counters.elevationsSynced++;
-      if (thumbnail) this.counters.thumbnailsSynced++;
-      const wantParts = this.plan.wantsPartsList(listing.phase.id, e);
-      if (wantParts && this.plan.doneByResumedRun(listing.phase.id, e)) {
-        this.resumedSkipped++;
-        this.counters[this.job.takenOver ? 'partsListsSynced' : 'partsListsUnchanged']++;
-      } else if (wantParts) units.push({ phase, row, e });
-      // Counted so that synced + unchanged + failed = elevations listed, in both modes.
-      else this.counters.partsListsUnchanged++;
-    }
-    // The listing was complete: whatever the phase no longer has is marked gone, not dropped.
-    await this.deps.writer.retireElevations(phase.id, keep);
-    await this.flush();
-    return units;
+  /** In phase state: the elevation list (its size told to `onElevations` at once) and the thumbnails this run needs (see phase-listing.ts). */
+  private listPhase(s: LogikalSession, ph: LogikalPhase, selectFirst: boolean, onElevations?: (n: number) => void): Promise<PhaseListing> {
+    const wantsThumbnail = (e: LogikalElevation): boolean => this.plan.wantsThumbnail(ph.id, e);
+    return listPhase(s, ph, { selectFirst, wantsThumbnail, stopped: () => this.stopped, onElevations });
   }
 
   private fail(what: string, err: unknown): SyncFailure {
@@ -387,14 +347,38 @@ export class ProjectSync {
     return failure;
   }
 
-  private async flush(): Promise<void> {
+  /**
+   * The counters to whoever listens, and to the run's row. Writes do not queue up: while one is
+   * under way, the calls meanwhile make one more, with the counters as they are then.
+   */
+  private flush(): Promise<void> {
     this.job.onProgress?.({
       done: this.counters.partsListsSynced + this.counters.partsListsUnchanged + this.counters.partsListsFailed,
       total: this.counters.elevationsTotal,
       state: 'running',
     });
-    await this.deps.runs
-      .progress(this.job.runId, this.counters)
-      .catch((err: unknown) => this.deps.log.warn('progress write failed', { error: err }));
+    this.flushAgain = this.flushing !== undefined;
+    this.flushing ??= this.writeProgress();
+    return this.flushing;
   }
+
+  private async writeProgress(): Promise<void> {
+    try {
+      do {
+        this.flushAgain = false;
+        await this.deps.runs
+          .progress(this.job.runId, this.counters)
+          .catch((err: unknown) => this.deps.log.warn('progress write failed', { error: err }));
+      } while (this.flushAgain);
+    } finally {
+      // In the same turn as the last check: a flush from now on starts a write of its own.
+      this.flushing = undefined;
+    }
+  }
+}
+
+/** The same promise, its rejection marked as handled: it is read later (or, when the run gave up, on purpose not at all). */
+function quiet<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
 }

@@ -88,6 +88,19 @@ export class ReusingPhases {
     for (const ph of phases.slice(1)) this.listOwn(ph);
   }
 
+  /**
+   * Called by the first session as soon as it listed the first phase's elevations, before their
+   * thumbnails (force): a project the mirror did not know hires its sessions now, for those
+   * elevations (the other phases have listers of their own).
+   */
+  firstPhaseListed(elevations: number): void {
+    if (this.c.mode !== 'force' || this.hired) return;
+    this.hired = true;
+    const listers = 1 + this.listings.size;
+    const expected = Math.max(this.c.expected().elevations, elevations);
+    this.crew.hire(Math.max(0, Math.min(this.c.concurrency - listers, expected - listers)));
+  }
+
   /** The run gave up before {@link run} (or its first unit turned out strict): every session started early is released. */
   async abandon(): Promise<void> {
     this.settleRows(undefined);
