@@ -79,6 +79,8 @@ interface Measured {
   cpu: { bridges: Array<number | undefined>; emulator: number | undefined };
   /** Why the children that did not succeed ended as they did (sync.status of each). */
   notSucceeded: string[];
+  /** Seconds from the nightly's start until every first attempt had ended (retries wait NIGHTLY_RETRY_SECONDS after). */
+  firstAttemptsEnd?: number;
   /** Error lines the bridges logged during the nightly. */
   bridgeErrors: string[];
 }
@@ -111,6 +113,11 @@ function report(label: string, m: Measured): void {
     `    children: ${states}${retried ? `, ${retried} retries` : ''}; projects ${r.projects_synced ?? '?'}/${r.projects_total ?? '?'} synced, ${r.projects_failed ?? '?'} failed; elevations ${r.elevations_synced}/${r.elevations_total}`,
   );
   for (const why of m.notSucceeded) out(`      ${why}`);
+  if (retried && m.firstAttemptsEnd !== undefined) {
+    out(
+      `      first attempts all ended at ${m.firstAttemptsEnd.toFixed(1)} s (${(m.firstAttemptsEnd / m.limit).toFixed(2)}× the limit); the retries came after`,
+    );
+  }
   const idle = Object.entries(stats.idleSecondsAfter).sort((a, b) => b[1] - a[1]);
   const idleTotal = idle.reduce((n, [, v]) => n + v, 0);
   out(
@@ -119,23 +126,47 @@ function report(label: string, m: Measured): void {
       .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
       .join(', ')}`,
   );
-  for (const line of m.bridgeErrors.slice(0, 5)) out(`      ${line.slice(0, 300)}`);
+  for (const line of m.bridgeErrors.slice(0, 3)) out(`      ${logGist(line)}`);
   const bridges = m.cpu.bridges.map(secs).join(' + ');
   out(
     `    CPU: bridge${m.cpu.bridges.length > 1 ? 's' : ''} ${bridges} s, emulator ${secs(m.cpu.emulator)} s (${cpus().length} cores, load average ${loadavg()[0].toFixed(1)})`,
   );
 }
 
-async function notSucceeded(bridge: Bridge, run: NightlyRun): Promise<string[]> {
-  const lines: string[] = [];
-  for (const c of (run.result.children ?? []).filter((x) => x.state !== 'succeeded')) {
-    const s = await bridge
-      .rpc<SyncResult>('sync.status', { run_id: c.run_id })
-      .catch((err: Error) => ({ message: err.message, failures: [] }));
+/** Each child's own record: why those that did not succeed ended so, and when the first attempts were all over. */
+async function childRuns(bridge: Bridge, run: NightlyRun): Promise<{ notSucceeded: string[]; firstAttemptsEnd?: number }> {
+  const notSucceeded: string[] = [];
+  const start = Date.parse(run.result.started_at);
+  let end = -Infinity;
+  for (const c of run.result.children ?? []) {
+    const s = await bridge.rpc<SyncResult>('sync.status', { run_id: c.run_id }).catch((err: Error) => ({
+      message: err.message,
+      failures: [],
+      finished_at: null,
+    }));
+    if (c.attempt === 1 && s.finished_at) end = Math.max(end, Date.parse(s.finished_at));
+    if (c.state === 'succeeded') continue;
     const first = s.failures[0] ? ` (${s.failures[0].elevation}: ${s.failures[0].reason})` : '';
-    lines.push(`run ${c.run_id} ${c.project_id} attempt ${c.attempt} ${c.state}: ${s.message}${first}`);
+    notSucceeded.push(`run ${c.run_id} ${c.project_id} attempt ${c.attempt} ${c.state}: ${s.message}${first}`);
   }
-  return lines;
+  return { notSucceeded, firstAttemptsEnd: Number.isFinite(end) && start ? (end - start) / 1000 : undefined };
+}
+
+/** A bridge log line cut to its message and the bridge's own stack frames (the JSON after the text holds them). */
+function logGist(line: string): string {
+  const json = line.indexOf('{');
+  try {
+    const { error } = JSON.parse(line.slice(json)) as { error?: { message?: string; stack?: string } };
+    const frames = (error?.stack ?? '')
+      .split('\n')
+      .filter((f) => f.includes(' at ') && !f.includes('node_modules') && !f.includes('node:'));
+    return `${line.slice(0, json).trim()} ${error?.message ?? ''}${frames
+      .slice(0, 4)
+      .map((f) => `\n        ${f.trim()}`)
+      .join('')}`;
+  } catch {
+    return line.slice(0, 400);
+  }
 }
 
 async function cell(root: string, cli: string, f: Flags, licences: number, instances: number, floor: NightlyFloor): Promise<void> {
@@ -167,8 +198,8 @@ async function cell(root: string, cli: string, f: Flags, licences: number, insta
       const cpu = { bridges: cpu1.bridges.map((c, i) => minus(c, cpu0.bridges[i])), emulator: minus(cpu1.emulator, cpu0.emulator) };
       const limit = parallelLimit(work, floor.criticalPath, licences);
       const label = `${kind} nightly (${kind === 'cold' ? 'empty mirror' : 'nothing changed'})`;
-      const why = await notSucceeded(cluster.bridges[0], run);
-      report(label, { run, stats, limit, licences, cpu, notSucceeded: why, bridgeErrors: cluster.errors.splice(0) });
+      const children = await childRuns(cluster.bridges[0], run);
+      report(label, { run, stats, limit, licences, cpu, ...children, bridgeErrors: cluster.errors.splice(0) });
     }
   } finally {
     await cluster.dispose();
