@@ -112,10 +112,16 @@ export class ApiKeyService {
     const same = !!existing?.keySalt && (await this.bootstrapHash(existing.keySalt)) === existing.keyHash;
     const salt = same ? existing.keySalt! : randomBytes(16).toString('hex');
     const fields = { keyHash: await this.bootstrapHash(salt), keySalt: salt, scopes: ALL_SCOPES, revokedAt: null };
-    await this.write(async (repo) => {
-      const row = await repo.findOneBy({ name: BOOTSTRAP });
-      if (row) await repo.update({ id: row.id }, fields);
-      else await repo.insert({ name: BOOTSTRAP, createdAt: new Date(), lastUsedAt: null, ...fields });
+    const upsert = (): Promise<void> =>
+      this.write(async (repo) => {
+        const row = await repo.findOneBy({ name: BOOTSTRAP });
+        if (row) await repo.update({ id: row.id }, fields);
+        else await repo.insert({ name: BOOTSTRAP, createdAt: new Date(), lastUsedAt: null, ...fields });
+      });
+    // Instances starting together on one database: the one whose insert lost updates the winner's row.
+    await upsert().catch(async (err: unknown) => {
+      if (!(await this.repo.findOneBy({ name: BOOTSTRAP }))) throw err;
+      await upsert();
     });
   }
 

@@ -4,6 +4,15 @@ import { Semaphore } from '../semaphore';
 
 export type Dialect = 'postgres' | 'sqlite';
 
+/** deadlock_detected, serialization_failure: the transaction did nothing and may simply run again. */
+const DEADLOCK_CODES = new Set(['40P01', '40001']);
+
+const pgCode = (err: unknown): string | undefined => {
+  const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
+  const code = e?.driverError?.code ?? e?.code;
+  return typeof code === 'string' ? code : undefined;
+};
+
 /**
  * The one way services reach the database.
  *
@@ -57,10 +66,22 @@ export class Db {
     return this.writer;
   }
 
-  /** One unit of writes in its own transaction; on SQLite it waits its turn. */
-  write<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
-    if (!this.turns) return this.writer.transaction(fn);
-    return this.turns.run(() => this.writer.transaction(fn));
+  /**
+   * One unit of writes in its own transaction; on SQLite it waits its turn. On PostgreSQL a
+   * transaction PostgreSQL chose as a deadlock's victim is rolled back whole, so it is run again
+   * (twice at most, after a short random pause): two instances storing the same files in another
+   * order is not an error of either.
+   */
+  async write<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
+    if (this.turns) return this.turns.run(() => this.writer.transaction(fn));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.writer.transaction(fn);
+      } catch (err) {
+        if (attempt >= 3 || !DEADLOCK_CODES.has(pgCode(err) ?? '')) throw err;
+        await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
+      }
+    }
   }
 
   /** The writer connection alone, outside a transaction; on SQLite every write waits meanwhile. */
