@@ -23,6 +23,8 @@ export interface NightlyDeps {
   awaitRun: (runId: number, waitSeconds: number) => Promise<SyncRun>;
   /** sync.projects of one tracked directory, waited for. */
   refreshProjects: (directory: string) => Promise<SyncResult>;
+  /** True once this instance's shutdown began: no firing is claimed any more. */
+  stopping: () => boolean;
   log: Logger;
 }
 
@@ -39,13 +41,28 @@ const toSecond = (d: Date): Date => new Date(Math.floor(d.getTime() / 1000) * 10
  */
 export class NightlyService {
   private readonly firings: NightlyFirings;
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly d: NightlyDeps) {
     this.firings = new NightlyFirings(d.db, d.runs.owner.instance);
   }
 
   /** One firing of the schedule: exactly one instance creates its nightly run; skipped while the previous one runs. */
-  async fire(fireAt: Date, source: FiringSource, requestedBy: string = source): Promise<FiringOutcome> {
+  fire(fireAt: Date, source: FiringSource, requestedBy: string = source): Promise<FiringOutcome> {
+    if (this.d.stopping())
+      return Promise.reject(new ServiceUnavailableError('The bridge is shutting down; the firing is left to the others'));
+    const firing = this.claimFiring(fireAt, source, requestedBy);
+    this.inFlight.add(firing);
+    void firing.catch(() => undefined).finally(() => this.inFlight.delete(firing));
+    return firing;
+  }
+
+  /** Lets firings in flight finish recording what they did (the shutdown waits for this). */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async claimFiring(fireAt: Date, source: FiringSource, requestedBy: string): Promise<FiringOutcome> {
     const at = toSecond(fireAt);
     const fire_at = at.toISOString();
     if (!(await this.firings.claim(at, source))) {
@@ -60,7 +77,9 @@ export class NightlyService {
     const { run } = await this.d.runs.begin('nightly', { day: fire_at }, `nightly:${fire_at}`, requestedBy, { fireAt: at });
     await this.firings.record(at, 'started', run.id);
     this.d.log.info(`nightly run ${run.id} started for the ${source} firing at ${fire_at}`);
-    await this.d.fill();
+    // The shutdown began meanwhile: the run is this instance's to resume at its next start.
+    if (this.d.stopping()) await this.d.runs.interrupt(run.id, 'Interrupted: the bridge shut down as the nightly started');
+    else await this.d.fill();
     return { fire_at, outcome: 'started', run_id: run.id };
   }
 

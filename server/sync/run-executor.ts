@@ -52,6 +52,11 @@ export class RunExecutor {
     return this.stopping;
   }
 
+  /** The shutdown begins: nothing new is accepted or claimed from now on. */
+  stopAccepting(): void {
+    this.stopping = true;
+  }
+
   /** Refuses new work once the shutdown began. */
   assertAccepting(): void {
     if (this.stopping) throw new ServiceUnavailableError('The bridge is shutting down; try again in a moment');

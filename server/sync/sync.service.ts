@@ -76,6 +76,7 @@ export class SyncService {
       fill: () => this.executor.fill(),
       awaitRun: (id, s) => this.executor.awaitRun(id, s),
       refreshProjects: (dir) => this.syncProjects(dir, 3_600, 'nightly'),
+      stopping: () => this.executor.isStopping,
       log,
     });
   }
@@ -156,6 +157,9 @@ export class SyncService {
    * `interrupted`, to be resumed by the next start.
    */
   async shutdown(graceMs: number): Promise<void> {
+    this.executor.stopAccepting();
+    // A firing claimed just before the signal records its nightly before the runs are interrupted.
+    await Promise.race([this.nightlies.settle(), new Promise((r) => setTimeout(r, 5_000).unref())]);
     await this.executor.shutdown(graceMs, async (windowMs) => {
       if (this.client && !(await this.client.shutdown(windowMs))) log.warn('LogiKal sessions still open after the shutdown');
     });
