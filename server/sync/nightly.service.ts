@@ -120,7 +120,8 @@ export class NightlyService {
       try {
         await this.fanOut(run, queue, () => stopped);
       } catch (err) {
-        await this.d.runs.finish(run.id, 'failed', `Nightly sync failed: ${describeFailure(err)}`, []);
+        if (stopped) await this.d.runs.interrupt(run.id, 'Interrupted: the bridge shut down');
+        else await this.d.runs.finish(run.id, 'failed', `Nightly sync failed: ${describeFailure(err)}`, []);
       }
     };
     return { work, stop: () => (stopped = true) };
@@ -137,6 +138,7 @@ export class NightlyService {
         failures.push({ elevation: `directory ${dir}`, reason: describeFailure(err) });
       }
     }
+    if (stopped()) return this.d.runs.interrupt(run.id, 'Interrupted: the bridge shut down before the projects were queued', failures);
     const children = new NightlyChildren(this.d.runs, run.id, queue, this.d.config.nightlyRetrySeconds * 1000);
     await children.queueAll(await this.d.lookups.activeProjects());
     await this.d.fill();

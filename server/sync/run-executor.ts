@@ -101,7 +101,11 @@ export class RunExecutor {
   }
 
   private async claimAll(): Promise<void> {
-    for (let run = await this.runs.claimNext(['nightly']); run; run = await this.runs.claimNext(['nightly'])) this.execute(run, false);
+    while (!this.stopping) {
+      const nightly = await this.runs.claimNext(['nightly']);
+      if (!nightly) break;
+      this.execute(nightly, false);
+    }
     while (this.slotted < this.maxActiveRuns && !this.stopping) {
       const run = await this.runs.claimNext(SLOT_KINDS);
       if (!run) break;
@@ -118,6 +122,8 @@ export class RunExecutor {
     }
     if (slot) this.slotted++;
     if (launch.stop) this.stoppers.set(run.id, launch.stop);
+    // Claimed while the shutdown began: told to stop at once, like every run already running.
+    if (this.stopping) launch.stop?.();
     const done = runScope
       .run(run.id, () => launch.work())
       .catch((err: unknown) => {

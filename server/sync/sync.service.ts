@@ -235,6 +235,7 @@ export class SyncService {
 
   /** A nightly's child: a smart sync of one project, queued for whichever instance has a free slot. */
   async queueChild(project: { logikalId: string; directoryPath: string }, extras: RunExtras): Promise<{ run: SyncRun; created: boolean }> {
+    this.executor.assertAccepting();
     const target = { directoryPath: project.directoryPath, projectRef: project.logikalId };
     return this.runs.begin('project', target, `project:${project.logikalId}`, 'nightly', extras);
   }
