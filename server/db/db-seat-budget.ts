@@ -12,6 +12,14 @@ export const SEAT_LEASE_MS = 30_000;
 const GRANT_LOCK_KEY = 0x4c4b5354; // "LKST"
 const POLL_MIN_MS = 20;
 const POLL_MAX_MS = 250;
+/** Every release is announced here, so waiters in other instances try again at once instead of at their next poll. */
+const RELEASED_CHANNEL = 'logikal_seat_released';
+
+interface PgClient {
+  query(sql: string): Promise<unknown>;
+  on(event: 'notification', listener: () => void): void;
+  removeAllListeners(event: string): void;
+}
 
 const sleep = (ms: number, wake: EventEmitter): Promise<void> =>
   new Promise((resolve) => {
@@ -33,6 +41,7 @@ const sleep = (ms: number, wake: EventEmitter): Promise<void> =>
 export class DbSeatBudget implements SeatBudget {
   private readonly wake = new EventEmitter();
   private readonly timer: NodeJS.Timeout;
+  private listening: Promise<(() => void) | null> | null = null;
 
   constructor(
     private readonly db: Db,
@@ -47,6 +56,7 @@ export class DbSeatBudget implements SeatBudget {
   }
 
   async take(stopped: () => Error | undefined): Promise<Seat> {
+    this.listening ??= this.listen();
     const row = await this.db.write((m) =>
       m.getRepository(LogikalSeat).save({
         state: 'waiting' as const,
@@ -73,6 +83,8 @@ export class DbSeatBudget implements SeatBudget {
   /** Every row of this process goes (shutdown, after its sessions were logged out). */
   async close(): Promise<void> {
     clearInterval(this.timer);
+    (await this.listening)?.();
+    this.listening = null;
     await this.db
       .write((m) => m.getRepository(LogikalSeat).delete({ holderBoot: this.holder.boot }))
       .catch((err: unknown) => log.warn('could not give the licence seats back', { error: err }));
@@ -118,9 +130,29 @@ export class DbSeatBudget implements SeatBudget {
     return { release: () => (released ??= this.drop(id)) };
   }
 
+  /** One connection of the pool kept for LISTEN; without it (it failed) waiters still poll. */
+  private async listen(): Promise<(() => void) | null> {
+    try {
+      const driver = this.db.dataSource.driver as unknown as { obtainMasterConnection(): Promise<[PgClient, () => void]> };
+      const [client, release] = await driver.obtainMasterConnection();
+      client.on('notification', () => this.wake.emit('released'));
+      await client.query(`LISTEN ${RELEASED_CHANNEL}`);
+      return () => {
+        client.removeAllListeners('notification');
+        void client.query(`UNLISTEN ${RELEASED_CHANNEL}`).finally(() => release());
+      };
+    } catch (err) {
+      log.warn('could not listen for released licence seats; waiters poll', { error: err });
+      return null;
+    }
+  }
+
   private async drop(id: number): Promise<void> {
     await this.db
-      .write((m) => m.getRepository(LogikalSeat).delete({ id }))
+      .write(async (m) => {
+        await m.getRepository(LogikalSeat).delete({ id });
+        await m.query(`SELECT pg_notify('${RELEASED_CHANNEL}', '')`);
+      })
       .catch((err: unknown) => log.warn('could not give a licence seat back (its lease runs out)', { error: err }));
     this.wake.emit('released');
   }
