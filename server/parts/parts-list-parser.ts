@@ -180,7 +180,7 @@ export class PartsListParser {
     } finally {
       clearTimeout(timer);
       if (db) await closeQuietly(db);
-      if (file) await fs.rm(file, { force: true });
+      if (file) await fs.unlink(file).catch(ignoreMissing);
       this.onParsed(Number(process.hrtime.bigint() - started) / 1e9);
     }
   }
@@ -339,6 +339,10 @@ function checkColumns(present: Set<string>, columns: Map<string, Set<string>>): 
     if (missing.length > 0) problems.push(`Missing columns in ${table} table: ${missing.join(', ')}`);
   }
   if (problems.length > 0) throw new PartsListError('missing_column', problems.join('; '));
+}
+
+function ignoreMissing(err: unknown): void {
+  if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
 }
 
 function toText(v: unknown): string | null {

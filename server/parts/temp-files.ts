@@ -37,7 +37,7 @@ export class PrivateCopies {
       this.dir ??= this.makeDir();
       const file = path.join(await this.dir, `parts-${++this.files}.db`);
       try {
-        await fs.writeFile(file, bytes, { mode: 0o600, flag: 'wx' });
+        await writeNew(file, bytes);
         return file;
       } catch (err) {
         // The directory went away under us (removed by hand): a new one, once.
@@ -57,6 +57,20 @@ export class PrivateCopies {
       this.dir = undefined;
       throw err;
     }
+  }
+}
+
+/** A new file (0600) holding bytes: one write call for the whole file (writeFile takes several), repeated only for what a short write left. */
+async function writeNew(file: string, bytes: Buffer): Promise<void> {
+  const handle = await fs.open(file, 'wx', 0o600);
+  try {
+    for (let at = 0; at < bytes.length;) {
+      const { bytesWritten } = await handle.write(bytes, at, bytes.length - at, at);
+      if (bytesWritten <= 0) throw new Error(`could not write the parts list's private copy (${at} of ${bytes.length} bytes written)`);
+      at += bytesWritten;
+    }
+  } finally {
+    await handle.close();
   }
 }
 

@@ -1,15 +1,11 @@
 import type { Logger } from 'winston';
 import { LogikalError, LogikalSidewaysRefusedError, replayKind } from '../logikal';
-import type { HeldSession, LogikalClient, LogikalPath, SessionLease } from '../logikal';
+import type { HeldResult, HeldSession, LogikalClient, LogikalPath, PartsListDownload, SessionLease } from '../logikal';
 import type { Semaphore } from '../semaphore';
 import type { PartsListUnits, PartsUnit } from './parts-list-units';
 import { isShutdown } from './sync-outcome';
-
-/** A phase's parts-list units nobody has taken yet, and how many sessions work on them. */
-interface PhaseQueue {
-  units: PartsUnit[];
-  workers: number;
-}
+import { PhaseQueue } from './phase-queue';
+import type { ThumbnailJobs } from './thumbnail-jobs';
 
 export interface CrewOptions {
   client: LogikalClient;
@@ -43,7 +39,9 @@ export function takeSeat(limiter: Semaphore): Promise<() => void> {
  * elevation (or while that is still unknown): each works one phase's units one after another, the
  * first by a select down from the phase, the others sideways. A phase is worked by the session
  * that listed it and by hired ones, which log in (ahead of need, from the run's stash), walk to the
- * project while the phases are listed, and then join the phase that needs them most.
+ * project, and join the phase that needs them most as soon as the size of every phase is known
+ * (or expected); one that joins a phase still being listed walks into it, fetches some of its
+ * thumbnails meanwhile, and waits there for its units.
  *
  * Whatever goes wrong on a kept session, the unit is done again on a fresh one (the client's
  * replays apply there), and it is counted once (PartsListUnits). Once LogiKal is known to refuse
@@ -55,16 +53,49 @@ export class ElevationCrew {
   private readonly work: Array<Promise<void>> = [];
   private hiredWaiting = 0;
   private wake!: () => void;
-  /** Hired sessions choose their phase once every phase is listed, or when a lister waits for a seat they hold. */
+  /**
+   * Hired sessions choose their phase once the size of every phase of the run is known or
+   * expected, once every phase is listed, or when a lister waits for a seat they hold.
+   */
   private readonly woken = new Promise<void>((resolve) => (this.wake = resolve));
+  /** The run told the crew its phases (a force sync): hired sessions may choose before the listings are stored. */
+  private planned = false;
   private closed = false;
+  /** One session of the crew probes first (see probeFirst); the others wait for its answer as usual. */
+  private probed = false;
 
   constructor(private readonly o: CrewOptions) {}
 
+  /**
+   * The phases of the run, each listed by a session that works on it afterwards, and how many units
+   * the mirror's plan expects of each (undefined: not known before its listing).
+   */
+  plan(phases: Array<{ id: string; expected: number | undefined }>): void {
+    for (const { id, expected } of phases) {
+      const q = this.queue(id);
+      q.listers = 1;
+      if (expected !== undefined && !q.sized) q.expect(expected);
+    }
+    this.planned = true;
+    this.wakeIfSized();
+  }
+
+  /** A phase's elevations are listed (its units and thumbnails still to come): how many, and the thumbnails other sessions may fetch. */
+  expect(phaseId: string, count: number, thumbnails: ThumbnailJobs): void {
+    this.queue(phaseId).expect(count, thumbnails);
+    this.wakeIfSized();
+  }
+
   /** A phase's units, once its listing is stored. */
   enqueue(phaseId: string, units: PartsUnit[]): void {
+    this.queue(phaseId).fill(units);
+  }
+
+  /** A phase that could not be listed: sessions waiting in it for its units leave. */
+  listingFailed(phaseId: string): void {
     const q = this.queue(phaseId);
-    q.units.push(...units);
+    q.listers = Math.max(0, q.listers - 1);
+    q.close();
   }
 
   /**
@@ -72,7 +103,9 @@ export class ElevationCrew {
    * then logs out. Resolves when it is done; never rejects.
    */
   async adopt(held: HeldSession | undefined, phaseId: string): Promise<void> {
-    await this.staff(held, this.queue(phaseId));
+    const q = this.queue(phaseId);
+    q.listers = Math.max(0, q.listers - 1);
+    await this.staff(held, q);
   }
 
   /** Starts `n` hired sessions now (force: they walk to the project while the phases are listed). */
@@ -85,6 +118,7 @@ export class ElevationCrew {
 
   /** Every phase is listed (or failed to be): hired sessions choose their phase; more are hired if units wait unworked. */
   listingsDone(seats: number): void {
+    for (const q of this.queues.values()) q.close();
     this.wake();
     const uncovered = [...this.queues.values()].reduce((n, q) => n + Math.max(0, q.units.length - q.workers), 0) - this.hiredWaiting;
     const free = seats - this.hiredWaiting - [...this.queues.values()].reduce((n, q) => n + q.workers, 0);
@@ -99,6 +133,7 @@ export class ElevationCrew {
   /** Shutdown: hired sessions still waiting give up; working ones stop before their next unit. */
   stop(): void {
     this.closed = true;
+    for (const q of this.queues.values()) q.close();
     this.wake();
   }
 
@@ -113,8 +148,12 @@ export class ElevationCrew {
   private queue(phaseId: string): PhaseQueue {
     const key = phaseId.toLowerCase();
     let q = this.queues.get(key);
-    if (!q) this.queues.set(key, (q = { units: [], workers: 0 }));
+    if (!q) this.queues.set(key, (q = new PhaseQueue(phaseId)));
     return q;
+  }
+
+  private wakeIfSized(): void {
+    if (this.planned && [...this.queues.values()].every((q) => q.sized)) this.wake();
   }
 
   /** A hired session: a seat, a login, the walk to the project, then the phase that needs it most. */
@@ -148,14 +187,41 @@ export class ElevationCrew {
     }
   }
 
-  /** The phase with the most units per session working on it, among those with more units than sessions. */
+  /** The phase with the most units to do per session committed to it, among those with more units (or expected units) than sessions. */
   private pick(): PhaseQueue | undefined {
     let best: PhaseQueue | undefined;
     for (const q of this.queues.values()) {
-      if (q.units.length <= q.workers) continue;
-      if (!best || q.units.length / (q.workers + 1) > best.units.length / (best.workers + 1)) best = q;
+      if (q.outstanding <= q.committed) continue;
+      if (!best || q.outstanding / (q.committed + 1) > best.outstanding / (best.committed + 1)) best = q;
     }
     return best;
+  }
+
+  /**
+   * A session committed to a phase still being listed walks into the phase, fetches some of its
+   * thumbnails while they are fetched, and waits there for its units. Hands back the session (none
+   * when it was lost).
+   */
+  private async standBy(held: HeldSession | undefined, q: PhaseQueue): Promise<HeldSession | undefined> {
+    let inPhase = false;
+    try {
+      await held?.run({ ...this.o.projectPath(), phaseId: q.phaseId }, () => Promise.resolve());
+      inPhase = held !== undefined;
+    } catch (err) {
+      if (!isShutdown(err)) this.o.log.debug('LogiKal session could not enter its phase', { error: (err as Error).message });
+    }
+    while (!q.listed && !this.closed && !this.o.stopped()) {
+      if (inPhase && held?.usable && q.thumbnails?.open) {
+        await q.thumbnails.help(held.session).catch((err: unknown) => {
+          if (!isShutdown(err)) this.o.log.debug('LogiKal session lost while fetching thumbnails', { error: (err as Error).message });
+        });
+      } else await q.changed;
+      if (held && !held.usable) {
+        await held.release();
+        held = undefined;
+      }
+    }
+    return held;
   }
 
   /**
@@ -168,6 +234,13 @@ export class ElevationCrew {
     let previousSha256: string | undefined;
     let behind: Promise<void> = Promise.resolve();
     try {
+      if (!q.listed) held = await this.standBy(held, q);
+      if (!this.probed && held && q.units.length >= 2 && this.o.client.capabilities.state('sibling_elevation_select') === 'unknown') {
+        this.probed = true;
+        const r = await this.probeFirst(held, q);
+        ({ held, sha256: previousSha256 } = r);
+        behind = r.written ?? behind;
+      }
       for (let unit = q.units.shift(); unit && !this.o.stopped(); unit = q.units.shift()) {
         const prior = behind;
         const r = await this.one(unit, held, previousSha256, () => prior);
@@ -203,17 +276,7 @@ export class ElevationCrew {
         await prior();
         const started = await units.begin(unit, r.value, r.sideways ? { previousSha256 } : undefined);
         if (started.verdict === 'done') return { held, sha256: r.value.sha256, written: started.written };
-        // The file may not be this elevation's: the sibling select may not have taken. A fresh session tells.
-        await held.release();
-        const again = await this.fresh(unit, prior);
-        if (again.sha256 !== undefined && again.sha256 !== r.value.sha256) {
-          await this.o.client.capabilities.learn(
-            'sibling_elevation_select',
-            false,
-            `a sibling elevation select was answered 200, but the parts list after it was not ${unit.e.name}'s`,
-          );
-        }
-        return again;
+        return await this.recheck(unit, held, r.value.sha256, prior);
       } catch (err) {
         if (this.o.stopped() || isShutdown(err)) return { held };
         if (!fallsBack(err)) {
@@ -225,6 +288,69 @@ export class ElevationCrew {
       }
     }
     return this.fresh(unit, prior);
+  }
+
+  /**
+   * The first sideways select of a server not known yet is the probe, and every other session's
+   * next sideways select waits for its answer. So the session that listed a phase probes at once:
+   * it selects its first unit's elevation, then, sideways, the second's, whose file it downloads
+   * first; the first unit goes back to the queue. Refused (a 409 leaves the session where it was),
+   * the session downloads the first unit's file where it stands and the second unit goes to a fresh
+   * session, as it would have anyway.
+   */
+  private async probeFirst(held: HeldSession, q: PhaseQueue): Promise<Step> {
+    const { units } = this.o;
+    const [a, b] = [q.units.shift()!, q.units.shift()!];
+    try {
+      await held.run(units.path(a), () => Promise.resolve());
+    } catch {
+      // The select down failed: both units as usual (on this session if it still knows where it is).
+      q.units.unshift(a, b);
+      if (held.usable) return { held };
+      await held.release();
+      return {};
+    }
+    let r: HeldResult<PartsListDownload>;
+    try {
+      r = await held.run(units.path(b), (s) => s.downloadPartsList());
+    } catch (err) {
+      if (this.o.stopped() || isShutdown(err)) {
+        q.units.unshift(a, b);
+        return { held };
+      }
+      if (fallsBack(err) || !held.usable) {
+        q.units.unshift(a, b);
+        if (err instanceof LogikalSidewaysRefusedError && held.usable) return { held };
+        await held.release();
+        return {};
+      }
+      // The second elevation's own failure; the session stands in it.
+      q.units.unshift(a);
+      await units.failedDownload(b, err);
+      return { held };
+    }
+    q.units.unshift(a);
+    const started = await units.begin(b, r.value, r.sideways ? {} : undefined);
+    if (started.verdict === 'done') return { held, sha256: r.value.sha256, written: started.written };
+    return this.recheck(b, held, r.value.sha256, () => Promise.resolve());
+  }
+
+  /**
+   * A sideways download that may not be this elevation's file (the select may not have taken): the
+   * kept session goes, a fresh one tells. A different file there means LogiKal does not let a
+   * session select a sibling elevation after all.
+   */
+  private async recheck(unit: PartsUnit, held: HeldSession, suspectSha256: string, prior: () => Promise<void>): Promise<Step> {
+    await held.release();
+    const again = await this.fresh(unit, prior);
+    if (again.sha256 !== undefined && again.sha256 !== suspectSha256) {
+      await this.o.client.capabilities.learn(
+        'sibling_elevation_select',
+        false,
+        `a sibling elevation select was answered 200, but the parts list after it was not ${unit.e.name}'s`,
+      );
+    }
+    return again;
   }
 
   /** The unit on a fresh session: kept afterwards while sibling selects may work, else logged out (the strict way). */

@@ -28,6 +28,14 @@ export class ElevationPlan {
     return this.known.size;
   }
 
+  /** Elevations the mirror holds of a phase. */
+  phaseSize(phaseId: string): number {
+    const key = phaseId.toLowerCase();
+    let n = 0;
+    for (const k of this.known.values()) if (k.phaseLogikalId === key) n++;
+    return n;
+  }
+
   /** Phases the mirror holds elevations of. */
   get phaseCount(): number {
     return new Set([...this.known.values()].map((k) => k.phaseLogikalId)).size;

@@ -1,8 +1,8 @@
 import type { LogikalElevation, LogikalPhase, LogikalProject, LogikalSession } from '../logikal';
-import { LogikalSessionLostError } from '../logikal';
 import { NotFoundError, UserError } from '../errors';
 import { isGuid } from '../guid';
-import { isShutdown, worthAnotherPass } from './sync-outcome';
+import { worthAnotherPass } from './sync-outcome';
+import { ThumbnailJobs } from './thumbnail-jobs';
 
 /** The project a run is for, among a directory's: by GUID, or by name (names are unique only there, and not always). */
 export function pickProject(projects: LogikalProject[], ref: string, directory: string): LogikalProject {
@@ -24,8 +24,11 @@ export interface PhaseListing {
 
 /**
  * In phase state (selected here when `selectFirst`): the elevation list and the thumbnails the run
- * wants (no elevation select needed). A thumbnail that fails is noted, the others go on; a lost
- * session would fail every further one, so it fails the listing (replayed on a fresh session).
+ * wants (no elevation select needed). As soon as the elevations are listed, `onElevations` is told
+ * how many there are, with the thumbnails still to fetch: other sessions of the run standing in the
+ * phase may fetch some of them meanwhile (see ThumbnailJobs). A thumbnail that fails is noted, the
+ * others go on; a lost session would fail every further one, so it fails the listing (replayed on
+ * a fresh session).
  */
 export async function listPhase(
   s: LogikalSession,
@@ -34,26 +37,23 @@ export async function listPhase(
     selectFirst: boolean;
     wantsThumbnail: (e: LogikalElevation) => boolean;
     stopped: () => boolean;
-    /** Told how many elevations the phase has as soon as they are listed, before the thumbnails. */
-    onElevations?: (n: number) => void;
+    onElevations?: (count: number, thumbnails: ThumbnailJobs) => void;
   },
 ): Promise<PhaseListing> {
   if (opts.selectFirst) await s.selectPhase(ph.id);
   const elevations = await s.listElevations();
-  opts.onElevations?.(elevations.length);
-  const thumbnails = new Map<string, Buffer>();
-  const thumbnailErrors = new Map<string, unknown>();
-  for (const e of elevations) {
-    if (opts.stopped()) break;
-    if (!opts.wantsThumbnail(e)) continue;
-    try {
-      thumbnails.set(e.id, await s.getThumbnail(e.id));
-    } catch (err) {
-      if (err instanceof LogikalSessionLostError || isShutdown(err)) throw err;
-      thumbnailErrors.set(e.id, err);
-    }
+  const jobs = new ThumbnailJobs(
+    elevations.filter((e) => opts.wantsThumbnail(e)),
+    opts.stopped,
+  );
+  opts.onElevations?.(elevations.length, jobs);
+  try {
+    await jobs.finish(s);
+  } catch (err) {
+    jobs.abandon();
+    throw err;
   }
-  return { phase: ph, elevations, thumbnails, thumbnailErrors };
+  return { phase: ph, elevations, thumbnails: jobs.thumbnails, thumbnailErrors: jobs.errors };
 }
 
 /** Further tries of a listing that failed transiently (each may itself replay its unit on fresh sessions). */

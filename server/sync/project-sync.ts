@@ -16,6 +16,7 @@ import { interruptedSummary, isShutdown, projectSummary } from './sync-outcome';
 import { PartsListUnits } from './parts-list-units';
 import { listPhase, pickProject, type PhaseListing } from './phase-listing';
 import { StrictPhases } from './strict-phases';
+import type { ThumbnailJobs } from './thumbnail-jobs';
 import { PhaseRows } from './phase-rows';
 import { takeSeat } from './elevation-crew';
 import { ReusingPhases, type FirstSession, type ListedPhase } from './reusing-phases';
@@ -248,7 +249,7 @@ export class ProjectSync {
       this.rows ??= { phases, done: quiet(this.storeProject(project, phases)) };
       if (this.reuse) this.reuse.phasesFound(phases);
       else if (!reuse) this.strict.listEarly(phases);
-      const onElevations = (n: number): void => this.reuse?.firstPhaseListed(n);
+      const onElevations = (n: number, thumbnails: ThumbnailJobs): void => this.reuse?.firstPhaseListed(phases[0], n, thumbnails);
       const listing = phases.length ? await this.listPhase(s, phases[0], true, onElevations) : undefined;
       return { project, phases, listing };
     };
@@ -314,7 +315,8 @@ export class ProjectSync {
       stopped: () => this.stopped,
       projectPath: () => ({ directory: this.job.directory, projectId: this.projectLogikalId }),
       phasePath: this.phasePath,
-      listPhase: (s, ph) => this.listPhase(s, ph, false),
+      listPhase: (s, ph, onElevations) => this.listPhase(s, ph, false, onElevations),
+      planned: (phaseId) => this.plan.phaseSize(phaseId) || undefined,
       storePhase: (row, listing) => this.phaseRows.store(row, listing),
       failPhase: (ph, err) => this.failPhase(ph, err),
     });
@@ -334,7 +336,12 @@ export class ProjectSync {
   }
 
   /** In phase state: the elevation list (its size told to `onElevations` at once) and the thumbnails this run needs (see phase-listing.ts). */
-  private listPhase(s: LogikalSession, ph: LogikalPhase, selectFirst: boolean, onElevations?: (n: number) => void): Promise<PhaseListing> {
+  private listPhase(
+    s: LogikalSession,
+    ph: LogikalPhase,
+    selectFirst: boolean,
+    onElevations?: (n: number, thumbnails: ThumbnailJobs) => void,
+  ): Promise<PhaseListing> {
     const wantsThumbnail = (e: LogikalElevation): boolean => this.plan.wantsThumbnail(ph.id, e);
     return listPhase(s, ph, { selectFirst, wantsThumbnail, stopped: () => this.stopped, onElevations });
   }

@@ -6,6 +6,7 @@ import type { Semaphore } from '../semaphore';
 import { ElevationCrew, takeSeat } from './elevation-crew';
 import type { PartsListUnits, PartsUnit } from './parts-list-units';
 import type { PhaseListing } from './phase-listing';
+import type { ThumbnailJobs } from './thumbnail-jobs';
 import { isShutdown } from './sync-outcome';
 import type { SyncMode } from './types';
 
@@ -34,7 +35,14 @@ export interface ReusingContext {
   stopped: () => boolean;
   projectPath: () => LogikalPath;
   phasePath: (ph: LogikalPhase) => LogikalPath;
-  listPhase: (s: LogikalSession, ph: LogikalPhase) => Promise<PhaseListing>;
+  /** Lists a phase where the session stands; `onElevations` as in listPhase (phase-listing.ts). */
+  listPhase: (
+    s: LogikalSession,
+    ph: LogikalPhase,
+    onElevations?: (count: number, thumbnails: ThumbnailJobs) => void,
+  ) => Promise<PhaseListing>;
+  /** Units the mirror's plan expects of a phase (undefined: none known). */
+  planned: (phaseId: string) => number | undefined;
   /** Writes a complete listing; the parts-list units it calls for. */
   storePhase: (row: Phase, listing: PhaseListing) => Promise<PartsUnit[]>;
   failPhase: (ph: LogikalPhase, err: unknown) => void;
@@ -82,9 +90,14 @@ export class ReusingPhases {
     this.crew.hire(Math.max(0, Math.min(this.c.concurrency - listers, elevations - listers)));
   }
 
-  /** Called by the first session once it listed the phases (force): every further phase is listed at once, on a session of its own. */
+  /**
+   * Called by the first session once it listed the phases (force): every further phase is listed
+   * at once, on a session of its own, and the crew learns the phases (with the sizes the mirror
+   * expects), so that hired sessions choose theirs as early as every size is known.
+   */
   phasesFound(phases: LogikalPhase[]): void {
     if (this.c.mode !== 'force') return;
+    this.crew.plan(phases.map((ph) => ({ id: ph.id, expected: this.c.planned(ph.id) })));
     for (const ph of phases.slice(1)) this.listOwn(ph);
   }
 
@@ -93,8 +106,10 @@ export class ReusingPhases {
    * thumbnails (force): a project the mirror did not know hires its sessions now, for those
    * elevations (the other phases have listers of their own).
    */
-  firstPhaseListed(elevations: number): void {
-    if (this.c.mode !== 'force' || this.hired) return;
+  firstPhaseListed(ph: LogikalPhase, elevations: number, thumbnails: ThumbnailJobs): void {
+    if (this.c.mode !== 'force') return;
+    this.crew.expect(ph.id, elevations, thumbnails);
+    if (this.hired) return;
     this.hired = true;
     const listers = 1 + this.listings.size;
     const expected = Math.max(this.c.expected().elevations, elevations);
@@ -213,10 +228,12 @@ export class ReusingPhases {
           if (this.c.stopped()) return;
           let listing: PhaseListing;
           try {
-            const r = await this.c.client.hold(this.c.phasePath(ph), (s) => this.c.listPhase(s, ph), this.c.sessions);
+            const onElevations = (n: number, thumbnails: ThumbnailJobs): void => this.crew.expect(ph.id, n, thumbnails);
+            const r = await this.c.client.hold(this.c.phasePath(ph), (s) => this.c.listPhase(s, ph, onElevations), this.c.sessions);
             held = r.held;
             listing = r.value;
           } catch (err) {
+            this.crew.listingFailed(ph.id);
             if (!this.c.stopped() && !isShutdown(err)) this.c.failPhase(ph, err);
             return;
           }

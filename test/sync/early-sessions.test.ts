@@ -77,6 +77,38 @@ describe('a LogiKal that lets sessions select sibling elevations, on the first r
   });
 });
 
+describe('a LogiKal that lets sessions select sibling elevations, syncing a project the mirror knows', () => {
+  let rig: Rig;
+  before(async () => {
+    rig = await startRig({ emulator: { allowSiblingSelect: true, latencyScale: 1, latency: slowThumbnails() } });
+  });
+  after(() => closeBalanced(rig));
+
+  it('the sessions that will download a phase’s parts lists fetch its thumbnails with its lister', async () => {
+    const first = await forceWatching(rig);
+    assertHonest(first.result);
+    // Known now: the mirror's plan says how big each phase is, so further sessions choose their
+    // phase before it is listed, walk into it and share its thumbnails.
+    const started = { at: 0 };
+    const seen: number[] = [];
+    const watch = setInterval(() => {
+      const n = rig.emulator.stats().callsByEndpoint[THUMBNAILS] ?? 0;
+      if (n > 0 && !started.at) started.at = performance.now();
+      if (n >= 13 && seen.length === 0) seen.push(performance.now() - started.at);
+    }, 10);
+    try {
+      const { result } = await forceWatching(rig);
+      assertHonest(result);
+      assert.equal(result.parts_lists_synced, 17);
+      assert.equal(rig.emulator.stats().callsByEndpoint[THUMBNAILS], 17, 'every thumbnail once');
+    } finally {
+      clearInterval(watch);
+    }
+    // One session alone needs 13 × 0.25 s for the first phase's thumbnails.
+    assert.ok(seen[0] !== undefined && seen[0] < 13 * THUMBNAIL_SECONDS * 1000 * 0.7, `13 thumbnails in ${seen[0]} ms`);
+  });
+});
+
 describe('a strict LogiKal (sibling selects refused), once that is known', () => {
   let rig: Rig;
   before(async () => {
