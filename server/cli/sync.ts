@@ -41,7 +41,10 @@ export async function runSyncCommand(
     return result.success ? 0 : 1;
   } finally {
     bar?.stop();
+    // This process claims no more runs, lets those it runs end, then gives its licence seats back.
+    services.sync.stopClaiming();
     await services.sync.drain();
+    await services.sync.close();
     await db.close();
   }
 }

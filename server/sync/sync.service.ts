@@ -146,6 +146,11 @@ export class SyncService {
     return undefined;
   }
 
+  /** A one-shot process (the CLI's sync) is done: it takes no further run from the queue. */
+  stopClaiming(): void {
+    this.executor.stopAccepting();
+  }
+
   /** Lets running syncs finish (tests). */
   drain(): Promise<void> {
     return this.executor.drain();
