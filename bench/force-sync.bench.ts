@@ -204,7 +204,9 @@ async function main(): Promise<void> {
   out('  and at scale 1 with 8 licences DOS22309 in ≤ 15 s using ≤ 10 logins; bridge CPU per elevation halved');
   if (stages) {
     out();
-    out(`bridge CPU per parts list by stage (${stages.files} files, ${stages.averageMB.toFixed(2)} MB on average, one after another):`);
+    out(
+      `bridge CPU per parts list by stage (${stages.files} files, ${stages.averageMB.toFixed(2)} MB on average, one after another; least of 5 rounds):`,
+    );
     const row = (what: string, ms: number) => out(`  ${what.padEnd(64)} ${ms.toFixed(2).padStart(6)} ms`);
     row('base64 decode + sha256 (one pass, from the response bytes)', stages.decodeAndHash);
     row('temp copy for the parser (written, removed after the parse)', stages.tempCopy);
