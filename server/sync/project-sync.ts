@@ -155,8 +155,14 @@ export class ProjectSync {
     const heartbeat = setInterval(() => void this.flush(), HEARTBEAT_MS);
     heartbeat.unref();
     const name = (): string => this.logikalProject?.name ?? this.job.projectRef;
+    // No progress write may land after the run's outcome: the heartbeat stops and the last one is awaited.
+    const lastProgress = async (): Promise<void> => {
+      clearInterval(heartbeat);
+      await this.flushing;
+    };
     try {
       await this.sync();
+      await lastProgress();
       if (this.stopped) {
         await this.deps.runs.interrupt(this.job.runId, interruptedSummary(name(), this.counters), this.failures, this.counters);
         return;
@@ -165,6 +171,7 @@ export class ProjectSync {
       const message = projectSummary(name(), this.job.mode, this.failures, this.counters, this.phaseRows.resumedSkipped);
       await this.deps.runs.finish(this.job.runId, state, message, this.failures, this.counters);
     } catch (err) {
+      await lastProgress();
       if (err instanceof SupersededError) {
         // The same project, asked for by name and by GUID at once: the other run does the work.
         await this.deps.runs
