@@ -1,4 +1,5 @@
 import '../helpers/test-env';
+import { NightlyFiring } from '../../entities';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import cron from 'node-cron';
@@ -177,6 +178,8 @@ describe('startScheduler: a missed firing caught up at start-up, then one nightl
     });
     stops.pop()!();
     assert.equal(caught, previousRunOf(hourly, new Date())?.toISOString(), 'the latest hour, not the two missed');
+    // The firing is claimed a moment before its nightly run exists: wait for the run, then for it to end.
+    await until('the caught-up nightly', async () => ((await nightlies.lastNightly())?.fire_at === caught ? true : null));
     await settled();
     const night = await nightlies.lastNightly();
     assert.equal(night?.fire_at, caught, 'the caught-up nightly stands for the missed scheduled time');
@@ -196,6 +199,12 @@ describe('startScheduler: a missed firing caught up at start-up, then one nightl
     });
     await until('a later firing', async () => ((await lastFiring()) ?? '') > first || null);
     stops.pop()!();
+    const last = await lastFiring();
+    // A firing is claimed a moment before it records its outcome (and creates its nightly): wait for that.
+    const firings = rig.bridge.app.services.db.reader.getRepository(NightlyFiring);
+    await until('the last firing’s outcome', async () =>
+      (await firings.findOneBy({ fireAt: new Date(last!) }))?.outcome !== 'claimed' ? true : null,
+    );
     const runs = await settled();
     for (const at of [first, (await lastFiring())!]) assert.equal(new Date(at).getTime() % 3000, 0, `${at} is a scheduled second`);
     const nightly = runs.filter((r) => r.kind === 'nightly');
